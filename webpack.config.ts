@@ -1,0 +1,38 @@
+// Extends the scaffolded webpack config (.config/webpack/webpack.config.ts) the create-plugin way:
+// https://grafana.com/developers/plugin-tools/how-to-guides/extend-configurations#extend-the-webpack-config
+import CopyWebpackPlugin from 'copy-webpack-plugin';
+import path from 'path';
+import type { Configuration } from 'webpack';
+import { merge } from 'webpack-merge';
+
+import grafanaConfig, { type Env } from './.config/webpack/webpack.config';
+
+const config = async (env: Env): Promise<Configuration> => {
+  const baseConfig = await grafanaConfig(env);
+
+  return merge(baseConfig, {
+    cache: {
+      type: 'filesystem',
+      buildDependencies: {
+        // Rebuild when this file changes, not only the scaffolded one.
+        config: [path.resolve(process.cwd(), 'webpack.config.ts')],
+      },
+    },
+    plugins: [
+      // The bundled dashboards live in the top-level dashboards/ folder (plugin.json
+      // "includes" refers to them as dashboards/<name>.json): copy them to dist/dashboards/.
+      new CopyWebpackPlugin({
+        patterns: [
+          {
+            from: 'dashboards/*.json',
+            context: process.cwd(),
+            to: '.',
+            noErrorOnMissing: true,
+          },
+        ],
+      }),
+    ],
+  });
+};
+
+export default config;
