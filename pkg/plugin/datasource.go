@@ -1,116 +1,148 @@
+// Package plugin is GoPulse's thin plugin layer: settings, one instance per data source,
+// query dispatch by query type, resources and the health check. The work itself lives in
+// the domain packages (prometheus, alertmanager, ...).
 package plugin
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
+	"net/http"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
-	"github.com/gopulse/health/pkg/models"
+	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
+
+	"github.com/gopulse/health/pkg/alertmanager"
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/query"
 )
 
-// Make sure Datasource implements required interfaces. This is important to do
-// since otherwise we will only get a not implemented error response from plugin in
-// runtime. In this example datasource instance implements backend.QueryDataHandler,
-// backend.CheckHealthHandler interfaces. Plugin should not implement all these
-// interfaces - only those which are required for a particular task.
 var (
 	_ backend.QueryDataHandler      = (*Datasource)(nil)
 	_ backend.CheckHealthHandler    = (*Datasource)(nil)
+	_ backend.CallResourceHandler   = (*Datasource)(nil)
 	_ instancemgmt.InstanceDisposer = (*Datasource)(nil)
 )
 
-// NewDatasource creates a new datasource instance.
-func NewDatasource(_ context.Context, _ backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return &Datasource{}, nil
+// Datasource is one configured GoPulse data source.
+type Datasource struct {
+	// settingsErr is set when the settings are invalid: the instance still exists so that
+	// the health check and every query can say what is wrong.
+	settingsErr error
+	settings    Settings
+	hc          *http.Client
+	prom        *prometheus.Client
+	am          *alertmanager.Client
+	mux         *datasource.QueryTypeMux
+	resources   backend.CallResourceHandler
 }
 
-// Datasource is an example datasource which can respond to data queries, reports
-// its health and has streaming skills.
-type Datasource struct{}
+// NewDatasource is the instance factory: Grafana's instance manager calls it once per data
+// source (and again when its settings change, after disposing the old instance).
+func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	settings, err := LoadSettings(ctx, s)
+	if err != nil {
+		return &Datasource{settingsErr: err}, nil
+	}
+	opts := settings.HTTP
+	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes)
+	hc, err := httpclient.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP client: %w", err)
+	}
+	prom, err := prometheus.New(settings.PrometheusURL, hc, settings.QueryTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("Prometheus client: %w", err)
+	}
+	d := &Datasource{settings: settings, hc: hc, prom: prom}
+	if settings.AlertmanagerURL != nil {
+		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
+	}
+	d.mux = datasource.NewQueryTypeMux()
+	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
+	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
+	d.resources = d.newResources()
+	return d, nil
+}
 
-// Dispose here tells plugin SDK that plugin wants to clean up resources when a new instance
-// created. As soon as datasource settings change detected by SDK old datasource instance will
-// be disposed and a new one will be created using NewSampleDatasource factory function.
+// withResponseLimit replaces the SDK's default (unlimited) response-limit middleware with
+// one bounded by the data source's limit, so no answer can grow memory without bound.
+func withResponseLimit(mws []httpclient.Middleware, limit int64) []httpclient.Middleware {
+	out := make([]httpclient.Middleware, 0, len(mws))
+	for _, m := range mws {
+		if n, ok := m.(httpclient.MiddlewareName); ok && n.MiddlewareName() == httpclient.ResponseLimitMiddlewareName {
+			continue
+		}
+		out = append(out, m)
+	}
+	return append(out, httpclient.ResponseLimitMiddleware(limit))
+}
+
+// Dispose releases the instance's connections when its settings change or it is deleted.
 func (d *Datasource) Dispose() {
-	// Clean up datasource instance resources.
+	if d.hc != nil {
+		d.hc.CloseIdleConnections()
+	}
 }
 
-// QueryData handles multiple queries and returns multiple responses.
-// req contains the queries []DataQuery (where each query contains RefID as a unique identifier).
-// The QueryDataResponse contains a map of RefID to the response for each query, and each response
-// contains Frames ([]*Frame).
+// QueryData answers every query of a request on its own: queries run concurrently (bounded
+// by the data source's max concurrent queries), each dispatched by its query type, and a
+// failing query never takes the others down.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
-	// create response struct
-	response := backend.NewQueryDataResponse()
-
-	// loop over queries and execute them individually.
-	for _, q := range req.Queries {
-		res := d.query(ctx, req.PluginContext, q)
-
-		// save the response in a hashmap
-		// based on with RefID as identifier
-		response.Responses[q.RefID] = res
-	}
-
-	return response, nil
-}
-
-type queryModel struct{}
-
-func (d *Datasource) query(_ context.Context, pCtx backend.PluginContext, query backend.DataQuery) backend.DataResponse {
-	var response backend.DataResponse
-
-	// Unmarshal the JSON into our queryModel.
-	var qm queryModel
-
-	err := json.Unmarshal(query.JSON, &qm)
-	if err != nil {
-		return backend.ErrDataResponse(backend.StatusBadRequest, fmt.Sprintf("json unmarshal: %v", err.Error()))
-	}
-
-	// create data frame response.
-	// For an overview on data frames and how grafana handles them:
-	// https://grafana.com/developers/plugin-tools/introduction/data-frames
-	frame := data.NewFrame("response")
-
-	// add fields.
-	frame.Fields = append(frame.Fields,
-		data.NewField("time", nil, []time.Time{query.TimeRange.From, query.TimeRange.To}),
-		data.NewField("values", nil, []int64{10, 20}),
-	)
-
-	// add the frames to the response.
-	response.Frames = append(response.Frames, frame)
-
-	return response
-}
-
-// CheckHealth handles health checks sent from Grafana to the plugin.
-// The main use case for these health checks is the test button on the
-// datasource configuration page which allows users to verify that
-// a datasource is working as expected.
-func (d *Datasource) CheckHealth(_ context.Context, req *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
-	res := &backend.CheckHealthResult{}
-	config, err := models.LoadPluginSettings(*req.PluginContext.DataSourceInstanceSettings)
-
-	if err != nil {
-		res.Status = backend.HealthStatusError
-		res.Message = "Unable to load settings"
+	if d.settingsErr != nil {
+		res := backend.NewQueryDataResponse()
+		for _, q := range req.Queries {
+			res.Responses[q.RefID] = frames.Response(nil, frames.BadInput(d.settingsErr))
+		}
 		return res, nil
 	}
+	return concurrent.QueryData(ctx, req, func(ctx context.Context, q concurrent.Query) backend.DataResponse {
+		one := &backend.QueryDataRequest{PluginContext: q.PluginContext, Headers: req.Headers, Queries: []backend.DataQuery{q.DataQuery}}
+		res, err := d.mux.QueryData(ctx, one)
+		if err != nil {
+			return frames.Response(nil, err)
+		}
+		return res.Responses[q.DataQuery.RefID]
+	}, d.settings.MaxConcurrentQueries)
+}
 
-	if config.Secrets.ApiKey == "" {
-		res.Status = backend.HealthStatusError
-		res.Message = "API key is missing"
+// perQuery adapts a one-query function to the mux's handler type. The mux is only ever
+// given one query at a time (see QueryData).
+func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backend.DataResponse) backend.QueryDataHandlerFunc {
+	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+		res := backend.NewQueryDataResponse()
+		for _, q := range req.Queries {
+			res.Responses[q.RefID] = fn(ctx, q)
+		}
 		return res, nil
 	}
+}
 
-	return &backend.CheckHealthResult{
-		Status:  backend.HealthStatusOk,
-		Message: "Data source is working",
-	}, nil
+// queryFallback answers queries whose type has no handler. A query without a type is
+// a PromQL query (as in Grafana's Prometheus data source).
+func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	if q.QueryType == "" {
+		return d.queryPromQL(ctx, q)
+	}
+	switch query.Type(q.QueryType) {
+	case query.TypeRuntime, query.TypeBusiness, query.TypeExpvar, query.TypeAlerts, query.TypeHealth:
+		return frames.Response(nil, frames.BadInput(fmt.Errorf("query type %q is not available yet in this version of GoPulse", q.QueryType)))
+	}
+	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
+}
+
+// queryPromQL answers a promql query.
+func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, minStep, err := query.ParsePromQL(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	return frames.Response(d.prom.QueryRange(ctx, model.Expr, model.LegendFormat, r))
 }

@@ -1,0 +1,110 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+
+	"github.com/gopulse/health/pkg/query"
+)
+
+// Defaults and bounds of the data source settings.
+const (
+	defaultMaxConcurrentQueries = 4
+	maxConcurrentQueriesLimit   = 10 // the SDK's concurrent query helper caps at 10
+	defaultMaxResponseBytes     = 256 << 20
+)
+
+// jsonData is the non-secret part of the data source settings, as the ConfigEditor
+// writes it (src/types.ts GoPulseOptions). Grafana's standard HTTP keys (timeout,
+// basicAuth, TLS, custom headers) are read by the SDK's HTTPClientOptions.
+type jsonData struct {
+	AlertmanagerURL      string `json:"alertmanagerUrl"`
+	QueryTimeout         string `json:"queryTimeout"`
+	MaxConcurrentQueries int    `json:"maxConcurrentQueries"`
+	MaxResponseBytes     int64  `json:"maxResponseBytes"`
+}
+
+// Settings are a data source's validated settings.
+type Settings struct {
+	PrometheusURL *url.URL
+	// AlertmanagerURL is nil when no Alertmanager is configured.
+	AlertmanagerURL      *url.URL
+	QueryTimeout         time.Duration
+	MaxConcurrentQueries int
+	MaxResponseBytes     int64
+	HTTP                 httpclient.Options
+}
+
+// LoadSettings parses and validates the settings of a data source instance. Each error
+// names the setting at fault; none carries a secret.
+func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Settings, error) {
+	var jd jsonData
+	if len(s.JSONData) > 0 {
+		if err := json.Unmarshal(s.JSONData, &jd); err != nil {
+			return Settings{}, fmt.Errorf("settings: invalid JSON: %w", err)
+		}
+	}
+	var (
+		out Settings
+		err error
+	)
+	if strings.TrimSpace(s.URL) == "" {
+		return out, fmt.Errorf("settings: the Prometheus URL is required")
+	}
+	if out.PrometheusURL, err = parseServerURL("Prometheus", s.URL); err != nil {
+		return out, err
+	}
+	if strings.TrimSpace(jd.AlertmanagerURL) != "" {
+		if out.AlertmanagerURL, err = parseServerURL("Alertmanager", jd.AlertmanagerURL); err != nil {
+			return out, err
+		}
+	}
+	if out.QueryTimeout, err = query.ParseDuration(jd.QueryTimeout); err != nil {
+		return out, fmt.Errorf("settings: query timeout %q: %w", jd.QueryTimeout, err)
+	}
+	switch n := jd.MaxConcurrentQueries; {
+	case n == 0:
+		out.MaxConcurrentQueries = defaultMaxConcurrentQueries
+	case n < 1 || n > maxConcurrentQueriesLimit:
+		return out, fmt.Errorf("settings: max concurrent queries must be between 1 and %d, not %d", maxConcurrentQueriesLimit, n)
+	default:
+		out.MaxConcurrentQueries = n
+	}
+	switch n := jd.MaxResponseBytes; {
+	case n == 0:
+		out.MaxResponseBytes = defaultMaxResponseBytes
+	case n < 1<<10:
+		return out, fmt.Errorf("settings: max response bytes must be at least 1024, not %d", n)
+	default:
+		out.MaxResponseBytes = n
+	}
+	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
+		return out, fmt.Errorf("settings: HTTP options: %w", err)
+	}
+	return out, nil
+}
+
+// parseServerURL validates the base URL of a server: absolute, http or https, with a host.
+// Errors quote the URL without its user information.
+func parseServerURL(name, raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return nil, fmt.Errorf("settings: the %s URL is not a valid URL", name)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, fmt.Errorf("settings: the %s URL %q must start with http:// or https://", name, u.Redacted())
+	case u.Host == "":
+		return nil, fmt.Errorf("settings: the %s URL %q has no host", name, u.Redacted())
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, fmt.Errorf("settings: the %s URL %q must not have a query or fragment", name, u.Redacted())
+	}
+	return u, nil
+}

@@ -1,0 +1,110 @@
+// Package prometheus is GoPulse's access to a Prometheus-compatible HTTP API (Prometheus
+// 2.x/3.x, Thanos, Mimir, VictoriaMetrics) through client_golang's api and v1 packages.
+package prometheus
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gopulse/health/pkg/upstream"
+)
+
+const service = "Prometheus"
+
+// Client talks to one Prometheus-compatible server.
+type Client struct {
+	api  v1.API
+	host string
+	// queryOpts are sent with every query (the timeout parameter, when set).
+	queryOpts []v1.Option
+}
+
+// New makes a client for the server at base, sending requests through hc (the data
+// source's HTTP client, which carries auth, headers, TLS, timeout and the body limit).
+// A positive queryTimeout is sent as the timeout parameter of queries.
+func New(base *url.URL, hc *http.Client, queryTimeout time.Duration) (*Client, error) {
+	c, err := api.NewClient(api.Config{Address: base.String(), Client: hc})
+	if err != nil {
+		return nil, err
+	}
+	cl := &Client{api: v1.NewAPI(checked{c, base.Host}), host: base.Host}
+	if queryTimeout > 0 {
+		cl.queryOpts = append(cl.queryOpts, v1.WithTimeout(queryTimeout))
+	}
+	return cl, nil
+}
+
+// checked wraps client_golang's api.Client so that every failure, whatever the endpoint,
+// comes back as an upstream.Error: transport errors, HTTP statuses without a Prometheus
+// error body, and answers that are not a Prometheus API at all.
+type checked struct {
+	api.Client
+	host string
+}
+
+// apiError is the error envelope of the Prometheus HTTP API.
+type apiError struct {
+	Status    string `json:"status"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
+}
+
+func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	resp, body, err := c.Client.Do(ctx, req)
+	if err != nil {
+		return resp, body, upstream.Transport(service, c.host, err)
+	}
+	trimmed := bytes.TrimSpace(body)
+	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
+	if resp.StatusCode/100 == 2 {
+		if !isJSON && resp.StatusCode != http.StatusNoContent {
+			return resp, body, upstream.Errorf(service, http.StatusBadGateway,
+				"%s answered %s with %s, not JSON: this is not a Prometheus API (check the URL)",
+				c.host, req.URL.Path, contentType(resp))
+		}
+		return resp, body, nil
+	}
+	var e apiError
+	if isJSON && json.Unmarshal(trimmed, &e) == nil && e.Status == "error" && e.Error != "" {
+		// Prometheus's own error: keep its message, which the user needs (parse errors,
+		// timeouts, limits), and its status.
+		status := resp.StatusCode
+		switch {
+		case e.ErrorType == "timeout":
+			status = http.StatusGatewayTimeout
+		case status >= 500:
+			status = http.StatusBadGateway
+		}
+		return resp, body, upstream.Errorf(service, status, "%s (%s)", e.Error, e.ErrorType)
+	}
+	return resp, body, upstream.Status(service, resp.StatusCode, req.URL.Path, body)
+}
+
+func contentType(resp *http.Response) string {
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		return ct
+	}
+	return "an untyped body"
+}
+
+// describe turns an error returned by the v1 API into an upstream error. Errors made by
+// checked pass through; what remains are decoding failures of a 2xx answer.
+func describe(err error) error {
+	var ue *upstream.Error
+	if errors.As(err, &ue) {
+		return err
+	}
+	var ve *v1.Error
+	if errors.As(err, &ve) {
+		return upstream.Errorf(service, http.StatusBadGateway, "unexpected answer: %s", ve.Msg)
+	}
+	return upstream.Errorf(service, http.StatusBadGateway, "unexpected answer: %s", err)
+}

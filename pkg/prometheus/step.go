@@ -1,0 +1,58 @@
+package prometheus
+
+import (
+	"errors"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+)
+
+// MaxPointsPerSeries is the most points one series of a range query may have, as in
+// Grafana's Prometheus data source: a wider range gets a larger step.
+const MaxPointsPerSeries = 11000
+
+// defaultMaxDataPoints is the resolution used when the request gives neither an interval
+// nor a number of data points (an API caller, not a panel).
+const defaultMaxDataPoints = 1000
+
+// ErrEmptyRange is returned for a time range whose end is not after its start.
+var ErrEmptyRange = errors.New("the time range is empty: its end must be after its start")
+
+// StepRange returns the range query for a time range: the step is the largest of the
+// request's interval, the range divided by maxDataPoints, minStep, and what keeps every
+// series within MaxPointsPerSeries; start and end are aligned down to a multiple of the
+// step so that panels refreshed later show the same points.
+func StepRange(from, to time.Time, interval time.Duration, maxDataPoints int64, minStep time.Duration) (v1.Range, error) {
+	span := to.Sub(from)
+	if span <= 0 {
+		return v1.Range{}, ErrEmptyRange
+	}
+	if interval <= 0 && maxDataPoints <= 0 {
+		maxDataPoints = defaultMaxDataPoints
+	}
+	step := interval
+	if maxDataPoints > 0 {
+		step = max(step, span/time.Duration(maxDataPoints))
+	}
+	// Alignment can add one point at the start, and both ends count: divide by cap-2.
+	step = max(step, minStep, ceilDiv(span, MaxPointsPerSeries-2), time.Millisecond)
+	step = step.Round(time.Millisecond)
+	return v1.Range{Start: alignDown(from, step), End: alignDown(to, step), Step: step}, nil
+}
+
+func ceilDiv(d time.Duration, n int64) time.Duration {
+	return time.Duration((int64(d) + n - 1) / n)
+}
+
+func alignDown(t time.Time, step time.Duration) time.Time {
+	ns := t.UnixNano()
+	return time.Unix(0, ns-mod(ns, int64(step))).UTC()
+}
+
+func mod(a, b int64) int64 {
+	m := a % b
+	if m < 0 {
+		m += b
+	}
+	return m
+}
