@@ -2,7 +2,20 @@
 // generally used by snapshots, but can affect specific tests
 process.env.TZ = 'UTC';
 
+const baseConfig = require('./.config/jest.config');
+const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
+
+// ESM-only packages that @grafana/* 13 pull in, beyond the scaffold's list.
+const extraESModules = ['@react-hookz/web', '@ver0/deep-equal'];
+
 module.exports = {
   // Jest configuration provided by Grafana scaffolding
-  ...require('./.config/jest.config'),
+  ...baseConfig,
+  transform: {
+    ...baseConfig.transform,
+    // @grafana/data 13 pulls in ESM-only d3 packages shipped as .mjs, which the scaffolded
+    // transform (.js/.jsx/.ts/.tsx) does not cover.
+    '^.+\\.mjs$': ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' } } }],
+  },
+  transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, ...extraESModules])],
 };

@@ -1,71 +1,104 @@
-import React, { ChangeEvent } from 'react';
-import { InlineField, Input, SecretInput } from '@grafana/ui';
-import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { MyDataSourceOptions, MySecureJsonData } from '../types';
+import React, { ChangeEvent, useId, useState } from 'react';
+import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
+import { DataSourceHttpSettings, Field, Input, Stack } from '@grafana/ui';
 
-interface Props extends DataSourcePluginOptionsEditorProps<MyDataSourceOptions, MySecureJsonData> {}
+import { DEFAULT_MAX_CONCURRENT_QUERIES, GoPulseOptions, GoPulseSecureJsonData } from '../types';
+import { durationError, httpUrlError, positiveIntegerError } from '../validation';
 
-export function ConfigEditor(props: Props) {
-  const { onOptionsChange, options } = props;
-  const { jsonData, secureJsonFields, secureJsonData } = options;
+type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
+type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
 
-  const onPathChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      jsonData: {
-        ...jsonData,
-        path: event.target.value,
-      },
-    });
+/**
+ * Settings of a GoPulse data source: the Prometheus URL with Grafana's standard HTTP settings
+ * (timeout, basic auth, TLS, custom headers; secrets go to secureJsonData only), and the
+ * GoPulse options in jsonData.
+ */
+export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const id = useId();
+  const { jsonData } = options;
+  const [maxConcurrent, setMaxConcurrent] = useState(jsonData.maxConcurrentQueries?.toString() ?? '');
+
+  const setJsonData = (patch: Partial<GoPulseOptions>) => {
+    onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
   };
 
-  // Secure field (only sent to the backend)
-  const onAPIKeyChange = (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      secureJsonData: {
-        apiKey: event.target.value,
-      },
-    });
+  const onMaxConcurrentChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const text = event.target.value;
+    setMaxConcurrent(text);
+    if (text.trim() === '') {
+      setJsonData({ maxConcurrentQueries: undefined });
+    } else if (!positiveIntegerError(text)) {
+      setJsonData({ maxConcurrentQueries: parseInt(text, 10) });
+    }
   };
 
-  const onResetAPIKey = () => {
-    onOptionsChange({
-      ...options,
-      secureJsonFields: {
-        ...options.secureJsonFields,
-        apiKey: false,
-      },
-      secureJsonData: {
-        ...options.secureJsonData,
-        apiKey: '',
-      },
-    });
-  };
+  const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
+  const queryTimeoutError = durationError(jsonData.queryTimeout);
+  const maxConcurrentError = positiveIntegerError(maxConcurrent);
 
   return (
-    <>
-      <InlineField label="Path" labelWidth={14} interactive tooltip={'Json field returned to frontend'}>
-        <Input
-          id="config-editor-path"
-          onChange={onPathChange}
-          value={jsonData.path}
-          placeholder="Enter the path, e.g. /api/v1"
-          width={40}
-        />
-      </InlineField>
-      <InlineField label="API Key" labelWidth={14} interactive tooltip={'Secure json field (backend only)'}>
-        <SecretInput
-          required
-          id="config-editor-api-key"
-          isConfigured={secureJsonFields.apiKey}
-          value={secureJsonData?.apiKey}
-          placeholder="Enter your API key"
-          width={40}
-          onReset={onResetAPIKey}
-          onChange={onAPIKeyChange}
-        />
-      </InlineField>
-    </>
+    <Stack direction="column" gap={5}>
+      {/* A backend data source is always queried through the Grafana server. */}
+      {/* eslint-disable-next-line @typescript-eslint/no-deprecated -- still exported by @grafana/ui 13.2; its successor is @grafana/plugin-ui (ConnectionSettings, Auth). */}
+      <DataSourceHttpSettings
+        defaultUrl="http://localhost:9090"
+        urlLabel="Prometheus URL"
+        urlDocs={<> The Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).</>}
+        dataSourceConfig={{ ...options, access: options.access || 'proxy' }}
+        onChange={(settings: Settings) => onOptionsChange(settings)}
+        showAccessOptions={false}
+      />
+
+      <section>
+        <h3 className="page-heading">GoPulse</h3>
+        <Field
+          label="Alertmanager URL"
+          description="Optional. Adds silenced and inhibited state to alert queries."
+          invalid={Boolean(alertmanagerUrlError)}
+          error={alertmanagerUrlError}
+        >
+          <Input
+            id={`${id}-alertmanager-url`}
+            width={40}
+            placeholder="http://localhost:9093"
+            value={jsonData.alertmanagerUrl ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ alertmanagerUrl: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Query timeout"
+          description="Evaluation timeout sent to Prometheus with each query, e.g. 30s. Empty: Prometheus's own default."
+          invalid={Boolean(queryTimeoutError)}
+          error={queryTimeoutError}
+        >
+          <Input
+            id={`${id}-query-timeout`}
+            width={40}
+            placeholder="30s"
+            value={jsonData.queryTimeout ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ queryTimeout: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Max concurrent queries"
+          description={`Prometheus queries run at once for one request. Empty: ${DEFAULT_MAX_CONCURRENT_QUERIES}.`}
+          invalid={Boolean(maxConcurrentError)}
+          error={maxConcurrentError}
+        >
+          <Input
+            id={`${id}-max-concurrent-queries`}
+            width={40}
+            inputMode="numeric"
+            placeholder={String(DEFAULT_MAX_CONCURRENT_QUERIES)}
+            value={maxConcurrent}
+            onChange={onMaxConcurrentChange}
+          />
+        </Field>
+      </section>
+    </Stack>
   );
 }
