@@ -1,0 +1,317 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ReadyTimeout bounds the wait for a server to become ready.
+const ReadyTimeout = 30 * time.Second
+
+// PrometheusOptions configures StartPrometheus. Jobs of the provisioned
+// configuration whose targets are not given here are dropped, so that the test
+// Prometheus only ever scrapes loopback addresses.
+type PrometheusOptions struct {
+	// DemoTargets replaces the targets of job "demo" (host:port).
+	DemoTargets []string
+	// AlertmanagerAddr (host:port) replaces the targets of job "alertmanager" and
+	// the alerting target. Empty drops both.
+	AlertmanagerAddr string
+	// Targets replaces the targets of any other job by name.
+	Targets map[string][]string
+	// ExtraRuleFiles are added to rule_files (absolute paths or globs).
+	ExtraRuleFiles []string
+	// NoProvisionedRules drops the provisioned rule_files.
+	NoProvisionedRules bool
+	// ScrapeInterval and EvaluationInterval default to 1s.
+	ScrapeInterval     time.Duration
+	EvaluationInterval time.Duration
+	// EnableLifecycle adds --web.enable-lifecycle (for Reload).
+	EnableLifecycle bool
+	// ConfigPath is the configuration to derive from; default
+	// provisioning/prometheus/prometheus.yml.
+	ConfigPath string
+	// ExtraArgs are appended to the command line.
+	ExtraArgs []string
+}
+
+// Prometheus is a running Prometheus server.
+type Prometheus struct {
+	*Process
+	Addr       string // 127.0.0.1:port
+	URL        string // http://127.0.0.1:port
+	ConfigFile string // the derived configuration
+}
+
+// defaultPrometheusConfig is used when provisioning/prometheus/prometheus.yml does
+// not exist yet; it follows the documented contract.
+const defaultPrometheusConfig = `
+global:
+  scrape_interval: 15s
+  evaluation_interval: 15s
+rule_files: ["rules/*.yml"]
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["alertmanager:9093"]
+scrape_configs:
+  - job_name: prometheus
+    static_configs:
+      - targets: ["localhost:9090"]
+  - job_name: demo
+    static_configs:
+      - targets: ["demo:8080"]
+  - job_name: alertmanager
+    static_configs:
+      - targets: ["alertmanager:9093"]
+`
+
+// StartPrometheus writes a configuration derived from the provisioned one (see
+// PrometheusOptions), starts /usr/bin/prometheus on a free loopback port with a
+// temporary TSDB, and waits for /-/ready.
+func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
+	t.Helper()
+	bin := PrometheusBinary(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	var prom *Prometheus
+	p, addr := startServer(t, func(addr string) ProcessOpts {
+		b, err := PrometheusConfig(t, addr, opts)
+		if err != nil {
+			t.Fatalf("harness: prometheus config: %v", err)
+		}
+		if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
+			t.Fatalf("harness: write prometheus config: %v", err)
+		}
+		data, err := os.MkdirTemp(dir, "tsdb-")
+		if err != nil {
+			t.Fatalf("harness: %v", err)
+		}
+		args := []string{
+			"--config.file=" + cfgPath,
+			"--storage.tsdb.path=" + data,
+			"--web.listen-address=" + addr,
+			"--log.level=info",
+		}
+		if opts.EnableLifecycle {
+			args = append(args, "--web.enable-lifecycle")
+		}
+		args = append(args, opts.ExtraArgs...)
+		return ProcessOpts{Name: "prometheus", Binary: bin, Args: args, Dir: dir}
+	}, ReadyTimeout, func(addr string) error {
+		return expect200("http://" + addr + "/-/ready")
+	})
+	prom = &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath}
+	return prom
+}
+
+// Version returns the version Prometheus reports in its build info.
+func (p *Prometheus) Version(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	v, err := BuildInfoVersion(ctx, p.URL)
+	if err != nil {
+		t.Fatalf("harness: prometheus version: %v", err)
+	}
+	return v
+}
+
+// Reload asks Prometheus to re-read its configuration file (needs EnableLifecycle).
+func (p *Prometheus) Reload(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	code, body, err := HTTPPost(ctx, p.URL+"/-/reload")
+	if err != nil || code != 200 {
+		t.Fatalf("harness: prometheus reload: HTTP %d %v: %s", code, err, body)
+	}
+}
+
+// PrometheusConfig derives a test configuration from the provisioned one: targets
+// rewritten to loopback addresses (self is selfAddr), rule_files made absolute,
+// intervals shortened, remote read/write removed.
+func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]byte, error) {
+	t.Helper()
+	src := opts.ConfigPath
+	if src == "" {
+		src = RepoPath(t, "provisioning", "prometheus", "prometheus.yml")
+	}
+	raw, err := os.ReadFile(src)
+	if os.IsNotExist(err) && opts.ConfigPath == "" {
+		t.Logf("harness: %s does not exist yet; using the built-in default configuration", src)
+		raw = []byte(defaultPrometheusConfig)
+	} else if err != nil {
+		return nil, err
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", src, err)
+	}
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	baseDir := filepath.Dir(src)
+
+	scrape := opts.ScrapeInterval
+	if scrape <= 0 {
+		scrape = time.Second
+	}
+	eval := opts.EvaluationInterval
+	if eval <= 0 {
+		eval = time.Second
+	}
+	global, _ := cfg["global"].(map[string]any)
+	if global == nil {
+		global = map[string]any{}
+	}
+	global["scrape_interval"] = promDuration(scrape)
+	global["scrape_timeout"] = promDuration(scrape)
+	global["evaluation_interval"] = promDuration(eval)
+	cfg["global"] = global
+
+	var rules []any
+	if !opts.NoProvisionedRules {
+		list, _ := cfg["rule_files"].([]any)
+		for _, r := range list {
+			s, ok := r.(string)
+			if !ok {
+				continue
+			}
+			if !filepath.IsAbs(s) {
+				s = filepath.Join(baseDir, s)
+			}
+			rules = append(rules, s)
+		}
+	}
+	for _, r := range opts.ExtraRuleFiles {
+		rules = append(rules, r)
+	}
+	if len(rules) > 0 {
+		cfg["rule_files"] = rules
+	} else {
+		delete(cfg, "rule_files")
+	}
+
+	if opts.AlertmanagerAddr != "" {
+		alerting, _ := cfg["alerting"].(map[string]any)
+		if alerting == nil {
+			alerting = map[string]any{}
+		}
+		ams, _ := alerting["alertmanagers"].([]any)
+		if len(ams) == 0 {
+			ams = []any{map[string]any{}}
+		}
+		for _, a := range ams {
+			am, ok := a.(map[string]any)
+			if !ok {
+				continue
+			}
+			stripServiceDiscovery(am)
+			am["static_configs"] = []any{map[string]any{"targets": []any{opts.AlertmanagerAddr}}}
+		}
+		alerting["alertmanagers"] = ams
+		cfg["alerting"] = alerting
+	} else {
+		delete(cfg, "alerting")
+	}
+	delete(cfg, "remote_write")
+	delete(cfg, "remote_read")
+
+	targets := map[string][]string{"prometheus": {selfAddr}}
+	if len(opts.DemoTargets) > 0 {
+		targets["demo"] = opts.DemoTargets
+	}
+	if opts.AlertmanagerAddr != "" {
+		targets["alertmanager"] = []string{opts.AlertmanagerAddr}
+	}
+	for job, tg := range opts.Targets {
+		targets[job] = tg
+	}
+	jobs, _ := cfg["scrape_configs"].([]any)
+	var kept []any
+	seen := map[string]bool{}
+	for _, j := range jobs {
+		job, ok := j.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := job["job_name"].(string)
+		tg, ok := targets[name]
+		if !ok {
+			t.Logf("harness: prometheus: dropping job %q (no loopback target for it)", name)
+			continue
+		}
+		seen[name] = true
+		rewriteJob(job, tg, scrape)
+		kept = append(kept, job)
+	}
+	// Jobs asked for but not provisioned are added.
+	names := make([]string, 0, len(targets))
+	for name := range targets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if seen[name] {
+			continue
+		}
+		job := map[string]any{"job_name": name}
+		rewriteJob(job, targets[name], scrape)
+		kept = append(kept, job)
+	}
+	cfg["scrape_configs"] = kept
+	return yaml.Marshal(cfg)
+}
+
+func rewriteJob(job map[string]any, targets []string, interval time.Duration) {
+	labels := map[string]any{}
+	if scs, ok := job["static_configs"].([]any); ok {
+		for _, sc := range scs {
+			if m, ok := sc.(map[string]any); ok {
+				if l, ok := m["labels"].(map[string]any); ok {
+					for k, v := range l {
+						labels[k] = v
+					}
+				}
+			}
+		}
+	}
+	stripServiceDiscovery(job)
+	tg := make([]any, len(targets))
+	for i, s := range targets {
+		tg[i] = s
+	}
+	sc := map[string]any{"targets": tg}
+	if len(labels) > 0 {
+		sc["labels"] = labels
+	}
+	job["static_configs"] = []any{sc}
+	job["scrape_interval"] = promDuration(interval)
+	job["scrape_timeout"] = promDuration(interval)
+}
+
+// stripServiceDiscovery removes static and dynamic target discovery from a job
+// or an alertmanager config.
+func stripServiceDiscovery(m map[string]any) {
+	for k := range m {
+		if k == "static_configs" || strings.HasSuffix(k, "_sd_configs") {
+			delete(m, k)
+		}
+	}
+}
+
+func promDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	}
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
