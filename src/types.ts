@@ -74,6 +74,8 @@ export interface GoPulseOptions extends DataSourceJsonData {
 }
 
 export const DEFAULT_MAX_CONCURRENT_QUERIES = 4;
+/** The backend's upper bound of maxConcurrentQueries (the SDK's concurrent query helper caps at 10). */
+export const MAX_CONCURRENT_QUERIES_LIMIT = 10;
 
 /** Secrets of a GoPulse data source (`secureJsonData`): sent to the backend only, never read back. */
 export interface GoPulseSecureJsonData {

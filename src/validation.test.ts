@@ -1,4 +1,4 @@
-import { durationError, httpUrlError, positiveIntegerError } from './validation';
+import { durationError, httpUrlError, integerRangeError } from './validation';
 
 describe('durationError', () => {
   it.each(['', '15s', '1m30s', '2h', '500ms', '1.5h', '1d', '2w', '1h30m', '30', '0.5', '0'])('accepts %p', (v) => {
@@ -15,12 +15,14 @@ describe('httpUrlError', () => {
     expect(httpUrlError(v)).toBeUndefined();
   });
 
-  it.each(['localhost:9093', 'ftp://am', 'not a url', 'file:///etc/passwd'])('rejects %p', (v) => {
+  it.each(['localhost:9093', 'ftp://am', 'not a url', 'file:///etc/passwd', 'http://am:9093/?x=1', 'http://am:9093/#top'])('rejects %p', (v) => {
     expect(httpUrlError(v)).toEqual(expect.any(String));
   });
 });
 
-describe('positiveIntegerError', () => {
-  it.each(['', '1', '16'])('accepts %p', (v) => expect(positiveIntegerError(v)).toBeUndefined());
-  it.each(['0', '-1', '1.5', 'four'])('rejects %p', (v) => expect(positiveIntegerError(v)).toEqual(expect.any(String)));
+describe('integerRangeError', () => {
+  it.each(['', '1', '4', '10'])('accepts %p', (v) => expect(integerRangeError(v, 1, 10)).toBeUndefined());
+  it.each(['0', '11', '-1', '1.5', 'four'])('rejects %p', (v) =>
+    expect(integerRangeError(v, 1, 10)).toBe('Must be a whole number from 1 to 10')
+  );
 });

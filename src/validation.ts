@@ -46,14 +46,18 @@ export function httpUrlError(value: string | undefined): string | undefined {
   if (url.hostname === '') {
     return 'Must name a host';
   }
+  if (url.search !== '' || url.hash !== '' || /[?#]/.test(v)) {
+    return 'Must not have a query (?) or fragment (#)';
+  }
   return undefined;
 }
 
-/** Returns an error message for a positive whole number field, or undefined when empty or valid. */
-export function positiveIntegerError(value: string | undefined): string | undefined {
+/** Returns an error message for a whole number field bounded to [min, max], or undefined when empty or valid. */
+export function integerRangeError(value: string | undefined, min: number, max: number): string | undefined {
   const v = (value ?? '').trim();
   if (v === '') {
     return undefined;
   }
-  return /^[1-9]\d*$/.test(v) ? undefined : 'Must be a whole number of 1 or more';
+  const n = Number(v);
+  return /^\d+$/.test(v) && n >= min && n <= max ? undefined : `Must be a whole number from ${min} to ${max}`;
 }

@@ -2,8 +2,13 @@ import React, { ChangeEvent, useId, useState } from 'react';
 import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
 import { DataSourceHttpSettings, Field, Input, Stack } from '@grafana/ui';
 
-import { DEFAULT_MAX_CONCURRENT_QUERIES, GoPulseOptions, GoPulseSecureJsonData } from '../types';
-import { durationError, httpUrlError, positiveIntegerError } from '../validation';
+import {
+  DEFAULT_MAX_CONCURRENT_QUERIES,
+  GoPulseOptions,
+  GoPulseSecureJsonData,
+  MAX_CONCURRENT_QUERIES_LIMIT,
+} from '../types';
+import { durationError, httpUrlError, integerRangeError } from '../validation';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
 type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
@@ -27,14 +32,14 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     setMaxConcurrent(text);
     if (text.trim() === '') {
       setJsonData({ maxConcurrentQueries: undefined });
-    } else if (!positiveIntegerError(text)) {
+    } else if (!integerRangeError(text, 1, MAX_CONCURRENT_QUERIES_LIMIT)) {
       setJsonData({ maxConcurrentQueries: parseInt(text, 10) });
     }
   };
 
   const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
   const queryTimeoutError = durationError(jsonData.queryTimeout);
-  const maxConcurrentError = positiveIntegerError(maxConcurrent);
+  const maxConcurrentError = integerRangeError(maxConcurrent, 1, MAX_CONCURRENT_QUERIES_LIMIT);
 
   return (
     <Stack direction="column" gap={5}>
@@ -85,7 +90,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
         <Field
           label="Max concurrent queries"
-          description={`Prometheus queries run at once for one request. Empty: ${DEFAULT_MAX_CONCURRENT_QUERIES}.`}
+          description={`Prometheus queries run at once for one request, 1 to ${MAX_CONCURRENT_QUERIES_LIMIT}. Empty: ${DEFAULT_MAX_CONCURRENT_QUERIES}.`}
           invalid={Boolean(maxConcurrentError)}
           error={maxConcurrentError}
         >

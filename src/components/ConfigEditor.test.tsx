@@ -1,0 +1,170 @@
+import React, { useState } from 'react';
+import { DataSourceSettings } from '@grafana/data';
+import { render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+import { GoPulseOptions, GoPulseSecureJsonData } from '../types';
+import { ConfigEditor } from './ConfigEditor';
+
+type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
+
+const baseSettings = (over: Partial<Settings> = {}): Settings => ({
+  id: 1,
+  uid: 'gopulse',
+  orgId: 1,
+  name: 'GoPulse',
+  typeLogoUrl: '',
+  type: 'gopulse-health-datasource',
+  typeName: 'GoPulse',
+  access: 'proxy',
+  url: '',
+  user: '',
+  database: '',
+  basicAuth: false,
+  basicAuthUser: '',
+  isDefault: false,
+  jsonData: {},
+  secureJsonFields: {},
+  readOnly: false,
+  withCredentials: false,
+  ...over,
+});
+
+/** Renders the editor the way Grafana does: controlled options that follow every onOptionsChange. */
+function setup(initial: Settings) {
+  const onOptionsChange = jest.fn<void, [Settings]>();
+  function Harness() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <ConfigEditor
+        options={options}
+        onOptionsChange={(o) => {
+          onOptionsChange(o);
+          setOptions(o);
+        }}
+      />
+    );
+  }
+  render(<Harness />);
+  const last = () => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
+  return { user: userEvent.setup(), onOptionsChange, last };
+}
+
+describe('ConfigEditor', () => {
+  it('writes the Prometheus URL into url', async () => {
+    const { user, last } = setup(baseSettings());
+    await user.type(screen.getByLabelText(/Prometheus URL/), 'http://prometheus:9090');
+    expect(last().url).toBe('http://prometheus:9090');
+  });
+
+  it('writes the HTTP timeout into jsonData.timeout as a number of seconds', async () => {
+    // DataSourceHttpSettings renders the timeout input uncontrolled while jsonData.timeout is
+    // unset, so React warns when the first digit makes it controlled: expect exactly that.
+    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => {});
+    const { user, last } = setup(baseSettings());
+    await user.type(screen.getByPlaceholderText('Timeout in seconds'), '45');
+    expect(last().jsonData.timeout).toBe(45);
+    for (const [message] of consoleError.mock.calls) {
+      expect(String(message)).toMatch(/changing an uncontrolled input to be controlled/);
+    }
+    consoleError.mockRestore();
+  });
+
+  it('writes the Alertmanager URL into jsonData.alertmanagerUrl and flags a URL without a scheme', async () => {
+    const { user, last } = setup(baseSettings());
+    const input = screen.getByLabelText(/Alertmanager URL/);
+    await user.type(input, 'alertmanager:9093');
+    expect(last().jsonData.alertmanagerUrl).toBe('alertmanager:9093');
+    expect(screen.getByText('Must start with http:// or https://')).toBeInTheDocument();
+
+    await user.clear(input);
+    expect(last().jsonData.alertmanagerUrl).toBeUndefined();
+    await user.type(input, 'http://alertmanager:9093');
+    expect(last().jsonData.alertmanagerUrl).toBe('http://alertmanager:9093');
+    expect(screen.queryByText('Must start with http:// or https://')).not.toBeInTheDocument();
+  });
+
+  it('writes the query timeout into jsonData.queryTimeout and flags a bad duration', async () => {
+    const { user, last } = setup(baseSettings());
+    const input = screen.getByLabelText(/Query timeout/);
+    await user.type(input, '30s');
+    expect(last().jsonData.queryTimeout).toBe('30s');
+    expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
+    await user.clear(input);
+    await user.type(input, 'soon');
+    expect(last().jsonData.queryTimeout).toBe('soon');
+    expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
+  });
+
+  it('writes max concurrent queries as a number and keeps out-of-range input out of jsonData', async () => {
+    const { user, last } = setup(baseSettings());
+    const input = screen.getByLabelText(/Max concurrent queries/);
+    await user.type(input, '8');
+    expect(last().jsonData.maxConcurrentQueries).toBe(8);
+    await user.clear(input);
+    expect(last().jsonData.maxConcurrentQueries).toBeUndefined();
+    await user.type(input, '20');
+    expect(last().jsonData.maxConcurrentQueries).toBe(2);
+    expect(screen.getByText('Must be a whole number from 1 to 10')).toBeInTheDocument();
+  });
+
+  it('shows saved GoPulse options', () => {
+    setup(
+      baseSettings({
+        url: 'http://prom:9090',
+        jsonData: { alertmanagerUrl: 'http://am:9093', queryTimeout: '1m', maxConcurrentQueries: 6 },
+      })
+    );
+    expect(screen.getByLabelText(/Prometheus URL/)).toHaveValue('http://prom:9090');
+    expect(screen.getByLabelText(/Alertmanager URL/)).toHaveValue('http://am:9093');
+    expect(screen.getByLabelText(/Query timeout/)).toHaveValue('1m');
+    expect(screen.getByLabelText(/Max concurrent queries/)).toHaveValue('6');
+  });
+
+  it('turns basic auth on and puts the password into secureJsonData only', async () => {
+    const { user, last, onOptionsChange } = setup(baseSettings({ url: 'http://prom:9090' }));
+    await user.click(screen.getByLabelText('Basic auth'));
+    expect(last().basicAuth).toBe(true);
+
+    await user.type(screen.getByLabelText('User'), 'reader');
+    // SecretFormField does not tie its label to its input: find it by placeholder.
+    await user.type(screen.getByPlaceholderText('Password'), 's3cret-pw');
+    expect(last().basicAuthUser).toBe('reader');
+    expect(last().secureJsonData?.basicAuthPassword).toBe('s3cret-pw');
+    // The password never lands in jsonData (or anywhere but secureJsonData) in any change.
+    for (const [settings] of onOptionsChange.mock.calls) {
+      const { secureJsonData, ...rest } = settings;
+      expect(JSON.stringify(rest)).not.toContain('s3cret');
+    }
+  });
+
+  it('shows a saved password as configured and resets it', async () => {
+    const { user, last } = setup(
+      baseSettings({ basicAuth: true, basicAuthUser: 'reader', secureJsonFields: { basicAuthPassword: true } })
+    );
+    expect(screen.queryByPlaceholderText('Password')).not.toBeInTheDocument();
+    expect(screen.getByDisplayValue('configured')).toHaveAttribute('type', 'text');
+    await user.click(screen.getByRole('button', { name: 'Reset' }));
+    expect(last().secureJsonFields.basicAuthPassword).toBe(false);
+    expect(last().secureJsonData?.basicAuthPassword).toBe('');
+    expect(screen.queryByDisplayValue('configured')).not.toBeInTheDocument();
+    expect(screen.getByPlaceholderText('Password')).toBeEnabled();
+  });
+
+  it('puts a custom header name into jsonData and its value into secureJsonData', async () => {
+    const { user, last } = setup(baseSettings({ url: 'http://prom:9090' }));
+    await user.click(screen.getByRole('button', { name: /Add header/ }));
+    await user.type(screen.getByPlaceholderText('X-Custom-Header'), 'X-Scope-OrgID');
+    await user.type(screen.getByPlaceholderText('Header Value'), 'tenant-1');
+    await user.tab();
+    expect(last().jsonData.httpHeaderName1).toBe('X-Scope-OrgID');
+    expect(last().secureJsonData?.httpHeaderValue1).toBe('tenant-1');
+    expect(JSON.stringify(last().jsonData)).not.toContain('tenant-1');
+  });
+
+  it('turns TLS skip verify on in jsonData', async () => {
+    const { user, last } = setup(baseSettings({ url: 'https://prom:9090' }));
+    await user.click(screen.getByLabelText('Skip TLS Verify'));
+    expect(last().jsonData.tlsSkipVerify).toBe(true);
+  });
+});
