@@ -15,7 +15,14 @@ describe('httpUrlError', () => {
     expect(httpUrlError(v)).toBeUndefined();
   });
 
-  it.each(['localhost:9093', 'ftp://am', 'not a url', 'file:///etc/passwd', 'http://am:9093/?x=1', 'http://am:9093/#top'])('rejects %p', (v) => {
+  it.each([
+    'localhost:9093',
+    'ftp://am',
+    'not a url',
+    'file:///etc/passwd',
+    'http://am:9093/?x=1',
+    'http://am:9093/#top',
+  ])('rejects %p', (v) => {
     expect(httpUrlError(v)).toEqual(expect.any(String));
   });
 });

@@ -8,27 +8,28 @@ import { ConfigEditor } from './ConfigEditor';
 
 type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
 
-const baseSettings = (over: Partial<Settings> = {}): Settings => ({
-  id: 1,
-  uid: 'gopulse',
-  orgId: 1,
-  name: 'GoPulse',
-  typeLogoUrl: '',
-  type: 'gopulse-health-datasource',
-  typeName: 'GoPulse',
-  access: 'proxy',
-  url: '',
-  user: '',
-  database: '',
-  basicAuth: false,
-  basicAuthUser: '',
-  isDefault: false,
-  jsonData: {},
-  secureJsonFields: {},
-  readOnly: false,
-  withCredentials: false,
-  ...over,
-});
+// `database` is a required but deprecated key of DataSourceSettings: left out, hence the cast.
+const baseSettings = (over: Partial<Settings> = {}): Settings =>
+  ({
+    id: 1,
+    uid: 'gopulse',
+    orgId: 1,
+    name: 'GoPulse',
+    typeLogoUrl: '',
+    type: 'gopulse-health-datasource',
+    typeName: 'GoPulse',
+    access: 'proxy',
+    url: '',
+    user: '',
+    basicAuth: false,
+    basicAuthUser: '',
+    isDefault: false,
+    jsonData: {},
+    secureJsonFields: {},
+    readOnly: false,
+    withCredentials: false,
+    ...over,
+  }) as Settings;
 
 /** Renders the editor the way Grafana does: controlled options that follow every onOptionsChange. */
 function setup(initial: Settings) {
