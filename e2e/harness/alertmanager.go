@@ -33,6 +33,9 @@ type AlertmanagerOptions struct {
 	// ConfigPath is the configuration to derive from; default
 	// provisioning/alertmanager/alertmanager.yml.
 	ConfigPath string
+	// WebhookURL, when set, replaces every webhook URL verbatim (e.g. the load
+	// generator's /alerts sink) instead of pointing them to Webhooks.
+	WebhookURL string
 	ExtraArgs  []string
 }
 
@@ -63,7 +66,7 @@ func StartAlertmanagerWith(t testing.TB, opts AlertmanagerOptions) *Alertmanager
 	sink := NewWebhookSink(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "alertmanager.yml")
-	b, err := AlertmanagerConfig(t, opts.ConfigPath, sink.URL)
+	b, err := alertmanagerConfig(t, opts.ConfigPath, sink.URL, opts.WebhookURL)
 	if err != nil {
 		t.Fatalf("harness: alertmanager config: %v", err)
 	}
@@ -116,6 +119,11 @@ func (a *Alertmanager) Version(t testing.TB) string {
 // the machine), template paths are made absolute.
 func AlertmanagerConfig(t testing.TB, src, sinkURL string) ([]byte, error) {
 	t.Helper()
+	return alertmanagerConfig(t, src, sinkURL, "")
+}
+
+func alertmanagerConfig(t testing.TB, src, sinkURL, fixedURL string) ([]byte, error) {
+	t.Helper()
 	if src == "" {
 		src = RepoPath(t, "provisioning", "alertmanager", "alertmanager.yml")
 	}
@@ -151,7 +159,11 @@ func AlertmanagerConfig(t testing.TB, src, sinkURL string) ([]byte, error) {
 		for _, h := range hooks {
 			if hook, ok := h.(map[string]any); ok {
 				delete(hook, "url_file")
-				hook["url"] = sinkURL + "/" + name
+				if fixedURL != "" {
+					hook["url"] = fixedURL
+				} else {
+					hook["url"] = sinkURL + "/" + name
+				}
 			}
 		}
 	}

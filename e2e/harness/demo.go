@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,19 +39,15 @@ type Loadgen struct {
 
 // StartLoadgen builds ./demo/cmd/loadgen (once per test binary) and starts it
 // against targetURL at rps requests per second, with its control endpoint on a
-// free loopback port. It waits until the control endpoint answers HTTP.
-func StartLoadgen(t testing.TB, targetURL string, rps int, extraArgs ...string) *Loadgen {
+// free loopback port. It waits until GET /mode answers 200.
+func StartLoadgen(t testing.TB, targetURL string, rps float64, extraArgs ...string) *Loadgen {
 	t.Helper()
 	bin := GoBuild(t, "./demo/cmd/loadgen")
 	p, addr := startServer(t, func(addr string) ProcessOpts {
-		args := append([]string{"-target", targetURL, "-rps", strconv.Itoa(rps), "-listen", addr}, extraArgs...)
+		args := append([]string{"-target", targetURL, "-rps", strconv.FormatFloat(rps, 'f', -1, 64), "-listen", addr}, extraArgs...)
 		return ProcessOpts{Name: "loadgen", Binary: bin, Args: args}
 	}, ReadyTimeout, func(addr string) error {
-		// Any HTTP answer means the control endpoint is listening.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_, _, err := HTTPGet(ctx, "http://"+addr+"/")
-		return err
+		return expect200("http://" + addr + "/mode")
 	})
 	return &Loadgen{Process: p, ControlAddr: addr, ControlURL: "http://" + addr}
 }
@@ -63,6 +60,18 @@ const (
 	ModeLeak    = "leak"
 	ModeCrash   = "crash"
 )
+
+// Mode returns the current mode (GET /mode), trimmed.
+func (l *Loadgen) Mode(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	code, body, err := HTTPGet(ctx, l.ControlURL+"/mode")
+	if err != nil || code != 200 {
+		t.Fatalf("harness: loadgen mode: HTTP %d %v: %.200s", code, err, body)
+	}
+	return strings.TrimSpace(string(body))
+}
 
 // SetMode switches the load generator's mode through its control endpoint.
 func (l *Loadgen) SetMode(t testing.TB, mode string) {

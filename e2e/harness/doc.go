@@ -15,6 +15,8 @@
 //	                        built from ./pkg when missing, unless CI is set)
 //	GOPULSE_PROMETHEUS_BIN  path to prometheus (default /usr/bin/prometheus, then $PATH)
 //	GOPULSE_ALERTMANAGER_BIN, GOPULSE_VICTORIAMETRICS_BIN  likewise
-//	GOPULSE_E2E_LOG_LEVEL   plugin log level for the test log (default warn; the full
-//	                        debug log goes to a file printed on failure)
+//	GOPULSE_E2E_LOG_LEVEL   plugin log level: StartPlugin copies the plugin's log into the
+//	                        test log from this level (default info; the full log goes to
+//	                        a file whose tail is printed on failure); ServeInProcess sets
+//	                        the SDK's stderr logger to it (default warn)
 package harness

@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	sdkgrpcplugin "github.com/grafana/grafana-plugin-sdk-go/backend/grpcplugin"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	sdklog "github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/datasourcetest"
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
@@ -177,6 +178,22 @@ func (w *testLogWriter) close() {
 	w.mu.Unlock()
 }
 
+var inProcessLogOnce sync.Once
+
+func sdkLogLevel() sdklog.Level {
+	switch strings.ToLower(os.Getenv("GOPULSE_E2E_LOG_LEVEL")) {
+	case "trace":
+		return sdklog.Trace
+	case "debug":
+		return sdklog.Debug
+	case "info":
+		return sdklog.Info
+	case "error":
+		return sdklog.Error
+	}
+	return sdklog.Warn
+}
+
 // inProcessMu serialises ServeInProcess: the SDK registers its metrics on the
 // global Prometheus registerer, which is replaced for every in-process server.
 var inProcessMu sync.Mutex
@@ -208,6 +225,13 @@ func ServeInProcess(t testing.TB, factory datasource.InstanceFactoryFunc) *Clien
 		err  error
 	)
 	inProcessMu.Lock()
+	inProcessLogOnce.Do(func() {
+		// The SDK logs to stderr as JSON at debug level; keep the test output
+		// readable (GOPULSE_E2E_LOG_LEVEL, default warn).
+		l := sdklog.NewWithLevel(sdkLogLevel())
+		sdklog.DefaultLogger = l
+		backend.Logger = l
+	})
 	for attempt := 0; attempt < 3; attempt++ {
 		// The SDK's server registers its metrics with prometheus.MustRegister.
 		prometheus.DefaultRegisterer = prometheus.NewRegistry()

@@ -14,9 +14,11 @@ const ScrapeTimeout = 30 * time.Second
 type StackOptions struct {
 	// Loadgen also starts the load generator against the demo.
 	Loadgen    bool
-	LoadgenRPS int // default 20
+	LoadgenRPS float64 // default 20
 	// NoAlertmanager leaves Alertmanager out (Prometheus gets no alerting target).
 	NoAlertmanager bool
+	// Alertmanager is passed to StartAlertmanagerWith.
+	Alertmanager AlertmanagerOptions
 	// Prometheus is passed to StartPrometheus; its DemoTargets and
 	// AlertmanagerAddr are set by the stack.
 	Prometheus PrometheusOptions
@@ -53,7 +55,7 @@ func StartStackWith(t testing.TB, opts StackOptions) *Stack {
 	po := opts.Prometheus
 	po.DemoTargets = []string{s.Demo.Addr}
 	if !opts.NoAlertmanager {
-		s.Alertmanager = StartAlertmanager(t)
+		s.Alertmanager = StartAlertmanagerWith(t, opts.Alertmanager)
 		po.AlertmanagerAddr = s.Alertmanager.Addr
 	}
 	s.Prometheus = StartPrometheus(t, po)
