@@ -97,15 +97,20 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
   });
 
-  it('writes max concurrent queries as a number and keeps out-of-range input out of jsonData', async () => {
+  it('writes max concurrent queries as a number and flags out-of-range or non-numeric input', async () => {
     const { user, last } = setup(baseSettings());
     const input = screen.getByLabelText(/Max concurrent queries/);
     await user.type(input, '8');
     expect(last().jsonData.maxConcurrentQueries).toBe(8);
+    expect(screen.queryByText('Must be a whole number from 1 to 10')).not.toBeInTheDocument();
     await user.clear(input);
     expect(last().jsonData.maxConcurrentQueries).toBeUndefined();
     await user.type(input, '20');
-    expect(last().jsonData.maxConcurrentQueries).toBe(2);
+    expect(last().jsonData.maxConcurrentQueries).toBe(20);
+    expect(screen.getByText('Must be a whole number from 1 to 10')).toBeInTheDocument();
+    await user.clear(input);
+    await user.type(input, 'four');
+    expect(last().jsonData.maxConcurrentQueries).toBeUndefined();
     expect(screen.getByText('Must be a whole number from 1 to 10')).toBeInTheDocument();
   });
 

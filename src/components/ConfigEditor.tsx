@@ -30,11 +30,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const onMaxConcurrentChange = (event: ChangeEvent<HTMLInputElement>) => {
     const text = event.target.value;
     setMaxConcurrent(text);
-    if (text.trim() === '') {
-      setJsonData({ maxConcurrentQueries: undefined });
-    } else if (!integerRangeError(text, 1, MAX_CONCURRENT_QUERIES_LIMIT)) {
-      setJsonData({ maxConcurrentQueries: parseInt(text, 10) });
-    }
+    // A whole number is stored even when out of range (the inline error shows it, and the
+    // backend's Save & test names it); anything else leaves the default in place.
+    const v = text.trim();
+    setJsonData({ maxConcurrentQueries: /^\d+$/.test(v) ? parseInt(v, 10) : undefined });
   };
 
   const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
