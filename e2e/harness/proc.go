@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +75,8 @@ type Process struct {
 	waitErr error
 	stopMu  sync.Mutex
 	stopped bool
+	// exitOK: an exit before Stop is expected (a crash the test provokes).
+	exitOK atomic.Bool
 }
 
 // StartProcess starts a subprocess with its output captured to a log file. The
@@ -176,7 +179,7 @@ func (p *Process) Stop() error {
 	select {
 	case <-p.done:
 		// Exited by itself before we stopped it: report a crash.
-		if p.waitErr != nil {
+		if p.waitErr != nil && !p.exitOK.Load() {
 			return fmt.Errorf("exited before stop: %w", p.waitErr)
 		}
 		return nil
@@ -196,6 +199,21 @@ func (p *Process) Stop() error {
 		return fmt.Errorf("did not exit within %v of SIGTERM; killed", p.grace)
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("pid %d did not exit after SIGKILL", p.PID())
+	}
+}
+
+// AllowExit tells the harness that the process may exit by itself (a test that
+// crashes it on purpose): its cleanup then reports no error for that exit.
+func (p *Process) AllowExit() { p.exitOK.Store(true) }
+
+// Wait waits up to timeout for the process to exit and returns its wait error
+// (nil for exit status 0), or an error if it is still running.
+func (p *Process) Wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.waitErr
+	case <-time.After(timeout):
+		return fmt.Errorf("%s (pid %d) still running after %v", p.Name, p.PID(), timeout)
 	}
 }
 
