@@ -35,8 +35,8 @@ func StepRange(from, to time.Time, interval time.Duration, maxDataPoints int64, 
 		step = max(step, span/time.Duration(maxDataPoints))
 	}
 	// Alignment can add one point at the start, and both ends count: divide by cap-2.
-	step = max(step, minStep, ceilDiv(span, MaxPointsPerSeries-2), time.Millisecond)
-	step = step.Round(time.Millisecond)
+	step = max(step, minStep, ceilDiv(span, MaxPointsPerSeries-2))
+	step = ceilDiv(step, int64(time.Millisecond)) * time.Millisecond // whole milliseconds, at least one
 	return v1.Range{Start: alignDown(from, step), End: alignDown(to, step), Step: step}, nil
 }
 
