@@ -17,6 +17,7 @@ func TestCallResourceLabelValues(t *testing.T) {
 	demo := harness.StartDemo(t)
 	prom := harness.StartPrometheus(t, harness.PrometheusOptions{DemoTargets: []string{demo.Addr}})
 	harness.WaitForTargetUp(t, prom.URL, "demo", harness.ScrapeTimeout)
+	harness.WaitForTargetUp(t, prom.URL, "prometheus", harness.ScrapeTimeout)
 	ds := &harness.Settings{URL: prom.URL}
 
 	for _, p := range startPlugins(t) {
