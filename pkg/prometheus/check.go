@@ -43,8 +43,20 @@ func (c *Client) Check(ctx context.Context) (Info, error) {
 	if err != nil {
 		return info, describe(err)
 	}
-	if s, ok := v.(*model.Scalar); !ok || s.Value != 2 {
+	if !isTwo(v) {
 		return info, upstream.Errorf(service, http.StatusBadGateway, "the test query 1+1 did not answer 2 (got %v): this is not a working Prometheus API", v)
 	}
 	return info, nil
+}
+
+// isTwo tells whether the answer to 1+1 is 2: a scalar from Prometheus, a one-sample
+// vector from engines such as VictoriaMetrics.
+func isTwo(v model.Value) bool {
+	switch v := v.(type) {
+	case *model.Scalar:
+		return v.Value == 2
+	case model.Vector:
+		return len(v) == 1 && v[0].Value == 2
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -82,6 +83,9 @@ func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []b
 			status = http.StatusGatewayTimeout
 		case status >= 500:
 			status = http.StatusBadGateway
+		}
+		if _, numeric := strconv.Atoi(e.ErrorType); numeric == nil || e.ErrorType == "" {
+			return resp, body, upstream.Errorf(service, status, "%s", e.Error) // VictoriaMetrics puts the status there
 		}
 		return resp, body, upstream.Errorf(service, status, "%s (%s)", e.Error, e.ErrorType)
 	}

@@ -1,0 +1,81 @@
+package prometheus
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// matrixBody generates a query_range answer of series × points, shaped like the demo's
+// request-rate series (5 labels, realistic float text).
+func matrixBody(series, points int, start time.Time, step time.Duration) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for s := range series {
+		if s > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"metric":{"__name__":"http_requests_total","job":"demo","instance":"10.0.%d.%d:8080","path":"/api/items","code":"200"},"values":[`, s/250, s%250)
+		for p := range points {
+			if p > 0 {
+				b.WriteByte(',')
+			}
+			ts := start.Add(time.Duration(p) * step)
+			b.WriteString(`[`)
+			b.WriteString(strconv.FormatFloat(float64(ts.UnixMilli())/1000, 'f', -1, 64))
+			b.WriteString(`,"`)
+			b.WriteString(strconv.FormatFloat(float64(s*7+p)*1.37+0.123456, 'f', -1, 64))
+			b.WriteString(`"]`)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`]}}`)
+	return b.Bytes()
+}
+
+// bodyTransport answers every request with the same body, from memory: the benchmark
+// measures decoding and frame building, not the network.
+type bodyTransport []byte
+
+func (t bodyTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(bytes.NewReader(t))}, nil
+}
+
+// BenchmarkQueryRange is the baseline of the range-query path: client_golang's v1 API
+// decodes the answer into model.Matrix, then the frames are built from it.
+func BenchmarkQueryRange(b *testing.B) {
+	for _, size := range []struct{ series, points int }{{400, 300}} {
+		b.Run(fmt.Sprintf("client_golang/%dx%d", size.series, size.points), func(b *testing.B) {
+			start := time.Unix(1_764_000_000, 0)
+			step := 15 * time.Second
+			body := matrixBody(size.series, size.points, start, step)
+			base, _ := url.Parse("http://prometheus.invalid:9090")
+			c, err := New(base, &http.Client{Transport: bodyTransport(body)}, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, _ := StepRange(start, start.Add(time.Duration(size.points-1)*step), step, 0, 0)
+			samples := float64(size.series * size.points)
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for b.Loop() {
+				frames, err := c.QueryRange(context.Background(), "rate(http_requests_total[1m])", "{{instance}}", r)
+				if err != nil || len(frames) != size.series {
+					b.Fatalf("%d frames, %v", len(frames), err)
+				}
+			}
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/samples, "ns/sample")
+			b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/samples, "B/sample")
+		})
+	}
+}
