@@ -1,0 +1,77 @@
+package plugin
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+func TestLoadSettings(t *testing.T) {
+	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{
+		URL:                     "http://prometheus:9090/prom",
+		BasicAuthEnabled:        true,
+		BasicAuthUser:           "grafana",
+		JSONData:                []byte(`{"alertmanagerUrl":"https://am:9093","queryTimeout":"45s","maxConcurrentQueries":6,"timeout":12,"httpHeaderName1":"X-Scope-OrgID"}`),
+		DecryptedSecureJSONData: map[string]string{"basicAuthPassword": "s3cret", "httpHeaderValue1": "tenant-a"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case s.PrometheusURL.String() != "http://prometheus:9090/prom":
+		t.Errorf("Prometheus URL %v", s.PrometheusURL)
+	case s.AlertmanagerURL == nil || s.AlertmanagerURL.Host != "am:9093":
+		t.Errorf("Alertmanager URL %v", s.AlertmanagerURL)
+	case s.QueryTimeout != 45*time.Second, s.MaxConcurrentQueries != 6, s.MaxResponseBytes != defaultMaxResponseBytes:
+		t.Errorf("limits %+v", s)
+	case s.HTTP.Timeouts.Timeout != 12*time.Second:
+		t.Errorf("HTTP timeout %v", s.HTTP.Timeouts.Timeout)
+	case s.HTTP.BasicAuth == nil || s.HTTP.BasicAuth.Password != "s3cret":
+		t.Errorf("basic auth not taken from secureJsonData")
+	case s.HTTP.Header.Get("X-Scope-OrgID") != "tenant-a":
+		t.Errorf("custom header %v", s.HTTP.Header)
+	}
+}
+
+func TestLoadSettingsErrors(t *testing.T) {
+	cases := []struct {
+		url, jsonData, want string
+	}{
+		{"", `{}`, "the Prometheus URL is required"},
+		{"ftp://prom:21", `{}`, `the Prometheus URL "ftp://prom:21" must start with http:// or https://`},
+		{"prometheus:9090", `{}`, "must start with http:// or https://"},
+		{"http://", `{}`, "has no host"},
+		{"http://p:9090/?x=1", `{}`, "must not have a query"},
+		{"http://admin:hunter2@p:9090\x7f", `{}`, "not a valid URL"},
+		{"http://p:9090", `{"alertmanagerUrl":"am:9093"}`, "the Alertmanager URL"},
+		{"http://p:9090", `{"queryTimeout":"soon"}`, `query timeout "soon"`},
+		{"http://p:9090", `{"maxConcurrentQueries":11}`, "between 1 and 10, not 11"},
+		{"http://p:9090", `{"maxConcurrentQueries":-1}`, "between 1 and 10, not -1"},
+		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
+		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
+	}
+	for _, c := range cases {
+		_, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: c.url, JSONData: []byte(c.jsonData)})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("url %q jsonData %s: error %v, want %q", c.url, c.jsonData, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("error %q leaks a password", err)
+		}
+	}
+	_, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "ftp://admin:hunter2@p:21"})
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %v: want one that does not show the password", err)
+	}
+}
+
+// Grafana's HTTP settings component can store a cleared timeout as null.
+func TestLoadSettingsNullTimeout(t *testing.T) {
+	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(`{"timeout":null,"alertmanagerUrl":""}`)})
+	if err != nil || s.AlertmanagerURL != nil || s.MaxConcurrentQueries != defaultMaxConcurrentQueries {
+		t.Fatalf("settings %+v, %v", s, err)
+	}
+}
