@@ -82,8 +82,8 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	bin := PrometheusBinary(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
-	var prom *Prometheus
 	p, addr := startServer(t, func(addr string) ProcessOpts {
+		t.Helper()
 		b, err := PrometheusConfig(t, addr, opts)
 		if err != nil {
 			t.Fatalf("harness: prometheus config: %v", err)
@@ -109,8 +109,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	}, ReadyTimeout, func(addr string) error {
 		return expect200("http://" + addr + "/-/ready")
 	})
-	prom = &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath}
-	return prom
+	return &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath}
 }
 
 // Version returns the version Prometheus reports in its build info.
