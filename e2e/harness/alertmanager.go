@@ -39,18 +39,6 @@ type AlertmanagerOptions struct {
 	ExtraArgs  []string
 }
 
-const defaultAlertmanagerConfig = `
-route:
-  receiver: default
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: default
-    webhook_configs:
-      - url: http://localhost:5001/
-`
-
 // StartAlertmanager starts /usr/bin/prometheus-alertmanager with the provisioned
 // configuration (webhooks rewritten to a loopback sink, other notifiers removed),
 // clustering disabled, on a free loopback port, and waits for /-/ready.
@@ -128,10 +116,7 @@ func alertmanagerConfig(t testing.TB, src, sinkURL, fixedURL string) ([]byte, er
 		src = RepoPath(t, "provisioning", "alertmanager", "alertmanager.yml")
 	}
 	raw, err := os.ReadFile(src)
-	if os.IsNotExist(err) {
-		t.Logf("harness: %s does not exist yet; using the built-in default configuration", src)
-		raw = []byte(defaultAlertmanagerConfig)
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var cfg map[string]any

@@ -51,29 +51,6 @@ type Prometheus struct {
 	ConfigFile string // the derived configuration
 }
 
-// defaultPrometheusConfig is used when provisioning/prometheus/prometheus.yml does
-// not exist yet; it follows the documented contract.
-const defaultPrometheusConfig = `
-global:
-  scrape_interval: 15s
-  evaluation_interval: 15s
-rule_files: ["rules/*.yml"]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: ["alertmanager:9093"]
-scrape_configs:
-  - job_name: prometheus
-    static_configs:
-      - targets: ["localhost:9090"]
-  - job_name: demo
-    static_configs:
-      - targets: ["demo:8080"]
-  - job_name: alertmanager
-    static_configs:
-      - targets: ["alertmanager:9093"]
-`
-
 // StartPrometheus writes a configuration derived from the provisioned one (see
 // PrometheusOptions), starts /usr/bin/prometheus on a free loopback port with a
 // temporary TSDB, and waits for /-/ready.
@@ -145,10 +122,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 		src = RepoPath(t, "provisioning", "prometheus", "prometheus.yml")
 	}
 	raw, err := os.ReadFile(src)
-	if os.IsNotExist(err) && opts.ConfigPath == "" {
-		t.Logf("harness: %s does not exist yet; using the built-in default configuration", src)
-		raw = []byte(defaultPrometheusConfig)
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	var cfg map[string]any
