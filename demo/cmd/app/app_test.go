@@ -449,6 +449,11 @@ func TestDebugVars(t *testing.T) {
 	if vars.Goroutines <= 0 || len(vars.Cmdline) == 0 || vars.Memstats.HeapAlloc == 0 {
 		t.Errorf("runtime vars missing: %+v", vars)
 	}
+	for name, m := range map[string]map[string]int{"logins": vars.Business.Logins, "orders": vars.Business.Orders, "payments": vars.Business.Payments} {
+		if len(m) != 3 {
+			t.Errorf("business.%s = %v, want its three keys from the start", name, m)
+		}
+	}
 	// expvar is process-wide: other tests add to the same counters.
 	if vars.Business.Logins["success"] < 1 || vars.Business.Events["share"] < 1 {
 		t.Errorf("business vars: %+v", vars.Business)

@@ -112,14 +112,15 @@ func newMetrics(g gauges) *metrics {
 			Help: "Goroutines leaked on purpose by the leak mode.",
 		}, g.leakedGoroutines),
 	)
-	for _, v := range loginResults {
-		m.logins.WithLabelValues(v)
-	}
-	for _, v := range orderStatuses {
-		m.orders.WithLabelValues(v)
-	}
-	for _, v := range paymentResults {
-		m.payments.WithLabelValues(v)
+	for _, c := range []struct {
+		vec    *prometheus.CounterVec
+		exp    *expvar.Map
+		values []string
+	}{{m.logins, expLogins, loginResults}, {m.orders, expOrders, orderStatuses}, {m.payments, expPayments, paymentResults}} {
+		for _, v := range c.values {
+			c.vec.WithLabelValues(v)
+			c.exp.Add(v, 0)
+		}
 	}
 	return m
 }

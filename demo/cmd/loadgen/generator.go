@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,10 +49,12 @@ func (s *stats) snapshot() map[string]int64 {
 	}
 }
 
+// attrs are the snapshot as log attributes, in a stable order.
 func (s *stats) attrs() []any {
+	snap := s.snapshot()
 	var attrs []any
-	for k, v := range s.snapshot() {
-		attrs = append(attrs, slog.Int64(k, v))
+	for _, k := range slices.Sorted(maps.Keys(snap)) {
+		attrs = append(attrs, slog.Int64(k, snap[k]))
 	}
 	return attrs
 }
