@@ -26,7 +26,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // testOptions: fast modes, and an exit that fails the test unless a test replaces it.
 func testOptions(t *testing.T) options {
 	o := defaultOptions(func(code int) { t.Errorf("unexpected exit(%d)", code) })
-	o.slowMin, o.slowMax = 30*time.Millisecond, 40*time.Millisecond
+	o.slowMin, o.slowMax = 100*time.Millisecond, 120*time.Millisecond
 	o.failShare = 1
 	o.leakEvery, o.leakBatch, o.leakMax, o.leakBytes = time.Millisecond, 10, 50, 1024
 	o.crashDelay = 10 * time.Millisecond
