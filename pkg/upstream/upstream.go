@@ -68,7 +68,7 @@ func Transport(service, host string, err error) error {
 		return newError(service, http.StatusBadGateway, "host %q not found (DNS lookup failed)", dnsErr.Name)
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return newError(service, http.StatusBadGateway, "TLS certificate of %s not accepted: %s", host, tlsReason(err))
-	case errors.As(err, &recErr):
+	case errors.As(err, &recErr), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		return newError(service, http.StatusBadGateway, "%s does not speak TLS: use http:// instead of https://", host)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return newError(service, http.StatusBadGateway, "%s closed the connection without answering", host)
