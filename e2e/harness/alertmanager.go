@@ -3,7 +3,6 @@ package harness
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -112,21 +111,10 @@ func AlertmanagerConfig(t testing.TB, src, sinkURL string) ([]byte, error) {
 
 func alertmanagerConfig(t testing.TB, src, sinkURL, fixedURL string) ([]byte, error) {
 	t.Helper()
-	if src == "" {
-		src = RepoPath(t, "provisioning", "alertmanager", "alertmanager.yml")
-	}
-	raw, err := os.ReadFile(src)
+	cfg, baseDir, err := readConfig(t, src, "alertmanager", "alertmanager.yml")
 	if err != nil {
 		return nil, err
 	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", src, err)
-	}
-	if cfg == nil {
-		cfg = map[string]any{}
-	}
-	baseDir := filepath.Dir(src)
 	receivers, _ := cfg["receivers"].([]any)
 	for _, r := range receivers {
 		rec, ok := r.(map[string]any)

@@ -124,17 +124,9 @@ func WaitForQuery(t testing.TB, baseURL, expr string, timeout time.Duration) []P
 	t.Helper()
 	var got []PromSample
 	Eventually(t, timeout, 250*time.Millisecond, fmt.Sprintf("query %s at %s returns samples", expr, baseURL), func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		s, err := PromQuery(ctx, baseURL, expr)
-		if err != nil {
-			return err
-		}
-		if len(s) == 0 {
-			return fmt.Errorf("empty result")
-		}
+		s, err := nonEmpty(baseURL, expr)
 		got = s
-		return nil
+		return err
 	})
 	return got
 }
@@ -154,4 +146,15 @@ func BuildInfoVersion(ctx context.Context, baseURL string) (string, error) {
 		return "", fmt.Errorf("buildinfo: HTTP %d: %.200s", code, body)
 	}
 	return r.Data.Version, nil
+}
+
+// nonEmpty runs expr once (bounded) and fails when it returns no sample.
+func nonEmpty(baseURL, expr string) ([]PromSample, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	s, err := PromQuery(ctx, baseURL, expr)
+	if err == nil && len(s) == 0 {
+		err = fmt.Errorf("%s is empty", expr)
+	}
+	return s, err
 }

@@ -117,22 +117,10 @@ func (p *Prometheus) Reload(t testing.TB) {
 // intervals shortened, remote read/write removed.
 func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]byte, error) {
 	t.Helper()
-	src := opts.ConfigPath
-	if src == "" {
-		src = RepoPath(t, "provisioning", "prometheus", "prometheus.yml")
-	}
-	raw, err := os.ReadFile(src)
+	cfg, baseDir, err := readConfig(t, opts.ConfigPath, "prometheus", "prometheus.yml")
 	if err != nil {
 		return nil, err
 	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", src, err)
-	}
-	if cfg == nil {
-		cfg = map[string]any{}
-	}
-	baseDir := filepath.Dir(src)
 
 	scrape := opts.ScrapeInterval
 	if scrape <= 0 {
@@ -287,4 +275,25 @@ func promDuration(d time.Duration) string {
 		return fmt.Sprintf("%ds", int(d/time.Second))
 	}
 	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+// readConfig reads a YAML configuration: src, or provisioning/<dir>/<file> when src is
+// empty. It returns the document and the folder relative paths in it are resolved from.
+func readConfig(t testing.TB, src, dir, file string) (map[string]any, string, error) {
+	t.Helper()
+	if src == "" {
+		src = RepoPath(t, "provisioning", dir, file)
+	}
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg := map[string]any{}
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		return nil, "", fmt.Errorf("parse %s: %w", src, err)
+	}
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	return cfg, filepath.Dir(src), nil
 }

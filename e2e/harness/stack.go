@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -70,16 +69,8 @@ func WaitForTargetUp(t testing.TB, baseURL, job string, timeout time.Duration) {
 	t.Helper()
 	expr := fmt.Sprintf(`up{job=%q} == 1`, job)
 	if err := poll(timeout, 250*time.Millisecond, func() error {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		s, err := PromQuery(ctx, baseURL, expr)
-		if err != nil {
-			return err
-		}
-		if len(s) == 0 {
-			return fmt.Errorf("%s is empty", expr)
-		}
-		return nil
+		_, err := nonEmpty(baseURL, expr)
+		return err
 	}); err != nil {
 		t.Fatalf("harness: Prometheus at %s has not scraped job %q within %v: %v (see %s/targets)", baseURL, job, timeout, err, baseURL)
 	}
