@@ -15,9 +15,10 @@ import (
 // Type is the queryType of a query.
 type Type string
 
-// The query types of DESIGN.md. Only those with a handler are answered; the others get a
-// clear "not supported yet" error from the dispatcher.
+// The query types of DESIGN.md, and "variable" for template variables. Only those with a
+// handler are answered; the others get a clear "not available yet" error.
 const (
+	TypeVariable Type = "variable"
 	TypePromQL   Type = "promql"
 	TypeRuntime  Type = "runtime"
 	TypeBusiness Type = "business"
@@ -48,11 +49,14 @@ type PromQL struct {
 	Format  Format `json:"format,omitempty"`
 }
 
+// Ranged tells whether the query asks for a range query (the default).
+func (q PromQL) Ranged() bool { return q.Range == nil || *q.Range }
+
 // ParsePromQL decodes and validates a promql query. Errors name the field at fault.
 func ParsePromQL(raw json.RawMessage) (PromQL, time.Duration, error) {
 	var q PromQL
-	if err := json.Unmarshal(raw, &q); err != nil {
-		return q, 0, fmt.Errorf("invalid query model: %w", err)
+	if err := decode(raw, &q); err != nil {
+		return q, 0, err
 	}
 	q.Expr = strings.TrimSpace(q.Expr)
 	if q.Expr == "" {
@@ -63,14 +67,135 @@ func ParsePromQL(raw json.RawMessage) (PromQL, time.Duration, error) {
 		return q, 0, fmt.Errorf("minStep %q: %w", q.MinStep, err)
 	}
 	switch q.Format {
-	case "", FormatTimeSeries:
+	case "", FormatTimeSeries, FormatTable, FormatHeatmap:
 	default:
-		return q, 0, fmt.Errorf("format %q is not supported yet: use %q", q.Format, FormatTimeSeries)
+		return q, 0, fmt.Errorf("format %q is unknown: use %q, %q or %q", q.Format, FormatTimeSeries, FormatTable, FormatHeatmap)
 	}
-	if q.Instant || (q.Range != nil && !*q.Range) {
-		return q, 0, fmt.Errorf("only range queries are supported yet: set range to true and instant to false")
+	if !q.Ranged() && !q.Instant {
+		return q, 0, fmt.Errorf("neither range nor instant is set: choose range, instant or both")
 	}
 	return q, minStep, nil
+}
+
+// Source is where a runtime query reads its signal.
+type Source string
+
+// Sources of a runtime query.
+const (
+	SourceAuto       Source = "auto"
+	SourcePrometheus Source = "prometheus"
+	SourceExpvar     Source = "expvar"
+)
+
+// Runtime is the model of a `runtime` query: one signal of the runtime catalogue for a
+// scope.
+type Runtime struct {
+	Signal       string `json:"signal"`
+	Job          string `json:"job,omitempty"`
+	Instance     string `json:"instance,omitempty"`
+	Source       Source `json:"source,omitempty"`
+	LegendFormat string `json:"legendFormat,omitempty"`
+}
+
+// ParseRuntime decodes and validates a runtime query.
+func ParseRuntime(raw json.RawMessage) (Runtime, error) {
+	var q Runtime
+	if err := decode(raw, &q); err != nil {
+		return q, err
+	}
+	if q.Signal == "" {
+		return q, fmt.Errorf("signal is empty: pick a runtime signal")
+	}
+	switch q.Source {
+	case "":
+		q.Source = SourceAuto
+	case SourceAuto, SourcePrometheus, SourceExpvar:
+	default:
+		return q, fmt.Errorf("source %q is unknown: use auto, prometheus or expvar", q.Source)
+	}
+	return q, nil
+}
+
+// Business is the model of a `business` query: one of the service's own metrics,
+// aggregated according to its type.
+type Business struct {
+	Metric       string    `json:"metric"`
+	Aggregation  string    `json:"aggregation,omitempty"`
+	GroupBy      []string  `json:"groupBy,omitempty"`
+	Quantiles    []float64 `json:"quantiles,omitempty"`
+	TopN         int       `json:"topN,omitempty"`
+	Matchers     string    `json:"matchers,omitempty"`
+	Job          string    `json:"job,omitempty"`
+	Instance     string    `json:"instance,omitempty"`
+	LegendFormat string    `json:"legendFormat,omitempty"`
+}
+
+// ParseBusiness decodes a business query; the metric's type decides the rest of the
+// validation (pkg/business).
+func ParseBusiness(raw json.RawMessage) (Business, error) {
+	var q Business
+	if err := decode(raw, &q); err != nil {
+		return q, err
+	}
+	if q.Metric = strings.TrimSpace(q.Metric); q.Metric == "" {
+		return q, fmt.Errorf("metric is empty: pick a business metric")
+	}
+	return q, nil
+}
+
+// VariableKind is what a template-variable query lists.
+type VariableKind string
+
+// Kinds of variable query.
+const (
+	VariableLabelValues VariableKind = "label_values"
+	VariableLabelNames  VariableKind = "label_names"
+	VariableMetricNames VariableKind = "metric_names"
+	VariableQueryResult VariableKind = "query_result"
+)
+
+// Variable is a template-variable query (queryType "variable").
+type Variable struct {
+	Kind  VariableKind `json:"kind"`
+	Label string       `json:"label,omitempty"`
+	Match string       `json:"match,omitempty"`
+	Regex string       `json:"regex,omitempty"`
+	Expr  string       `json:"expr,omitempty"`
+}
+
+// ParseVariable decodes and validates a variable query.
+func ParseVariable(raw json.RawMessage) (Variable, error) {
+	var q struct {
+		VariableQuery *Variable `json:"variableQuery"`
+	}
+	if err := decode(raw, &q); err != nil {
+		return Variable{}, err
+	}
+	if q.VariableQuery == nil {
+		return Variable{}, fmt.Errorf("variableQuery is missing")
+	}
+	v := *q.VariableQuery
+	switch v.Kind {
+	case VariableLabelValues:
+		if v.Label == "" {
+			return v, fmt.Errorf("label is empty: name the label whose values to list")
+		}
+	case VariableQueryResult:
+		if strings.TrimSpace(v.Expr) == "" {
+			return v, fmt.Errorf("expr is empty: enter the PromQL expression whose result to list")
+		}
+	case VariableLabelNames, VariableMetricNames:
+	default:
+		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names or query_result", v.Kind)
+	}
+	return v, nil
+}
+
+func decode(raw json.RawMessage, into any) error {
+	if err := json.Unmarshal(raw, into); err != nil {
+		return fmt.Errorf("invalid query model: %w", err)
+	}
+	return nil
 }
 
 // ParseDuration reads a step or interval as users write it: empty (zero), a

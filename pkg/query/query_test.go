@@ -42,9 +42,8 @@ func TestParsePromQL(t *testing.T) {
 	bad := map[string]string{
 		`{"expr":""}`:                    "expr is empty",
 		`{"expr":"up","minStep":"soon"}`: `minStep "soon"`,
-		`{"expr":"up","format":"csv"}`:   `format "csv"`,
-		`{"expr":"up","instant":true}`:   "only range queries",
-		`{"expr":"up","range":false}`:    "only range queries",
+		`{"expr":"up","format":"csv"}`:   `format "csv" is unknown`,
+		`{"expr":"up","range":false}`:    "neither range nor instant",
 		`{"expr":1}`:                     "invalid query model",
 		`not json`:                       "invalid query model",
 	}
@@ -54,3 +53,37 @@ func TestParsePromQL(t *testing.T) {
 		}
 	}
 }
+
+func TestParseOtherModels(t *testing.T) {
+	rt, err := ParseRuntime([]byte(`{"signal":"goroutines","job":"demo"}`))
+	if err != nil || rt.Source != SourceAuto || rt.Job != "demo" {
+		t.Errorf("runtime %+v, %v", rt, err)
+	}
+	v, err := ParseVariable([]byte(`{"variableQuery":{"kind":"label_values","label":"job","match":"up"}}`))
+	if err != nil || v.Kind != VariableLabelValues || v.Label != "job" {
+		t.Errorf("variable %+v, %v", v, err)
+	}
+	bad := []struct {
+		parse func([]byte) error
+		in    string
+		want  string
+	}{
+		{runtimeErr, `{"signal":""}`, "signal is empty"},
+		{runtimeErr, `{"signal":"goroutines","source":"pprof"}`, `source "pprof" is unknown`},
+		{businessErr, `{"metric":" "}`, "metric is empty"},
+		{businessErr, `{"metric":"x","quantiles":"p99"}`, "invalid query model"},
+		{variableErr, `{}`, "variableQuery is missing"},
+		{variableErr, `{"variableQuery":{"kind":"label_values"}}`, "label is empty"},
+		{variableErr, `{"variableQuery":{"kind":"query_result"}}`, "expr is empty"},
+		{variableErr, `{"variableQuery":{"kind":"series"}}`, `variable kind "series" is unknown`},
+	}
+	for _, c := range bad {
+		if err := c.parse([]byte(c.in)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want %q", c.in, err, c.want)
+		}
+	}
+}
+
+func runtimeErr(b []byte) error  { _, err := ParseRuntime(b); return err }
+func businessErr(b []byte) error { _, err := ParseBusiness(b); return err }
+func variableErr(b []byte) error { _, err := ParseVariable(b); return err }
