@@ -38,6 +38,7 @@ type Datasource struct {
 	am          *alertmanager.Client
 	mux         *datasource.QueryTypeMux
 	resources   backend.CallResourceHandler
+	cache       *ttlCache
 }
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
@@ -65,6 +66,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
+	d.cache = newTTLCache(resourceTTL)
 	return d, nil
 }
 

@@ -4,24 +4,37 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
-// labelValuesWindow is how far back label values are looked up.
-const labelValuesWindow = 6 * time.Hour
+const (
+	// lookupWindow is how far back names and values are looked up.
+	lookupWindow = 6 * time.Hour
+	// resourceTTL is how long a resource answer is reused.
+	resourceTTL = 30 * time.Second
+	// truncatedHeader tells the editor that a list was cut at prometheus.MaxListEntries.
+	truncatedHeader = "X-GoPulse-Truncated"
+)
 
 // newResources routes the data source's resource calls (editor autocomplete, variables).
+// Answers are cached briefly per instance, so an editor typing does not hammer Prometheus.
 func (d *Datasource) newResources() backend.CallResourceHandler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /label-values", d.handleLabelValues)
+	mux.HandleFunc("GET /label-values", d.cached(d.labelValues))
+	mux.HandleFunc("GET /labels", d.cached(d.labelNames))
+	mux.HandleFunc("GET /metrics", d.cached(d.metricNames))
+	mux.HandleFunc("GET /metadata", d.cached(d.metadata))
 	return httpadapter.New(mux)
 }
 
@@ -34,21 +47,98 @@ func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResource
 	return d.resources.CallResource(ctx, req, sender)
 }
 
-// handleLabelValues answers GET label-values?label=NAME[&match[]=SELECTOR...] with a JSON
-// array of the label's values over the last hours.
-func (d *Datasource) handleLabelValues(w http.ResponseWriter, r *http.Request) {
+// answer is a resource's JSON value and whether the list behind it was truncated.
+type answer struct {
+	value     any
+	truncated bool
+}
+
+type resourceFunc func(r *http.Request) (answer, error)
+
+// cached serves fn's answer as JSON, from the instance's cache when fresh. Errors are not
+// cached.
+func (d *Datasource) cached(fn resourceFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key := r.URL.Path + "?" + r.URL.RawQuery
+		a, ok := d.cache.get(key)
+		if !ok {
+			var err error
+			if a, err = fn(r); err != nil {
+				writeError(w, err)
+				return
+			}
+			d.cache.put(key, a)
+		}
+		if a.truncated {
+			w.Header().Set(truncatedHeader, "true")
+		}
+		writeJSON(w, http.StatusOK, a.value)
+	}
+}
+
+func lookupRange() v1.Range {
+	now := time.Now()
+	return prometheus.Window(now.Add(-lookupWindow), now)
+}
+
+// labelValues answers label-values?label=NAME[&match[]=SELECTOR...].
+func (d *Datasource) labelValues(r *http.Request) (answer, error) {
 	label := r.URL.Query().Get("label")
 	if label == "" {
-		writeError(w, frames.BadInput(errors.New("label is required: label-values?label=NAME")))
-		return
+		return answer{}, frames.BadInput(errors.New("label is required: label-values?label=NAME"))
 	}
-	now := time.Now()
-	vals, err := d.prom.LabelValues(r.Context(), label, r.URL.Query()["match[]"], prometheus.Window(now.Add(-labelValuesWindow), now))
+	l, err := d.prom.LabelValues(r.Context(), label, r.URL.Query()["match[]"], lookupRange())
+	return answer{l.Values, l.Truncated}, err
+}
+
+// labelNames answers labels[?match[]=SELECTOR...].
+func (d *Datasource) labelNames(r *http.Request) (answer, error) {
+	l, err := d.prom.LabelNames(r.Context(), r.URL.Query()["match[]"], lookupRange())
+	return answer{l.Values, l.Truncated}, err
+}
+
+// metricNames answers metrics[?match=REGEX]: metric names, filtered by an RE2 regex.
+func (d *Datasource) metricNames(r *http.Request) (answer, error) {
+	re, err := anchoredRegexp(r.URL.Query().Get("match"))
 	if err != nil {
-		writeError(w, err)
-		return
+		return answer{}, err
 	}
-	writeJSON(w, http.StatusOK, vals)
+	l, err := d.prom.LabelValues(r.Context(), "__name__", nil, lookupRange())
+	if err != nil {
+		return answer{}, err
+	}
+	return answer{filter(l.Values, re), l.Truncated}, nil
+}
+
+// metadata answers metadata[?metric=NAME].
+func (d *Datasource) metadata(r *http.Request) (answer, error) {
+	md, truncated, err := d.prom.Metadata(r.Context(), r.URL.Query().Get("metric"))
+	return answer{md, truncated}, err
+}
+
+// anchoredRegexp compiles a user's regex, anchored as PromQL's =~ is; empty matches all.
+func anchoredRegexp(expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile("^(?:" + expr + ")$")
+	if err != nil {
+		return nil, frames.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
+	}
+	return re, nil
+}
+
+func filter(vals []string, re *regexp.Regexp) []string {
+	if re == nil {
+		return vals
+	}
+	out := make([]string, 0, len(vals))
+	for _, v := range vals {
+		if re.MatchString(v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

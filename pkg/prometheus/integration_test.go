@@ -106,7 +106,7 @@ func TestAgainstRealEngines(t *testing.T) {
 			assertUpstream(t, "bad expr", err, want.status, want.msg)
 
 			vals, err := c.LabelValues(ctx, "job", nil, Window(now.Add(-time.Hour), now))
-			if err != nil || !slices.Contains(vals, "prometheus") {
+			if err != nil || !slices.Contains(vals.Values, "prometheus") || vals.Truncated {
 				t.Errorf("label values of job: %v, %v", vals, err)
 			}
 		})
