@@ -1,0 +1,266 @@
+package runtime
+
+import (
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+	"go.uber.org/goleak"
+
+	"github.com/gopulse/health/e2e/harness"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
+}
+
+var promql = parser.NewParser(parser.Options{})
+
+// wantIDs is the catalogue's contract with queries, dashboards and the health join.
+var wantIDs = []string{
+	"goroutines", "threads",
+	"heap_alloc", "heap_inuse", "heap_idle", "heap_released", "heap_sys", "heap_objects", "stack_inuse", "runtime_sys",
+	"gc_goal", "gc_pause_mean", "gc_pause_p99", "gc_cycles_rate", "alloc_rate", "alloc_objects_rate",
+	"cpu", "rss", "open_fds", "fd_ratio", "uptime", "restarts",
+	"sched_latency_p99",
+	"gomaxprocs", "gogc", "memory_limit",
+}
+
+// expand replaces the Grafana macro as the query handler does.
+func expand(expr string) string { return strings.ReplaceAll(expr, "$__rate_interval", "1m") }
+
+func TestCatalogueShape(t *testing.T) {
+	var ids []string
+	areas := []string{AreaGoroutines, AreaMemory, AreaGC, AreaProcess, AreaScheduler, AreaSettings}
+	kinds := []string{KindGauge, KindRate, KindRatio, KindMean, KindQuantile, KindChanges}
+	units := []string{"short", "bytes", "s", "Bps", "cps", "percentunit", "percent"}
+	counter := regexp.MustCompile(`_(total|count|sum|bucket)$`)
+	for _, s := range Catalogue() {
+		ids = append(ids, s.ID)
+		if s.Title == "" || s.Description == "" || len(s.Candidates) == 0 {
+			t.Errorf("%s: title, description and candidates are required", s.ID)
+		}
+		if !slices.Contains(areas, s.Area) || !slices.Contains(kinds, s.Kind) || !slices.Contains(units, s.Unit) {
+			t.Errorf("%s: area %q, kind %q, unit %q", s.ID, s.Area, s.Kind, s.Unit)
+		}
+		if (s.Kind == KindQuantile) != (s.Quantile > 0 && s.Quantile < 1) {
+			t.Errorf("%s: kind %s with quantile %v", s.ID, s.Kind, s.Quantile)
+		}
+		if (s.ExpvarPath == "") != (s.ExpvarScale == 0) || (s.ExpvarRate && s.ExpvarPath == "") {
+			t.Errorf("%s: expvar path %q, scale %v, rate %v", s.ID, s.ExpvarPath, s.ExpvarScale, s.ExpvarRate)
+		}
+		for _, c := range s.Candidates {
+			checkCandidate(t, s, c, counter)
+		}
+	}
+	if !slices.Equal(ids, wantIDs) {
+		t.Errorf("ids = %v\nwant %v", ids, wantIDs)
+	}
+}
+
+// checkCandidate parses a candidate as PromQL and checks the rules of the catalogue:
+// one series per target, windows only from $__rate_interval, rate() only on counters,
+// every named metric in the expression.
+func checkCandidate(t *testing.T, s Signal, c Candidate, counter *regexp.Regexp) {
+	t.Helper()
+	sel, err := NewSelector(`de"mo`, `127\.0\.0\.1:.*`, "service", "pod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := s.Expr(sel, func(m string) bool { return slices.Contains(c.Metrics, m) })
+	if err != nil {
+		t.Errorf("%s: %v", s.ID, err)
+		return
+	}
+	if strings.Contains(raw, "%!") || strings.Contains(raw, "job") || strings.Contains(raw, "instance") {
+		t.Errorf("%s: template not filled with the selector: %s", s.ID, raw)
+	}
+	if strings.Count(raw, "[") != strings.Count(raw, "[$__rate_interval]") {
+		t.Errorf("%s: a window that is not $__rate_interval: %s", s.ID, raw)
+	}
+	expr, err := promql.ParseExpr(expand(raw))
+	if err != nil {
+		t.Errorf("%s: %s does not parse: %v", s.ID, raw, err)
+		return
+	}
+	if expr.Type() != parser.ValueTypeVector {
+		t.Errorf("%s: %s is a %s, want an instant vector", s.ID, raw, expr.Type())
+	}
+	var named []string
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			named = append(named, n.Name)
+			if !slices.ContainsFunc(n.LabelMatchers, func(m *labels.Matcher) bool { return m.Name == "service" && m.Value == `de"mo` }) {
+				t.Errorf("%s: %s lacks the scope", s.ID, n)
+			}
+		case *parser.AggregateExpr:
+			if n.Op != parser.SUM && n.Op != parser.MAX || n.Without ||
+				!slices.Contains(n.Grouping, "service") || !slices.Contains(n.Grouping, "pod") {
+				t.Errorf("%s: aggregation %s must keep the target labels", s.ID, n)
+			}
+		case *parser.Call:
+			if n.Func.Name == "rate" {
+				m := n.Args[0].(*parser.MatrixSelector).VectorSelector.(*parser.VectorSelector).Name
+				if !counter.MatchString(m) {
+					t.Errorf("%s: rate() of %s, which is not a counter", s.ID, m)
+				}
+			}
+		}
+		return nil
+	})
+	if !slices.Equal(named, c.Metrics) {
+		t.Errorf("%s: %s selects %v, the candidate declares %v", s.ID, raw, named, c.Metrics)
+	}
+}
+
+func TestCatalogueJSON(t *testing.T) {
+	b, err := json.Marshal(Catalogue()[12])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"gc_pause_p99","title":"GC pause p99","area":"GC","unit":"s","kind":"quantile",` +
+		`"description":"` + Catalogue()[12].Description + `","quantile":0.99,"expvarPath":"memstats.PauseNs","expvarScale":1e-9}`
+	if string(b) != want {
+		t.Errorf("JSON\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	s, err := Lookup("heap_alloc")
+	if err != nil || s.Unit != "bytes" || s.ExpvarPath != "memstats.HeapAlloc" {
+		t.Fatalf("Lookup(heap_alloc) = %+v, %v", s, err)
+	}
+	for in, want := range map[string]string{
+		"":                  "no runtime signal chosen: valid signals are goroutines, threads, heap_alloc,",
+		"heap_alloc_bytes":  `unknown runtime signal "heap_alloc_bytes" (did you mean "heap_alloc"?)`,
+		"gorutines":         `(did you mean "goroutines"?)`,
+		"GC_PAUSE_P99":      `(did you mean "gc_pause_p99"?)`,
+		"something else":    `unknown runtime signal "something else": valid signals are goroutines,`,
+		"sched_latency_p50": `(did you mean "sched_latency_p99"?)`,
+	} {
+		_, err := Lookup(in)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), "memory_limit") {
+			t.Errorf("Lookup(%q) error = %v, want it to contain %q and list every id", in, err, want)
+		}
+	}
+}
+
+func TestSelector(t *testing.T) {
+	for _, c := range []struct{ job, instance, jobLabel, instanceLabel, want string }{
+		{"", "", "", "", ``},
+		{"demo", "", "", "", `job="demo"`},
+		{"", "127.0.0.1:8080", "", "", `instance=~"127.0.0.1:8080"`},
+		{"demo", `127\.0\.0\.1:(80|81)`, "", "", `job="demo",instance=~"127\\.0\\.0\\.1:(80|81)"`},
+		{`a"b\c`, `x"y`, "service", "pod", `service="a\"b\\c",pod=~"x\"y"`},
+		{"new\nline", "", "", "", `job="new\nline"`},
+		{`"} or vector(1) or up{a="`, "", "", "", `job="\"} or vector(1) or up{a=\""`},
+		{"démo", "", "", "", `job="démo"`},
+	} {
+		s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel)
+		if err != nil || s.Matchers != c.want {
+			t.Errorf("NewSelector(%q, %q, %q, %q) = %s, %v; want %s", c.job, c.instance, c.jobLabel, c.instanceLabel, s.Matchers, err, c.want)
+			continue
+		}
+		// What Prometheus reads back is what the user typed.
+		ms, err := promql.ParseMetricSelector("up{" + s.Matchers + "}")
+		if err != nil {
+			t.Errorf("%s does not parse: %v", s, err)
+			continue
+		}
+		for _, m := range ms {
+			switch m.Name {
+			case s.JobLabel:
+				if m.Type != labels.MatchEqual || m.Value != c.job {
+					t.Errorf("%s: job matcher %s", s, m)
+				}
+			case s.InstanceLabel:
+				if m.Type != labels.MatchRegexp || m.Value != c.instance {
+					t.Errorf("%s: instance matcher %s", s, m)
+				}
+			}
+		}
+	}
+	for _, c := range []struct{ job, instance, jobLabel, instanceLabel, want string }{
+		{"", "(", "", "", `instance "(" is not a valid regular expression: missing closing ): ` + "`(`"},
+		{"", `a(?=b)`, "", "", "invalid or unsupported Perl syntax"},
+		{"", `\1`, "", "", "invalid escape sequence"},
+		{"", "", "job-name", "", `label name "job-name" is not valid`},
+		{"", "", "", "1nstance", `label name "1nstance" is not valid`},
+		{"", "", "__name__", "", `label name "__name__" is not valid`},
+		{"", "", "node", "node", `the job and instance labels are both "node"`},
+	} {
+		if s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("NewSelector(%q, %q, %q, %q) = %v, %v; want an error containing %q", c.job, c.instance, c.jobLabel, c.instanceLabel, s, err, c.want)
+		}
+	}
+}
+
+func TestPresenceQuery(t *testing.T) {
+	sel, _ := NewSelector("demo", "", "", "")
+	s, _ := Lookup("heap_inuse")
+	q := sel.PresenceQuery(s.Metrics())
+	want := `count by (__name__) ({__name__=~"go_memstats_heap_inuse_bytes|go_memory_classes_heap_objects_bytes|go_memory_classes_heap_unused_bytes",job="demo"})`
+	if q != want {
+		t.Errorf("PresenceQuery = %s\nwant %s", q, want)
+	}
+	all, _ := NewSelector("", "", "", "")
+	for _, q := range []string{q, all.PresenceQuery(s.Metrics())} {
+		if _, err := promql.ParseExpr(q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+}
+
+func TestExprFallback(t *testing.T) {
+	sel, _ := NewSelector("demo", "", "", "")
+	has := func(ms ...string) func(string) bool { return func(m string) bool { return slices.Contains(ms, m) } }
+	heap, _ := Lookup("heap_inuse")
+	for _, c := range []struct {
+		present func(string) bool
+		want    string
+	}{
+		{has("go_memstats_heap_inuse_bytes", "go_memory_classes_heap_objects_bytes", "go_memory_classes_heap_unused_bytes"),
+			`sum by (job, instance) (go_memstats_heap_inuse_bytes{job="demo"})`},
+		{has("go_memory_classes_heap_objects_bytes", "go_memory_classes_heap_unused_bytes"),
+			`sum by (job, instance) (go_memory_classes_heap_objects_bytes{job="demo"}) + sum by (job, instance) (go_memory_classes_heap_unused_bytes{job="demo"})`},
+	} {
+		if got, err := heap.Expr(sel, c.present); err != nil || got != c.want {
+			t.Errorf("heap_inuse: %s, %v; want %s", got, err, c.want)
+		}
+	}
+	// One of the two runtime/metrics series is not enough.
+	_, err := heap.Expr(sel, has("go_memory_classes_heap_objects_bytes"))
+	want := `no series for Heap in use (heap_inuse) in {job="demo"}: needs go_memstats_heap_inuse_bytes, or go_memory_classes_heap_objects_bytes and go_memory_classes_heap_unused_bytes`
+	if err == nil || err.Error() != want {
+		t.Errorf("heap_inuse without series: %v\nwant %s", err, want)
+	}
+
+	threads, _ := Lookup("threads")
+	if got, _ := threads.Expr(sel, has("go_threads", "go_sched_threads_total_threads")); !strings.Contains(got, "go_sched_threads_total_threads") {
+		t.Errorf("threads prefers live threads when exported: %s", got)
+	}
+	if got, _ := threads.Expr(sel, has("go_threads")); !strings.Contains(got, "go_threads") {
+		t.Errorf("threads falls back to go_threads: %s", got)
+	}
+
+	// The default collector alone: no pause histogram, and the error says how to get one.
+	p99, _ := Lookup("gc_pause_p99")
+	classic := has("go_gc_duration_seconds_sum", "go_gc_duration_seconds_count", "go_goroutines")
+	all, _ := NewSelector("", "", "", "")
+	_, err = p99.Expr(all, classic)
+	if err == nil || !strings.Contains(err.Error(), "in every target: needs go_sched_pauses_total_gc_seconds_bucket, or go_gc_pauses_seconds_bucket; enable the runtime/metrics series") {
+		t.Errorf("gc_pause_p99 without histograms: %v", err)
+	}
+	mean, _ := Lookup("gc_pause_mean")
+	if got, err := mean.Expr(sel, classic); err != nil || got != `sum by (job, instance) (rate(go_gc_duration_seconds_sum{job="demo"}[$__rate_interval])) / sum by (job, instance) (rate(go_gc_duration_seconds_count{job="demo"}[$__rate_interval]))` {
+		t.Errorf("gc_pause_mean: %s, %v", got, err)
+	}
+	if got, _ := p99.Expr(sel, has("go_gc_pauses_seconds_bucket")); got != `histogram_quantile(0.99, sum by (job, instance, le) (rate(go_gc_pauses_seconds_bucket{job="demo"}[$__rate_interval])))` {
+		t.Errorf("gc_pause_p99 from the older histogram name: %s", got)
+	}
+}

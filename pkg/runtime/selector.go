@@ -1,0 +1,78 @@
+package runtime
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// labelName is a Prometheus label name (the classic character set, which every engine
+// accepts). Names starting with "__" are reserved for Prometheus's own use.
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// ValidLabelName reports whether s can be used as a label name in a matcher or a grouping.
+func ValidLabelName(s string) bool { return labelName.MatchString(s) && !strings.HasPrefix(s, "__") }
+
+// Selector is the scope of a query as PromQL: a validated label-matcher list (without
+// braces) and the labels that name a target, which expressions keep when they aggregate.
+type Selector struct {
+	// Matchers is empty (every target) or a comma-separated matcher list, e.g.
+	// job="demo",instance=~"127\\.0\\.0\\.1:.*".
+	Matchers string
+	// JobLabel and InstanceLabel are the label names of the job and the instance.
+	JobLabel, InstanceLabel string
+}
+
+// NewSelector makes the selector of a scope: job matches exactly, instance is a regular
+// expression (RE2, anchored, as Prometheus reads it); an empty job or instance matches
+// every value. Empty label names default to "job" and "instance".
+func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error) {
+	s := Selector{JobLabel: jobLabel, InstanceLabel: instanceLabel}
+	if s.JobLabel == "" {
+		s.JobLabel = "job"
+	}
+	if s.InstanceLabel == "" {
+		s.InstanceLabel = "instance"
+	}
+	for _, l := range []string{s.JobLabel, s.InstanceLabel} {
+		if !ValidLabelName(l) {
+			return Selector{}, fmt.Errorf("label name %q is not valid: use letters, digits and underscores, not starting with a digit or \"__\"", l)
+		}
+	}
+	if s.JobLabel == s.InstanceLabel {
+		return Selector{}, fmt.Errorf("the job and instance labels are both %q: they must differ", s.JobLabel)
+	}
+	var m []string
+	if job != "" {
+		m = append(m, s.JobLabel+"="+strconv.Quote(job))
+	}
+	if instance != "" {
+		// Prometheus anchors it as ^(?:instance)$: whatever compiles alone compiles so.
+		if _, err := regexp.Compile(instance); err != nil {
+			return Selector{}, fmt.Errorf("instance %q is not a valid regular expression: %v", instance, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		m = append(m, s.InstanceLabel+"=~"+strconv.Quote(instance))
+	}
+	s.Matchers = strings.Join(m, ",")
+	return s, nil
+}
+
+// String is the selector as PromQL braces, for messages: {job="demo"}, or {} for every
+// target.
+func (s Selector) String() string { return "{" + s.Matchers + "}" }
+
+// by is the grouping that keeps one series per target.
+func (s Selector) by() string { return s.JobLabel + ", " + s.InstanceLabel }
+
+// PresenceQuery is an instant query that returns one sample per metric of metrics that
+// has series in the scope, labelled __name__: the caller's answer to "which metrics
+// exist?" in one request, for Signal.Expr's present function. The names must be metric
+// names, as Signal.Metrics returns them.
+func (s Selector) PresenceQuery(metrics []string) string {
+	m := `__name__=~"` + strings.Join(metrics, "|") + `"`
+	if s.Matchers != "" {
+		m += "," + s.Matchers
+	}
+	return "count by (__name__) ({" + m + "})"
+}
