@@ -1,0 +1,148 @@
+package business
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/runtime"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
+}
+
+func scope(t *testing.T, job string) runtime.Selector {
+	t.Helper()
+	s, err := runtime.NewSelector(job, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestBuild(t *testing.T) {
+	demo := scope(t, "demo")
+	for _, c := range []struct {
+		name  string
+		q     Query
+		typ   string
+		scope runtime.Selector
+		want  []Target
+		notes []string
+	}{
+		{
+			name: "counter", typ: Counter, scope: demo,
+			q:    Query{Metric: "http_requests_total", GroupBy: []string{"path", "code"}},
+			want: []Target{{`sum by (path, code) (rate(http_requests_total{job="demo"}[$__rate_interval]))`, "{{path}} {{code}}"}},
+		},
+		{
+			name: "counter, avg, no grouping, every target", typ: Counter,
+			q:    Query{Metric: "demo_orders_total", Aggregation: "avg"},
+			want: []Target{{`avg(rate(demo_orders_total[$__rate_interval]))`, "demo_orders_total"}},
+		},
+		{
+			name: "counter without metadata, named _total", scope: demo,
+			q:     Query{Metric: "demo_orders_total", GroupBy: []string{"status", "status"}, TopN: 2},
+			want:  []Target{{`topk(2, sum by (status) (rate(demo_orders_total{job="demo"}[$__rate_interval])))`, "{{status}}"}},
+			notes: []string{"Prometheus has no metadata for demo_orders_total: it is read as a counter because its name ends in _total"},
+		},
+		{
+			name: "gauge with user matchers", typ: Gauge, scope: demo,
+			q:    Query{Metric: "demo_active_sessions", Aggregation: "max", GroupBy: []string{"instance"}, Matchers: ` instance=~"127\\.0\\.0\\.1:.*" , mode!='slow',`},
+			want: []Target{{`max by (instance) (demo_active_sessions{job="demo",instance=~"127\\.0\\.0\\.1:.*",mode!="slow"})`, "{{instance}}"}},
+		},
+		{
+			name: "gauge, min", typ: Gauge, scope: demo,
+			q:    Query{Metric: "demo_cart_items", Aggregation: "min", Quantiles: []float64{0.5}},
+			want: []Target{{`min(demo_cart_items{job="demo"})`, "demo_cart_items"}},
+		},
+		{
+			name: "histogram, default quantiles", typ: Histogram, scope: demo,
+			q: Query{Metric: "http_request_duration_seconds", GroupBy: []string{"path"}, Matchers: `path=~"/api/.*"`},
+			want: []Target{
+				{`histogram_quantile(0.5, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p50"},
+				{`histogram_quantile(0.9, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p90"},
+				{`histogram_quantile(0.99, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p99"},
+			},
+		},
+		{
+			name: "histogram, topN, max does not apply", typ: Histogram,
+			q:     Query{Metric: "http_request_duration_seconds", Aggregation: "max", Quantiles: []float64{0.999}, TopN: 3},
+			want:  []Target{{`topk(3, histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))))`, "p99.9"}},
+			notes: []string{"aggregation max does not apply to the histogram http_request_duration_seconds: its buckets are summed before each quantile"},
+		},
+		{
+			name: "summary, default max", typ: Summary, scope: demo,
+			q: Query{Metric: "go_gc_duration_seconds", Quantiles: []float64{0.75, 1, 0}},
+			want: []Target{
+				{`max(go_gc_duration_seconds{job="demo",quantile="0.75"})`, "p75"},
+				{`max(go_gc_duration_seconds{job="demo",quantile=~"1|1\\.0"})`, "p100"},
+				{`max(go_gc_duration_seconds{job="demo",quantile=~"0|0\\.0"})`, "p0"},
+			},
+		},
+		{
+			name: "summary, avg by instance", typ: Summary, scope: demo,
+			q:    Query{Metric: "rpc_durations_seconds", Aggregation: "avg", GroupBy: []string{"instance"}, Quantiles: []float64{0.99}},
+			want: []Target{{`avg by (instance) (rpc_durations_seconds{job="demo",quantile="0.99"})`, "{{instance}} p99"}},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Build(c.q, c.typ, c.scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(p.Targets, c.want) || !slices.Equal(p.Notices, c.notes) {
+				t.Errorf("got %+v\nwant %+v, notices %q", p, c.want, c.notes)
+			}
+			for _, tg := range p.Targets {
+				if _, err := promql.ParseExpr(strings.ReplaceAll(tg.Expr, "$__rate_interval", "1m")); err != nil {
+					t.Errorf("%s: %v", tg.Expr, err)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	demo := scope(t, "demo")
+	for _, c := range []struct {
+		q    Query
+		typ  string
+		want string
+	}{
+		{Query{}, Counter, "metric is empty"},
+		{Query{Metric: "http-requests"}, Counter, `metric "http-requests" is not a metric name`},
+		{Query{Metric: `x{job="a"}`}, Counter, "is not a metric name"},
+		{Query{Metric: "demo_active_sessions"}, "", `no metadata for metric "demo_active_sessions": Prometheus has not scraped its type`},
+		{Query{Metric: "http_request_duration_seconds_bucket"}, "", "pick its base name without _bucket"},
+		{Query{Metric: "legacy_requests"}, "unknown", `metric "legacy_requests" is untyped (type unknown in its metadata)`},
+		{Query{Metric: "build_info"}, "info", `metric "build_info" has type info, which business queries do not support`},
+		{Query{Metric: "x_total", Aggregation: "count"}, Counter, `aggregation "count" is not supported: use sum, avg, min or max`},
+		{Query{Metric: "x_total", GroupBy: []string{"path", "bad-label"}}, Counter, `groupBy label "bad-label" is not a label name`},
+		{Query{Metric: "x_total", GroupBy: []string{"__name__"}}, Counter, `groupBy label "__name__" is not a label name`},
+		{Query{Metric: "latency_seconds", GroupBy: []string{"le"}}, Histogram, `groupBy "le": a histogram cannot be grouped by its own le label`},
+		{Query{Metric: "latency_seconds", Aggregation: "max", GroupBy: []string{"quantile"}}, Summary, `a summary cannot be grouped by its own quantile label`},
+		{Query{Metric: "x_total", TopN: -1}, Counter, "topN -1 is negative"},
+		{Query{Metric: "latency_seconds", Quantiles: []float64{0.5, 99}}, Histogram, "quantile 99 is not between 0 and 1"},
+		{Query{Metric: "latency_seconds", Quantiles: []float64{math.NaN()}}, Histogram, "quantile NaN is not between 0 and 1"},
+		{Query{Metric: "latency_seconds", Quantiles: []float64{-0.1}}, Summary, "quantile -0.1 is not between 0 and 1"},
+		{Query{Metric: "latency_seconds", Aggregation: "sum"}, Summary, "summary quantiles cannot be aggregated with sum; use max, min or avg, or a histogram"},
+		{Query{Metric: "x_total", Matchers: `job="a"} or vector(1) or up{b="c"`}, Counter, `matchers "job=\"a\"} or vector(1) or up{b=\"c\"" are not a PromQL label-matcher list`},
+		{Query{Metric: "x_total", Matchers: `path=~"("`}, Counter, "are not a PromQL label-matcher list"},
+		{Query{Metric: "x_total", Matchers: `path="unterminated`}, Counter, "are not a PromQL label-matcher list"},
+		{Query{Metric: "x_total", Matchers: `path`}, Counter, "are not a PromQL label-matcher list"},
+		{Query{Metric: "x_total", Matchers: `__name__="y_total"`}, Counter, "the metric name is chosen in the metric field"},
+		{Query{Metric: "x_total", Matchers: `__name__=~"x_total|y_total"`}, Counter, "the metric name is chosen in the metric field"},
+		{Query{Metric: "x_total", Matchers: `__address__="a"`}, Counter, `"__address__" is not a label name`},
+		{Query{Metric: "x_total", Matchers: `"service.name"="a"`}, Counter, `"service.name" is not a label name`},
+	} {
+		if p, err := Build(c.q, c.typ, demo); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Build(%+v, %q) = %+v, %v\nwant an error containing %s", c.q, c.typ, p, err, c.want)
+		}
+	}
+}
