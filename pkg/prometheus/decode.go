@@ -173,6 +173,7 @@ func (d *decoder) top() (*Result, error) {
 	}
 	res := &Result{}
 	var status, errType, errMsg string
+	var dataErr error
 	var seen keySet
 	err := d.object(func(k []byte, at int) error {
 		switch string(k) {
@@ -190,7 +191,18 @@ func (d *decoder) top() (*Result, error) {
 			if status == "error" || d.null() {
 				return d.skip()
 			}
-			return d.data(res)
+			start := d.i
+			if dataErr = d.data(res); dataErr != nil {
+				if status != "" {
+					return dataErr
+				}
+				// The status may come later and say "error": that answer is more useful.
+				d.i = start
+				if err := d.skip(); err != nil {
+					return dataErr
+				}
+			}
+			return nil
 		case "errorType":
 			if err := seen.add(d, 2, k, at); err != nil {
 				return err
@@ -235,6 +247,9 @@ func (d *decoder) top() (*Result, error) {
 	case "error":
 		return nil, &APIError{Type: errType, Msg: errMsg}
 	case "success", "":
+		if dataErr != nil {
+			return nil, dataErr
+		}
 	default:
 		return nil, fmt.Errorf("unexpected answer: status %q", status)
 	}
@@ -334,13 +349,12 @@ func (d *decoder) result(res *Result) error {
 	case "vector":
 		return d.array("a vector", func() error { return d.vectorSample(res) })
 	case "scalar":
-		at := d.i
 		ms, v, err := d.floatPair("a scalar")
 		if err != nil {
 			return err
 		}
 		res.Scalar, res.ScalarTime = v, msTime(ms)
-		if err := d.countSample(at); err != nil {
+		if err := d.countSample(); err != nil {
 			return err
 		}
 		return nil
@@ -367,27 +381,25 @@ func (d *decoder) result(res *Result) error {
 	}
 }
 
-func (d *decoder) countSeries(at int) error {
+func (d *decoder) countSeries() error {
 	d.series++
 	if d.lim.MaxSeries > 0 && d.series > d.lim.MaxSeries {
 		return &limitError{n: d.lim.MaxSeries, what: "series", name: "series"}
 	}
-	_ = at
 	return nil
 }
 
-func (d *decoder) countSample(at int) error {
+func (d *decoder) countSample() error {
 	d.samples++
 	if d.lim.MaxSamples > 0 && d.samples > d.lim.MaxSamples {
 		return d.samplesErr()
 	}
-	_ = at
 	return nil
 }
 
 // matrixSeries decodes {"metric":{...},"values":[...],"histograms":[...]}.
 func (d *decoder) matrixSeries(res *Result) error {
-	if err := d.countSeries(d.i); err != nil {
+	if err := d.countSeries(); err != nil {
 		return err
 	}
 	var s Series
@@ -427,7 +439,7 @@ func (d *decoder) matrixSeries(res *Result) error {
 // vectorSample decodes {"metric":{...},"value":[t,"v"]} or {"metric":{...},"histogram":[t,{...}]}.
 func (d *decoder) vectorSample(res *Result) error {
 	start := d.i
-	if err := d.countSeries(start); err != nil {
+	if err := d.countSeries(); err != nil {
 		return err
 	}
 	var s Series
@@ -445,12 +457,11 @@ func (d *decoder) vectorSample(res *Result) error {
 			if err := seen.add(d, 1, k, at); err != nil {
 				return err
 			}
-			at := d.i
 			ms, v, err := d.floatPair("a vector sample's value")
 			if err != nil {
 				return err
 			}
-			if err := d.countSample(at); err != nil {
+			if err := d.countSample(); err != nil {
 				return err
 			}
 			d.pts.add(ms, v)
@@ -733,7 +744,6 @@ func fastFloat(s []byte) (float64, bool) {
 // histogramPair decodes [t,{"count":"c","sum":"s","buckets":[[b,"l","u","c"],...]}] into the
 // histogram chunks.
 func (d *decoder) histogramPair() error {
-	at := skipWS(d.b, d.i)
 	if err := d.want('[', "'[' starting a [time, histogram] pair"); err != nil {
 		return err
 	}
@@ -780,7 +790,7 @@ func (d *decoder) histogramPair() error {
 	if err := d.want(']', "']' ending the [time, histogram] pair"); err != nil {
 		return err
 	}
-	if err := d.countSample(at); err != nil {
+	if err := d.countSample(); err != nil {
 		return err
 	}
 	d.htime.add(msTime(ms))
@@ -1042,7 +1052,7 @@ func (d *decoder) unescape(s []byte, at int) ([]byte, error) {
 		case 'u':
 			r := hex4(s[i+2:])
 			if r < 0 {
-				return nil, d.errAt(at+i+2, "four hex digits after \\u")
+				return nil, d.errAt(at+i+2+badHex(s[i+2:]), "four hex digits after \\u")
 			}
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
@@ -1088,38 +1098,123 @@ func hex4(s []byte) rune {
 	return r
 }
 
-// skip consumes one value, checking its syntax.
-func (d *decoder) skip() error { return d.skipDepth(0) }
+// badHex is the offset of the first byte of s that is not one of four hex digits (len(s)
+// when s ends first).
+func badHex(s []byte) int {
+	for k := 0; k < 4; k++ {
+		if k >= len(s) || hex4([]byte{s[k], '0', '0', '0'}) < 0 {
+			return k
+		}
+	}
+	return 4
+}
 
-func (d *decoder) skipDepth(depth int) error {
-	if depth > maxDepth {
-		return d.shapeErr(d.i, "nested more than %d deep", maxDepth)
+// skip consumes one value, checking its syntax. It is iterative (no closures, no
+// recursion): skipping allocates nothing below 64 levels of nesting.
+func (d *decoder) skip() error {
+	var buf [64]byte
+	stack := buf[:0] // the open containers, '{' or '['
+	b, i := d.b, d.i
+	for {
+		// a value at i
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return d.errAt(i, "a value")
+		}
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			if len(stack) >= maxDepth {
+				return d.shapeErr(i, "nested more than %d deep", maxDepth)
+			}
+			end := byte('}')
+			if c == '[' {
+				end = ']'
+			}
+			i = skipWS(b, i+1)
+			if i < len(b) && b[i] == end {
+				i++
+				break
+			}
+			stack = append(stack, c)
+			if c == '{' {
+				var err error
+				if i, err = d.skipKey(i); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '"':
+			d.i = i
+			if _, err := d.skipString(); err != nil {
+				return err
+			}
+			i = d.i
+		case c == 't' || c == 'f' || c == 'n':
+			d.i = i
+			lit := "null"
+			if c == 't' {
+				lit = "true"
+			} else if c == 'f' {
+				lit = "false"
+			}
+			if err := d.literal(lit); err != nil {
+				return err
+			}
+			i = d.i
+		case c == '-' || c >= '0' && c <= '9':
+			d.i = i
+			if err := d.number(); err != nil {
+				return err
+			}
+			i = d.i
+		default:
+			return d.errAt(i, "a value")
+		}
+		// after a value: close containers until one goes on
+		for {
+			if len(stack) == 0 {
+				d.i = i
+				return nil
+			}
+			i = skipWS(b, i)
+			top := stack[len(stack)-1]
+			if i < len(b) && b[i] == ',' {
+				i++
+				if top == '{' {
+					var err error
+					if i, err = d.skipKey(skipWS(b, i)); err != nil {
+						return err
+					}
+				}
+				break
+			}
+			if top == '{' && i < len(b) && b[i] == '}' || top == '[' && i < len(b) && b[i] == ']' {
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			}
+			if top == '{' {
+				return d.errAt(i, "',' or '}' in an object")
+			}
+			return d.errAt(i, "',' or ']' in an array")
+		}
 	}
-	b := d.b
-	i := skipWS(b, d.i)
+}
+
+// skipKey consumes "key": at i.
+func (d *decoder) skipKey(i int) (int, error) {
+	if i >= len(d.b) || d.b[i] != '"' {
+		return 0, d.errAt(i, "a quoted key")
+	}
 	d.i = i
-	if i >= len(b) {
-		return d.errAt(i, "a value")
+	if _, err := d.skipString(); err != nil {
+		return 0, err
 	}
-	switch c := b[i]; {
-	case c == '{':
-		return d.object(func([]byte, int) error { return d.skipDepth(depth + 1) })
-	case c == '[':
-		return d.array("an array", func() error { return d.skipDepth(depth + 1) })
-	case c == '"':
-		_, err := d.skipString()
-		return err
-	case c == 't':
-		return d.literal("true")
-	case c == 'f':
-		return d.literal("false")
-	case c == 'n':
-		return d.literal("null")
-	case c == '-' || c >= '0' && c <= '9':
-		return d.number()
-	default:
-		return d.errAt(i, "a value")
+	i = skipWS(d.b, d.i)
+	if i >= len(d.b) || d.b[i] != ':' {
+		return 0, d.errAt(i, "':' after a key")
 	}
+	return i + 1, nil
 }
 
 // skipString consumes a string, checking its escapes but not its UTF-8.
@@ -1142,7 +1237,7 @@ func (d *decoder) skipString() (int, error) {
 				i += 2
 			case 'u':
 				if hex4(b[i+2:]) < 0 {
-					return 0, d.errAt(i+2, "four hex digits after \\u")
+					return 0, d.errAt(i+2+badHex(b[i+2:]), "four hex digits after \\u")
 				}
 				i += 6
 			default:
