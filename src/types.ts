@@ -4,13 +4,15 @@ import { DataQuery } from '@grafana/schema';
 /**
  * The query types of GoPulse (the `queryType` of a query). The backend (pkg/query) mirrors
  * these names; a query type without a handler gets a "not supported yet" error there.
+ * `variable` is for template variables only and is not offered in the query type picker.
  */
-export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' | 'health';
+export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' | 'health' | 'variable';
 
+/** The query types of the query type picker, in order. */
 export const QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
 /** Query types that have an editor (and a backend handler) in this version. */
-export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql'];
+export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business'];
 
 export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   promql: 'PromQL',
@@ -19,30 +21,86 @@ export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   expvar: 'Expvar',
   alerts: 'Alerts',
   health: 'Health',
+  variable: 'Variable',
 };
 
-/** Shape of the frames a promql query returns. Only `time_series` is answered now. */
+/** Shape of the frames a promql query returns. */
 export type PromQLFormat = 'time_series' | 'table' | 'heatmap';
+
+/** Where a runtime query reads its signal: `auto` uses Prometheus and falls back to expvar. */
+export type RuntimeSource = 'auto' | 'prometheus' | 'expvar';
+
+/** How a business query aggregates across series (before grouping by `groupBy`). */
+export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
+
+/** What a template-variable query lists. */
+export type VariableQueryKind = 'label_values' | 'label_names' | 'metric_names' | 'query_result';
+
+/**
+ * A template-variable query (`queryType: 'variable'`). The backend answers one frame with a
+ * `text` string field (and `value` when different).
+ */
+export interface VariableQuery {
+  kind: VariableQueryKind;
+  /** label_values: the label whose values to list. */
+  label?: string;
+  /** label_values, label_names: an optional series selector, e.g. `up{job="api"}`. */
+  match?: string;
+  /** metric_names, query_result: keep only the values this RE2 regex matches. */
+  regex?: string;
+  /** query_result: a PromQL expression evaluated as an instant query. */
+  expr?: string;
+}
 
 /**
  * One GoPulse query, as saved in a dashboard or alert rule and sent to the backend.
- * Keys are the JSON keys the backend decodes (pkg/query).
+ * Keys are the JSON keys the backend decodes (pkg/query); the fields of other query types
+ * than `queryType` are ignored there.
  */
 export interface GoPulseQuery extends DataQuery {
   queryType: QueryType;
 
-  // promql
-  /** PromQL expression. Saved queries may lack it: read it as `query.expr ?? ''`. */
-  expr: string;
+  // common
   /** Series name template, e.g. `{{instance}}`. */
   legendFormat?: string;
+
+  // promql
+  /** PromQL expression. Saved queries may lack it: read it as `query.expr ?? ''`. */
+  expr?: string;
   /** Lower bound of the step: a Go/Prometheus duration (`15s`, `1m30s`) or a number of seconds. */
   minStep?: string;
   /** Run a range query (default true). */
   range?: boolean;
-  /** Run an instant query. */
+  /** Run an instant query. Range and instant may both be true (two sets of frames). */
   instant?: boolean;
   format?: PromQLFormat;
+
+  // runtime, and the scope of business
+  /** Runtime catalogue id, e.g. `goroutines`, `heap_alloc`, `gc_pause_p99`. */
+  signal?: string;
+  /** Job label value, matched exactly; empty = all. */
+  job?: string;
+  /** Instance label regex; empty = all. */
+  instance?: string;
+  /** Where the signal is read; empty = auto. */
+  source?: RuntimeSource;
+
+  // business
+  /** Metric name (as in Prometheus metadata: a histogram's or summary's base name). */
+  metric?: string;
+  /** Default sum (max for a summary, whose quantiles cannot be summed); histograms ignore it. */
+  aggregation?: Aggregation;
+  /** Label names to group by. */
+  groupBy?: string[];
+  /** Quantiles of a histogram or summary, each in [0, 1], e.g. `[0.5, 0.9, 0.99]` (the backend's default when empty). */
+  quantiles?: number[];
+  /** Keep the N largest series; 0 or absent = all. */
+  topN?: number;
+  /** PromQL label-matcher list without braces, e.g. `job="demo",path=~"/api/.*"`. */
+  matchers?: string;
+
+  // variable
+  variableQuery?: VariableQuery;
 }
 
 export const DEFAULT_QUERY: Partial<GoPulseQuery> = {
@@ -51,6 +109,47 @@ export const DEFAULT_QUERY: Partial<GoPulseQuery> = {
   range: true,
   format: 'time_series',
 };
+
+/** Fields a query gets when the picker switches it to a type (fields already set are kept). */
+export const QUERY_TYPE_DEFAULTS: Partial<Record<QueryType, Partial<GoPulseQuery>>> = {
+  promql: { expr: '', range: true, format: 'time_series' },
+  runtime: { source: 'auto' },
+  business: { aggregation: 'sum' },
+};
+
+/** Quantiles a business query of a histogram or summary starts with. */
+export const DEFAULT_QUANTILES = [0.5, 0.9, 0.99];
+
+/** The query a new template variable starts with. */
+export const DEFAULT_VARIABLE_QUERY: GoPulseQuery = {
+  refId: 'variable',
+  queryType: 'variable',
+  variableQuery: { kind: 'label_values', label: 'job' },
+};
+
+/** One entry of the `runtime-catalogue` resource. */
+export interface RuntimeSignal {
+  id: string;
+  title: string;
+  /** Grouping in the signal picker, e.g. `Memory`, `GC`, `Scheduler`. */
+  area: string;
+  /** Grafana unit id, e.g. `bytes`, `s`, `short`. */
+  unit: string;
+  /** e.g. `gauge`, `counter`, `quantile`. */
+  kind: string;
+  description: string;
+  /** Path in /debug/vars when the signal has an expvar source, e.g. `memstats.HeapAlloc`. */
+  expvarPath?: string;
+}
+
+/** One entry of the `metadata` resource (Prometheus `/api/v1/metadata`). */
+export interface MetricMetadata {
+  metric: string;
+  /** `counter`, `gauge`, `histogram`, `summary`, `gaugehistogram`, `info`, `stateset` or `unknown`. */
+  type: string;
+  help: string;
+  unit: string;
+}
 
 /** Options of a GoPulse data source instance (`jsonData`). The data source URL is the Prometheus URL. */
 export interface GoPulseOptions extends DataSourceJsonData {
@@ -62,6 +161,8 @@ export interface GoPulseOptions extends DataSourceJsonData {
   queryTimeout?: string;
   /** Upper bound of the Prometheus queries the backend runs at once for one request (default 4). */
   maxConcurrentQueries?: number;
+  /** Prometheus scrape interval, e.g. `15s` (default): the floor of `$__rate_interval` in the backend. */
+  scrapeInterval?: string;
 
   // Grafana's standard HTTP settings, written by DataSourceHttpSettings.
   tlsAuth?: boolean;
@@ -74,6 +175,7 @@ export interface GoPulseOptions extends DataSourceJsonData {
 }
 
 export const DEFAULT_MAX_CONCURRENT_QUERIES = 4;
+export const DEFAULT_SCRAPE_INTERVAL = '15s';
 /** The backend's upper bound of maxConcurrentQueries (the SDK's concurrent query helper caps at 10). */
 export const MAX_CONCURRENT_QUERIES_LIMIT = 10;
 
