@@ -109,6 +109,13 @@ func TestAgainstDemo(t *testing.T) {
 		t.Errorf("%s: %v, want only %s", expr, got, limited.Addr)
 	}
 
+	// Every target: the demos and Prometheus itself.
+	every, _ := NewSelector("", "", "", "")
+	expr, _ = g.Expr(every, func(string) bool { return true })
+	if got := query(t, prom.URL, expr); len(got) != 3 {
+		t.Errorf("%s: %v, want the two demos and Prometheus", expr, got)
+	}
+
 	// A scope without series: the presence query is empty and Expr says what is missing.
 	none, _ := NewSelector("no-such-job", "", "", "")
 	if got := query(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {

@@ -79,6 +79,12 @@ func checkCandidate(t *testing.T, s Signal, c Candidate, counter *regexp.Regexp)
 	if strings.Contains(raw, "%!") || strings.Contains(raw, "job") || strings.Contains(raw, "instance") {
 		t.Errorf("%s: template not filled with the selector: %s", s.ID, raw)
 	}
+	all, _ := NewSelector("", "", "", "")
+	if every, _ := s.Expr(all, func(m string) bool { return slices.Contains(c.Metrics, m) }); !strings.Contains(every, "{}") {
+		t.Errorf("%s: every target: %s", s.ID, every)
+	} else if _, err := promql.ParseExpr(expand(every)); err != nil {
+		t.Errorf("%s: every target: %s does not parse: %v", s.ID, every, err)
+	}
 	if strings.Count(raw, "[") != strings.Count(raw, "[$__rate_interval]") {
 		t.Errorf("%s: a window that is not $__rate_interval: %s", s.ID, raw)
 	}
