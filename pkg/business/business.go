@@ -18,6 +18,7 @@
 package business
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -84,7 +85,7 @@ var promql = parser.NewParser(parser.Options{})
 func Build(q Query, metricType string, scope runtime.Selector) (Plan, error) {
 	m := q.Metric
 	if m == "" {
-		return Plan{}, fmt.Errorf("metric is empty: pick a metric")
+		return Plan{}, errors.New("metric is empty: pick a metric")
 	}
 	if !metricName.MatchString(m) {
 		return Plan{}, fmt.Errorf("metric %q is not a metric name: use letters, digits, underscores and colons, not starting with a digit", m)
@@ -165,7 +166,7 @@ func Build(q Query, metricType string, scope runtime.Selector) (Plan, error) {
 		}
 	case Summary:
 		if agg == "sum" {
-			return Plan{}, fmt.Errorf("summary quantiles cannot be aggregated with sum; use max, min or avg, or a histogram")
+			return Plan{}, errors.New("summary quantiles cannot be aggregated with sum; use max, min or avg, or a histogram")
 		}
 		for _, v := range quantiles {
 			expr := fmt.Sprintf("%s(%s)", by, vector(m, join(sel, quantileMatcher(v))))
@@ -189,6 +190,11 @@ func selector(scope, user, metric string) (string, error) {
 	}
 	ms, err := promql.ParseMetricSelector(metric + "{" + user + "}")
 	if err != nil {
+		// The positions are in the text with the metric name added: drop them.
+		var pe parser.ParseErrors
+		if errors.As(err, &pe) && len(pe) > 0 {
+			err = pe[0].Err
+		}
 		return "", fmt.Errorf("matchers %q are not a PromQL label-matcher list like job=\"demo\",path=~\"/api/.*\": %v", user, err)
 	}
 	out := []string{scope}
