@@ -118,8 +118,9 @@ type decoder struct {
 	i   int
 	lim Limits
 
-	samples int // float and histogram samples so far
-	series  int // series so far
+	samples     int // float and histogram samples so far
+	series      int // series so far
+	firstSample int // where the first sample began
 
 	pts   points
 	htime chunk[time.Time]
@@ -464,7 +465,7 @@ func (d *decoder) vectorSample(res *Result) error {
 			if err := d.countSample(); err != nil {
 				return err
 			}
-			d.pts.add(ms, v)
+			d.addPoint(ms, v)
 			s.Times, s.Values = d.pts.done()
 			return nil
 		case "histogram":
@@ -551,7 +552,7 @@ func (d *decoder) values(s *Series) error {
 		if d.lim.MaxSamples > 0 && d.samples > d.lim.MaxSamples {
 			return d.samplesErr()
 		}
-		d.pts.add(ms, v)
+		d.addPoint(ms, v)
 		i = skipWS(b, d.i)
 		if i < len(b) && b[i] == ',' {
 			i = skipWS(b, i+1)
@@ -702,36 +703,40 @@ func parseFloat(s []byte) (float64, bool) {
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-// fastFloat handles -?digits(.digits)? with at most 15 significant digits: the mantissa and
-// the power of ten are exact in a float64, so one division is correctly rounded (the
-// exact fast path of strconv).
+// fastFloat handles -?digits(.digits)? with at most 15 digits: the mantissa and the power
+// of ten are exact in a float64, so one division is correctly rounded (the exact fast
+// path of strconv). Longer texts are left to strconv at once.
 func fastFloat(s []byte) (float64, bool) {
-	i, neg := 0, false
-	if len(s) > 0 && s[0] == '-' {
-		neg, i = true, 1
+	if len(s) == 0 || len(s) > 17 {
+		return 0, false
+	}
+	i, neg := 0, s[0] == '-'
+	if neg {
+		i = 1
 	}
 	var m uint64
-	digits, frac, dot := 0, 0, false
 	start := i
-	for ; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c-'0' <= 9:
-			if m == 0 && c == '0' && !dot { // leading zeros do not count
-				continue
-			}
-			m = m*10 + uint64(c-'0')
-			digits++
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
+	for i < len(s) && s[i]-'0' <= 9 {
+		m = m*10 + uint64(s[i]-'0')
+		i++
+	}
+	if i == start {
+		return 0, false
+	}
+	frac := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		fs := i
+		for i < len(s) && s[i]-'0' <= 9 {
+			m = m*10 + uint64(s[i]-'0')
+			i++
+		}
+		frac = i - fs
+		if frac == 0 {
 			return 0, false
 		}
 	}
-	if digits > 15 || i == start || s[start] == '.' || s[len(s)-1] == '.' {
+	if i != len(s) || m > 1<<53 {
 		return 0, false
 	}
 	f := float64(m) / pow10[frac]
@@ -1308,27 +1313,42 @@ type points struct {
 	t     []time.Time
 	v     []float64
 	start int
-	total int
 }
 
-func (p *points) add(ms int64, v float64) {
+// addPoint adds a float sample to the series being decoded.
+func (d *decoder) addPoint(ms int64, v float64) {
+	p := &d.pts
 	if len(p.t) == cap(p.t) {
-		p.grow()
+		p.grow(d.estimate())
 	}
 	p.t = append(p.t, msTime(ms))
 	p.v = append(p.v, v)
 }
 
-// grow moves the series being decoded to a new chunk.
-func (p *points) grow() {
+// estimate guesses how many samples are still to come, from the bytes per sample so far.
+func (d *decoder) estimate() int {
+	if d.samples == 0 {
+		d.firstSample = d.i
+	}
+	n := minChunk
+	if used := d.i - d.firstSample; d.samples >= minChunk && used > 0 {
+		n = int(int64(len(d.b)-d.i)*int64(d.samples)/int64(used)) + 1
+		n += n/32 + 16 // a little more rather than a last small chunk
+	}
+	if d.lim.MaxSamples > 0 {
+		n = min(n, d.lim.MaxSamples-d.samples+1)
+	}
+	return n
+}
+
+// grow moves the series being decoded to a new chunk of about size points.
+func (p *points) grow(size int) {
 	n := len(p.t) - p.start
-	size := min(max(p.total, minChunk), maxChunk)
-	size = max(size, 2*n)
+	size = max(min(max(size, minChunk), maxChunk), 2*n)
 	t := make([]time.Time, n, size)
 	v := make([]float64, n, size)
 	copy(t, p.t[p.start:])
 	copy(v, p.v[p.start:])
-	p.total += size
 	p.t, p.v, p.start = t, v, 0
 }
 
