@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
 	"github.com/gopulse/health/pkg/alertmanager"
@@ -54,7 +55,10 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
 	}
-	prom, err := prometheus.New(settings.PrometheusURL, hc, settings.QueryTimeout)
+	prom, err := prometheus.New(settings.PrometheusURL, hc, prometheus.Options{
+		QueryTimeout: settings.QueryTimeout,
+		Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client: %w", err)
 	}
@@ -64,6 +68,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	}
 	d.mux = datasource.NewQueryTypeMux()
 	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
+	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
 	d.cache = newTTLCache(resourceTTL)
@@ -136,7 +141,8 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
 }
 
-// queryPromQL answers a promql query.
+// queryPromQL answers a promql query: a range query, an instant query at the end of the
+// range, or both, with Grafana's macros expanded here so alert rules and panels agree.
 func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, minStep, err := query.ParsePromQL(q.JSON)
 	if err != nil {
@@ -146,5 +152,22 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
-	return frames.Response(d.prom.QueryRange(ctx, model.Expr, model.LegendFormat, r))
+	macros := prometheus.Macros{Interval: r.Step, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
+	pq := prometheus.Query{Expr: macros.Expand(model.Expr), LegendFormat: model.LegendFormat, Format: model.Format}
+	var out data.Frames
+	if model.Ranged() {
+		fr, err := d.prom.QueryRange(ctx, pq, r)
+		if err != nil {
+			return frames.Response(nil, err)
+		}
+		out = append(out, fr...)
+	}
+	if model.Instant {
+		fr, err := d.prom.QueryInstant(ctx, pq, q.TimeRange.To)
+		if err != nil {
+			return frames.Response(out, err)
+		}
+		out = append(out, fr...)
+	}
+	return frames.Response(out, nil)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
+	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 )
 
@@ -19,6 +20,7 @@ const (
 	defaultMaxConcurrentQueries = 4
 	maxConcurrentQueriesLimit   = 10 // the SDK's concurrent query helper caps at 10
 	defaultMaxResponseBytes     = 256 << 20
+	defaultMaxSamples           = 5_000_000
 )
 
 // jsonData is the non-secret part of the data source settings, as the ConfigEditor
@@ -29,6 +31,8 @@ type jsonData struct {
 	QueryTimeout         string `json:"queryTimeout"`
 	MaxConcurrentQueries int    `json:"maxConcurrentQueries"`
 	MaxResponseBytes     int64  `json:"maxResponseBytes"`
+	MaxSamples           int    `json:"maxSamples"`
+	ScrapeInterval       string `json:"scrapeInterval"`
 }
 
 // Settings are a data source's validated settings.
@@ -39,6 +43,8 @@ type Settings struct {
 	QueryTimeout         time.Duration
 	MaxConcurrentQueries int
 	MaxResponseBytes     int64
+	MaxSamples           int
+	ScrapeInterval       time.Duration
 	HTTP                 httpclient.Options
 }
 
@@ -84,6 +90,20 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		return out, fmt.Errorf("settings: max response bytes must be at least 1024, not %d", n)
 	default:
 		out.MaxResponseBytes = n
+	}
+	switch n := jd.MaxSamples; {
+	case n == 0:
+		out.MaxSamples = defaultMaxSamples
+	case n < 1000:
+		return out, fmt.Errorf("settings: max samples must be at least 1000, not %d", n)
+	default:
+		out.MaxSamples = n
+	}
+	if out.ScrapeInterval, err = query.ParseDuration(jd.ScrapeInterval); err != nil {
+		return out, fmt.Errorf("settings: scrape interval %q: %w", jd.ScrapeInterval, err)
+	}
+	if out.ScrapeInterval == 0 {
+		out.ScrapeInterval = prometheus.DefaultScrapeInterval
 	}
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)

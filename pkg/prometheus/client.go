@@ -23,24 +23,28 @@ const service = "Prometheus"
 // Client talks to one Prometheus-compatible server.
 type Client struct {
 	api  v1.API
+	raw  checked
 	host string
-	// queryOpts are sent with every query (the timeout parameter, when set).
-	queryOpts []v1.Option
+	opts Options
+}
+
+// Options tune the queries of a client.
+type Options struct {
+	// QueryTimeout, when positive, is sent as the timeout parameter of queries.
+	QueryTimeout time.Duration
+	// Limits bound the decoding of query answers.
+	Limits Limits
 }
 
 // New makes a client for the server at base, sending requests through hc (the data
 // source's HTTP client, which carries auth, headers, TLS, timeout and the body limit).
-// A positive queryTimeout is sent as the timeout parameter of queries.
-func New(base *url.URL, hc *http.Client, queryTimeout time.Duration) (*Client, error) {
+func New(base *url.URL, hc *http.Client, opts Options) (*Client, error) {
 	c, err := api.NewClient(api.Config{Address: base.String(), Client: hc})
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{api: v1.NewAPI(checked{c, base.Host}), host: base.Host}
-	if queryTimeout > 0 {
-		cl.queryOpts = append(cl.queryOpts, v1.WithTimeout(queryTimeout))
-	}
-	return cl, nil
+	raw := checked{c, base.Host}
+	return &Client{api: v1.NewAPI(raw), raw: raw, host: base.Host, opts: opts}, nil
 }
 
 // checked wraps client_golang's api.Client so that every failure, whatever the endpoint,

@@ -1,72 +1,307 @@
 package prometheus
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
+
+	"github.com/gopulse/health/pkg/query"
 )
 
-var legendLabel = regexp.MustCompile(`\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}`)
+// Data-plane types of Grafana's heatmap panel, which the SDK has no constants for.
+const (
+	frameTypeHeatmapRows  data.FrameType = "heatmap-rows"
+	frameTypeHeatmapCells data.FrameType = "heatmap-cells"
+)
+
+var legendLabel = regexp.MustCompile(`\{\{\s*([^{}\s]+)\s*\}\}`)
 
 // legend applies a legend format ("{{job}} {{instance}}") to a series' labels. An empty
 // format gives the series in Prometheus notation: name{label="value", ...}.
-func legend(format string, m model.Metric) string {
+func legend(format string, l data.Labels) string {
 	if format == "" {
-		return m.String()
+		return seriesName(l)
 	}
 	return legendLabel.ReplaceAllStringFunc(format, func(s string) string {
-		name := legendLabel.FindStringSubmatch(s)[1]
-		return string(m[model.LabelName(name)])
+		return l[legendLabel.FindStringSubmatch(s)[1]]
 	})
+}
+
+func seriesName(l data.Labels) string {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		if k != "__name__" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(l["__name__"])
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(strconv.Quote(l[k]))
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 // frameMeta is the metadata of every frame of one query: the data-plane type, the query
 // as executed (for the query inspector) and Prometheus's warnings and infos as notices.
-func frameMeta(kind data.FrameType, executed string, warnings v1.Warnings, infos v1.Infos) *data.FrameMeta {
+func frameMeta(kind data.FrameType, executed string, res *Result) *data.FrameMeta {
 	meta := &data.FrameMeta{Type: kind, TypeVersion: data.FrameTypeVersion{0, 1}, ExecutedQueryString: executed}
-	for _, w := range warnings {
+	for _, w := range res.Warnings {
 		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: w})
 	}
-	for _, i := range infos {
+	for _, i := range res.Infos {
 		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: i})
 	}
 	return meta
 }
 
-// matrixFrames turns a range-query result into data-plane timeseries-multi frames: one
-// frame per series, a time field and a "Value" field carrying the series' labels and the
-// legend as its display name. No series gives one typed frame without fields.
-func matrixFrames(m model.Matrix, legendFormat string, meta *data.FrameMeta) data.Frames {
-	if len(m) == 0 {
+// buildFrames shapes a decoded answer as the query's format asks.
+func buildFrames(res *Result, format query.Format, legendFormat, executed string) (data.Frames, error) {
+	switch res.Type {
+	case "scalar":
+		v := data.NewField(data.TimeSeriesValueFieldName, nil, []float64{res.Scalar})
+		return data.Frames{data.NewFrame("", v).SetMeta(frameMeta(data.FrameTypeNumericMulti, executed, res))}, nil
+	case "string":
+		v := data.NewField(data.TimeSeriesValueFieldName, nil, []string{res.String})
+		return data.Frames{data.NewFrame("", v).SetMeta(frameMeta(data.FrameTypeTable, executed, res))}, nil
+	case "matrix", "vector":
+	default:
+		return nil, fmt.Errorf("unknown result type %q", res.Type)
+	}
+	matrix := res.Type == "matrix"
+	switch format {
+	case query.FormatTable:
+		return tableFrames(res, matrix, executed), nil
+	case query.FormatHeatmap:
+		return heatmapFrames(res, executed)
+	}
+	if matrix {
+		return multiFrames(res, data.FrameTypeTimeSeriesMulti, true, legendFormat, executed), nil
+	}
+	return multiFrames(res, data.FrameTypeNumericMulti, false, legendFormat, executed), nil
+}
+
+// multiFrames makes one frame per series (timeseries-multi or numeric-multi): a time field
+// (time series only) and a "Value" field carrying the labels and the legend as its display
+// name. The decoded vectors become the fields without a copy. No series gives one typed
+// frame without fields.
+func multiFrames(res *Result, kind data.FrameType, withTime bool, legendFormat, executed string) data.Frames {
+	meta := frameMeta(kind, executed, res)
+	if len(res.Series) == 0 {
 		return data.Frames{data.NewFrame("").SetMeta(meta)}
 	}
-	frames := make(data.Frames, 0, len(m))
-	for _, s := range m {
-		times := make([]time.Time, len(s.Values))
-		values := make([]float64, len(s.Values))
-		for i, p := range s.Values {
-			times[i] = p.Timestamp.Time().UTC()
-			values[i] = float64(p.Value)
+	frames := make(data.Frames, 0, len(res.Series))
+	for _, s := range res.Series {
+		value := data.NewField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
+		value.Config = &data.FieldConfig{DisplayNameFromDS: legend(legendFormat, s.Labels)}
+		f := data.NewFrame("", value)
+		if withTime {
+			f.Fields = append(data.Fields{data.NewField(data.TimeSeriesTimeFieldName, nil, s.Times)}, f.Fields...)
 		}
-		labels := make(data.Labels, len(s.Metric))
-		for k, v := range s.Metric {
-			labels[string(k)] = string(v)
-		}
-		value := data.NewField(data.TimeSeriesValueFieldName, labels, values)
-		value.Config = &data.FieldConfig{DisplayNameFromDS: legend(legendFormat, s.Metric)}
-		frames = append(frames, data.NewFrame("", data.NewField(data.TimeSeriesTimeFieldName, nil, times), value).SetMeta(meta))
+		frames = append(frames, f.SetMeta(meta))
 	}
 	return frames
 }
 
-// executedRange describes a range query for the query inspector.
-func executedRange(expr string, r v1.Range) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Expr: %s\nStep: %s\nStart: %s\nEnd: %s", expr, r.Step, r.Start.Format(time.RFC3339), r.End.Format(time.RFC3339))
-	return b.String()
+// tableFrames makes one long frame: a time column (range queries), one string column per
+// label name, and Value; rows sorted by time (timeseries-long) or one row per series
+// (numeric-long).
+func tableFrames(res *Result, matrix bool, executed string) data.Frames {
+	names := labelNames(res.Series)
+	rows := 0
+	for _, s := range res.Series {
+		rows += len(s.Values)
+	}
+	type row struct {
+		t      time.Time
+		series int
+		point  int
+	}
+	order := make([]row, 0, rows)
+	for si, s := range res.Series {
+		for pi := range s.Values {
+			order = append(order, row{s.Times[pi], si, pi})
+		}
+	}
+	if matrix {
+		slices.SortStableFunc(order, func(a, b row) int { return a.t.Compare(b.t) })
+	}
+	times := make([]time.Time, len(order))
+	values := make([]float64, len(order))
+	cols := make([][]string, len(names))
+	for i := range cols {
+		cols[i] = make([]string, len(order))
+	}
+	for i, r := range order {
+		s := res.Series[r.series]
+		times[i], values[i] = r.t, s.Values[r.point]
+		for c, n := range names {
+			cols[c][i] = s.Labels[n]
+		}
+	}
+	f := data.NewFrame("")
+	kind := data.FrameTypeNumericLong
+	if matrix {
+		kind = data.FrameTypeTimeSeriesLong
+		f.Fields = append(f.Fields, data.NewField(data.TimeSeriesTimeFieldName, nil, times))
+	}
+	for c, n := range names {
+		f.Fields = append(f.Fields, data.NewField(n, nil, cols[c]))
+	}
+	f.Fields = append(f.Fields, data.NewField(data.TimeSeriesValueFieldName, nil, values))
+	return data.Frames{f.SetMeta(frameMeta(kind, executed, res))}
+}
+
+func labelNames(series []Series) []string {
+	seen := map[string]bool{}
+	for _, s := range series {
+		for k := range s.Labels {
+			seen[k] = true
+		}
+	}
+	names := make([]string, 0, len(seen))
+	for k := range seen {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// heatmapFrames shapes histogram series for Grafana's heatmap panel: classic buckets
+// (series with an `le` label) become heatmap-rows frames, one per label set without `le`,
+// with one field per bucket sorted by bound and counts de-cumulated; native histograms
+// become heatmap-cells frames.
+func heatmapFrames(res *Result, executed string) (data.Frames, error) {
+	var out data.Frames
+	groups := map[string][]Series{}
+	var keys []string
+	for _, s := range res.Series {
+		if len(s.Histograms) > 0 {
+			out = append(out, cellsFrame(s, res, executed))
+		}
+		if len(s.Values) == 0 {
+			continue
+		}
+		if _, ok := s.Labels["le"]; !ok {
+			return nil, fmt.Errorf("series %s has no le label: the heatmap format needs classic histogram buckets (rate(x_bucket[...])) or native histograms", seriesName(s.Labels))
+		}
+		key := seriesName(withoutLabel(s.Labels, "le"))
+		if _, ok := groups[key]; !ok {
+			keys = append(keys, key)
+		}
+		groups[key] = append(groups[key], s)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		f, err := rowsFrame(groups[k], res, executed)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return data.Frames{data.NewFrame("").SetMeta(frameMeta(frameTypeHeatmapRows, executed, res))}, nil
+	}
+	return out, nil
+}
+
+func withoutLabel(l data.Labels, name string) data.Labels {
+	out := make(data.Labels, len(l))
+	for k, v := range l {
+		if k != name {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// rowsFrame builds one heatmap-rows frame from the buckets of one histogram.
+func rowsFrame(buckets []Series, res *Result, executed string) (*data.Frame, error) {
+	type bucket struct {
+		le float64
+		s  Series
+	}
+	bs := make([]bucket, len(buckets))
+	for i, s := range buckets {
+		le, err := strconv.ParseFloat(s.Labels["le"], 64)
+		if err != nil {
+			return nil, fmt.Errorf("bucket bound le=%q is not a number", s.Labels["le"])
+		}
+		bs[i] = bucket{le, s}
+	}
+	slices.SortFunc(bs, func(a, b bucket) int { return cmp.Compare(a.le, b.le) })
+	// All buckets on one time axis: the union of their timestamps.
+	var axis []time.Time
+	for _, b := range bs {
+		axis = append(axis, b.s.Times...)
+	}
+	slices.SortFunc(axis, time.Time.Compare)
+	axis = slices.CompactFunc(axis, time.Time.Equal)
+	index := make(map[int64]int, len(axis))
+	for i, t := range axis {
+		index[t.UnixNano()] = i
+	}
+	f := data.NewFrame("", data.NewField("Time", nil, axis))
+	prev := make([]float64, len(axis))
+	for _, b := range bs {
+		cum := make([]float64, len(axis))
+		for i, t := range b.s.Times {
+			cum[index[t.UnixNano()]] = b.s.Values[i]
+		}
+		counts := make([]float64, len(axis))
+		for i := range cum {
+			counts[i] = math.Max(cum[i]-prev[i], 0) // buckets are cumulative
+		}
+		prev = cum
+		name := strconv.FormatFloat(b.le, 'g', -1, 64)
+		field := data.NewField(name, withoutLabel(b.s.Labels, "le"), counts)
+		field.Config = &data.FieldConfig{DisplayNameFromDS: name}
+		f.Fields = append(f.Fields, field)
+	}
+	return f.SetMeta(frameMeta(frameTypeHeatmapRows, executed, res)), nil
+}
+
+// cellsFrame builds a heatmap-cells frame from a native histogram series: one row per
+// bucket per sample.
+func cellsFrame(s Series, res *Result, executed string) *data.Frame {
+	var xMax []time.Time
+	var yMin, yMax, count []float64
+	for i, h := range s.Histograms {
+		for _, b := range h.Buckets {
+			xMax = append(xMax, s.HistTimes[i])
+			yMin = append(yMin, b.Lower)
+			yMax = append(yMax, b.Upper)
+			count = append(count, b.Count)
+		}
+	}
+	f := data.NewFrame("",
+		data.NewField("xMax", nil, xMax),
+		data.NewField("yMin", nil, yMin),
+		data.NewField("yMax", s.Labels, yMax),
+		data.NewField("count", nil, count),
+	)
+	return f.SetMeta(frameMeta(frameTypeHeatmapCells, executed, res))
+}
+
+// executedRange describes a query for the query inspector.
+func executed(expr string, step time.Duration, start, end time.Time) string {
+	if step == 0 {
+		return fmt.Sprintf("Expr: %s\nTime: %s", expr, end.Format(time.RFC3339))
+	}
+	return fmt.Sprintf("Expr: %s\nStep: %s\nStart: %s\nEnd: %s", expr, step, start.Format(time.RFC3339), end.Format(time.RFC3339))
 }

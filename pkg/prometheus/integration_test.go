@@ -28,7 +28,7 @@ func realClient(t *testing.T, u string) *Client {
 	base, _ := url.Parse(u)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	t.Cleanup(hc.CloseIdleConnections)
-	c, err := New(base, hc, 20*time.Second)
+	c, err := New(base, hc, Options{QueryTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestAgainstRealEngines(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				frames, err = c.QueryRange(ctx, `up{job="prometheus"}`, "{{job}} at {{instance}}", r)
+				frames, err = c.QueryRange(ctx, Query{Expr: `up{job="prometheus"}`, LegendFormat: "{{job}} at {{instance}}"}, r)
 				if err != nil {
 					t.Fatalf("query: %v", err)
 				}
@@ -92,13 +92,13 @@ func TestAgainstRealEngines(t *testing.T) {
 			// No series: one typed frame without fields.
 			now := time.Now()
 			r, _ := StepRange(now.Add(-time.Minute), now, time.Second, 0, 0)
-			empty, err := c.QueryRange(ctx, `up{job="nothing-here"}`, "", r)
+			empty, err := c.QueryRange(ctx, Query{Expr: `up{job="nothing-here"}`}, r)
 			if err != nil || len(empty) != 1 || len(empty[0].Fields) != 0 || empty[0].Meta.Type != data.FrameTypeTimeSeriesMulti {
 				t.Errorf("empty result: %v, %v", empty, err)
 			}
 
 			// A bad expression: the engine's own message, as a 4xx downstream error.
-			_, err = c.QueryRange(ctx, "sum((", "", r)
+			_, err = c.QueryRange(ctx, Query{Expr: "sum(("}, r)
 			want := map[string]struct {
 				status int
 				msg    string

@@ -2,7 +2,10 @@ package prometheus
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,22 +13,81 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
-// QueryRange runs a range query and returns its series as timeseries-multi frames.
-func (c *Client) QueryRange(ctx context.Context, expr, legendFormat string, r v1.Range) (data.Frames, error) {
-	v, warnings, infos, err := c.api.QueryRange(ctx, expr, r, c.queryOpts...)
+// Query is one PromQL query to run and shape into frames.
+type Query struct {
+	Expr         string
+	LegendFormat string
+	Format       query.Format
+}
+
+// QueryRange runs a range query over r and returns its frames in q's format.
+func (c *Client) QueryRange(ctx context.Context, q Query, r v1.Range) (data.Frames, error) {
+	params := url.Values{
+		"query": {q.Expr},
+		"start": {formatTime(r.Start)},
+		"end":   {formatTime(r.End)},
+		"step":  {strconv.FormatFloat(r.Step.Seconds(), 'f', -1, 64)},
+	}
+	return c.run(ctx, "/api/v1/query_range", params, q, executed(q.Expr, r.Step, r.Start, r.End))
+}
+
+// QueryInstant evaluates q at t and returns its frames in q's format.
+func (c *Client) QueryInstant(ctx context.Context, q Query, t time.Time) (data.Frames, error) {
+	params := url.Values{"query": {q.Expr}, "time": {formatTime(t)}}
+	return c.run(ctx, "/api/v1/query", params, q, executed(q.Expr, 0, t, t))
+}
+
+// run fetches a query and shapes its answer as q's format asks.
+func (c *Client) run(ctx context.Context, path string, params url.Values, q Query, executed string) (data.Frames, error) {
+	res, err := c.fetch(ctx, path, params)
 	if err != nil {
-		return nil, describe(err)
+		return nil, err
 	}
-	m, ok := v.(model.Matrix)
-	if !ok {
-		return nil, upstream.Errorf(service, http.StatusBadGateway, "a range query answered %s instead of a matrix", v.Type())
+	fr, err := buildFrames(res, q.Format, q.LegendFormat, executed)
+	if err != nil {
+		return nil, frames.BadInput(err)
 	}
-	return matrixFrames(m, legendFormat, frameMeta(data.FrameTypeTimeSeriesMulti, executedRange(expr, r), warnings, infos)), nil
+	return fr, nil
+}
+
+// fetch posts a query and decodes the answer in one pass straight into frame vectors.
+// client_golang's api.Client carries the request (and, through checked, turns every
+// failure into an upstream error); the body is decoded by Decode, bounded by the limits.
+func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Result, error) {
+	if c.opts.QueryTimeout > 0 {
+		params.Set("timeout", strconv.FormatFloat(c.opts.QueryTimeout.Seconds(), 'f', -1, 64)+"s")
+	}
+	u := c.raw.URL(path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(params.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, body, err := c.raw.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := Decode(body, c.opts.Limits)
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &apiErr):
+		return nil, upstream.Errorf(service, http.StatusBadGateway, "%s", apiErr)
+	case errors.Is(err, ErrLimit):
+		return nil, upstream.Errorf(service, http.StatusRequestEntityTooLarge, "%s: narrow the query or raise the limit in the data source settings", err)
+	}
+	return nil, upstream.Errorf(service, http.StatusBadGateway, "unreadable answer to %s: %s", path, err)
+}
+
+func formatTime(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', -1, 64)
 }
 
 // MaxListEntries bounds every list the resources return (label names, values, metric
@@ -104,3 +166,22 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 
 // Window is the time range [from, to] for the endpoints that take no step.
 func Window(from, to time.Time) v1.Range { return v1.Range{Start: from, End: to} }
+
+// InstantSeries evaluates expr at t and returns its series as decoded (vector answers;
+// a scalar becomes one unlabelled series).
+func (c *Client) InstantSeries(ctx context.Context, expr string, t time.Time) ([]Series, error) {
+	res, err := c.fetch(ctx, "/api/v1/query", url.Values{"query": {expr}, "time": {formatTime(t)}})
+	if err != nil {
+		return nil, err
+	}
+	switch res.Type {
+	case "vector", "matrix":
+		return res.Series, nil
+	case "scalar":
+		return []Series{{Labels: data.Labels{}, Times: []time.Time{res.ScalarTime}, Values: []float64{res.Scalar}}}, nil
+	}
+	return nil, frames.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
+}
+
+// SeriesName is a series in Prometheus notation: name{label="value", ...}.
+func SeriesName(l data.Labels) string { return seriesName(l) }

@@ -1,0 +1,103 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/query"
+)
+
+// queryVariable answers a template-variable query with one frame: a `text` field and a
+// `value` field (the regex's first capture group when it has one, else the text).
+func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	v, err := query.ParseVariable(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	re, err := variableRegexp(v.Regex)
+	if err != nil {
+		return frames.Response(nil, err)
+	}
+	window := prometheus.Window(q.TimeRange.From, q.TimeRange.To)
+	var matches []string
+	if v.Match != "" {
+		matches = []string{v.Match}
+	}
+	var texts []string
+	switch v.Kind {
+	case query.VariableLabelValues:
+		var l prometheus.List
+		l, err = d.prom.LabelValues(ctx, v.Label, matches, window)
+		texts = l.Values
+	case query.VariableLabelNames:
+		var l prometheus.List
+		l, err = d.prom.LabelNames(ctx, matches, window)
+		texts = l.Values
+	case query.VariableMetricNames:
+		var l prometheus.List
+		l, err = d.prom.LabelValues(ctx, "__name__", matches, window)
+		texts = l.Values
+	case query.VariableQueryResult:
+		macros := prometheus.Macros{Interval: q.Interval, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
+		var series []prometheus.Series
+		series, err = d.prom.InstantSeries(ctx, macros.Expand(v.Expr), q.TimeRange.To)
+		for _, s := range series {
+			for i, val := range s.Values {
+				texts = append(texts, fmt.Sprintf("%s %s %d", prometheus.SeriesName(s.Labels), strconv.FormatFloat(val, 'g', -1, 64), s.Times[i].UnixMilli()))
+			}
+		}
+	}
+	if err != nil {
+		return frames.Response(nil, err)
+	}
+	text, value := applyVariableRegexp(texts, re)
+	f := data.NewFrame("", data.NewField("text", nil, text), data.NewField("value", nil, value))
+	return frames.Response(data.Frames{f.SetMeta(&data.FrameMeta{ExecutedQueryString: string(v.Kind)})}, nil)
+}
+
+// variableRegexp compiles a variable's regex, written as in Grafana (`/…/` or bare).
+func variableRegexp(expr string) (*regexp.Regexp, error) {
+	expr = strings.TrimSpace(expr)
+	if len(expr) >= 2 && expr[0] == '/' && strings.LastIndex(expr, "/") > 0 {
+		expr = expr[1:strings.LastIndex(expr, "/")]
+	}
+	if expr == "" {
+		return nil, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, frames.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
+	}
+	return re, nil
+}
+
+// applyVariableRegexp keeps the texts the regex matches; the first capture group, when
+// there is one, becomes the text and value. Duplicates are dropped, order is kept.
+func applyVariableRegexp(texts []string, re *regexp.Regexp) (text, value []string) {
+	seen := make(map[string]bool, len(texts))
+	for _, t := range texts {
+		v := t
+		if re != nil {
+			m := re.FindStringSubmatch(t)
+			if m == nil {
+				continue
+			}
+			if len(m) > 1 {
+				t, v = m[1], m[1]
+			}
+		}
+		if !seen[t] {
+			seen[t] = true
+			text, value = append(text, t), append(value, v)
+		}
+	}
+	return text, value
+}
