@@ -3,6 +3,8 @@ package prometheus
 import (
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"testing"
 )
 
@@ -79,6 +81,27 @@ func FuzzDecode(f *testing.F) {
 			if _, err := Decode(body, Limits{MaxSeries: n - 1}); !errors.Is(err, ErrLimit) {
 				t.Fatalf("%d series under a limit of %d: %v", n, n-1, err)
 			}
+		}
+	})
+}
+
+// FuzzDecimal: the fast float path gives exactly what strconv.ParseFloat gives.
+func FuzzDecimal(f *testing.F) {
+	f.Add(uint64(1<<53+1), uint8(0), false)
+	f.Add(uint64(9999999999999999999), uint8(19), true)
+	f.Add(uint64(17640000001234567), uint8(7), false)
+	f.Fuzz(func(t *testing.T, m uint64, frac uint8, neg bool) {
+		s := strconv.FormatUint(m, 10)
+		if k := int(frac) % 21; k < len(s) {
+			s = s[:len(s)-k] + "." + s[len(s)-k:]
+		}
+		if neg {
+			s = "-" + s
+		}
+		want, werr := strconv.ParseFloat(s, 64)
+		got, ok := parseFloat([]byte(s))
+		if ok != (werr == nil) || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: %v %v, want %v %v", s, got, ok, want, werr)
 		}
 	})
 }

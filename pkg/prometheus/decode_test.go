@@ -915,9 +915,13 @@ func vectorBody(n int) []byte {
 // The fast path for plain decimals gives exactly what strconv.ParseFloat gives.
 func TestFastFloat(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	fast := 0
 	check := func(s string) {
 		want, werr := strconv.ParseFloat(s, 64)
 		got, ok := parseFloat([]byte(s))
+		if _, end, ok := decimal([]byte(s), 0); ok && end == len(s) {
+			fast++
+		}
 		if ok != (werr == nil) || ok && math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("%q: %v %v, want %v %v", s, got, ok, want, werr)
 		}
@@ -927,9 +931,32 @@ func TestFastFloat(t *testing.T) {
 		"-", ".", "", "1..2", "1.2.3", "NaN", "inf", "-Infinity", "1e", "١"} {
 		check(s)
 	}
-	for range 200000 {
+	for _, m := range []uint64{1 << 53, 1<<53 + 1, 1<<53 + 2, 1<<53 + 3, 1<<54 + 2, 1<<54 + 6, 1<<63 - 1, 1 << 63, 1<<63 + 1024, 1<<63 + 1025, 1<<63 + 3072, 9999999999999999999} {
+		for frac := 0; frac <= 19; frac++ { // ties and near-ties at every scale
+			for _, d := range []uint64{0, 1, ^uint64(0)} {
+				t := strconv.FormatUint(m+d, 10)
+				if len(t) <= 19 && frac <= len(t) {
+					check(t[:len(t)-frac] + "." + t[len(t)-frac:])
+					check(t)
+				}
+			}
+		}
+	}
+	for range 500000 {
 		var s string
-		switch r.IntN(4) {
+		switch r.IntN(6) {
+		case 4: // 16 to 19 digits: divRound
+			t := strconv.FormatUint(r.Uint64N(9_999_999_999_999_999_999-1<<53)+1<<53, 10)
+			k := r.IntN(len(t) + 1)
+			s = t[:k] + "." + t[k:]
+			if k == 0 {
+				s = "0" + s[:min(len(s), 19)]
+			}
+			if k == len(t) {
+				s = t
+			}
+		case 5: // as Prometheus writes rates
+			s = strconv.FormatFloat(r.Float64()*math.Pow(10, float64(r.IntN(12)-4)), 'f', -1, 64)
 		case 0:
 			s = strconv.FormatFloat(r.NormFloat64()*math.Pow(10, float64(r.IntN(30)-15)), 'f', -1, 64)
 		case 1:
@@ -941,4 +968,8 @@ func TestFastFloat(t *testing.T) {
 		}
 		check(s)
 	}
+	if fast < 300000 {
+		t.Errorf("only %d texts took the fast path", fast)
+	}
+	t.Logf("%d texts took the fast path", fast)
 }
