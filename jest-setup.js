@@ -25,3 +25,29 @@ if (typeof global.MessageChannel === 'undefined') {
   }
   global.MessageChannel = MessageChannelMock;
 }
+
+// @grafana/ui's Combobox measures option text on a canvas and virtualises its list from the
+// list element's size; jsdom has neither. A fixed-width text measure and a non-zero element
+// size let the option lists render in tests.
+HTMLCanvasElement.prototype.getContext = function getContext() {
+  return {
+    font: '',
+    measureText: (text) => ({ width: String(text).length * 8 }),
+  };
+};
+for (const [prop, size] of [
+  ['clientHeight', 400],
+  ['clientWidth', 400],
+]) {
+  Object.defineProperty(HTMLElement.prototype, prop, { configurable: true, get: () => size });
+}
+if (typeof global.IntersectionObserver === 'undefined') {
+  global.IntersectionObserver = class IntersectionObserver {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+    takeRecords() {
+      return [];
+    }
+  };
+}

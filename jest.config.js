@@ -11,6 +11,13 @@ const extraESModules = ['@react-hookz/web', '@ver0/deep-equal'];
 module.exports = {
   // Jest configuration provided by Grafana scaffolding
   ...baseConfig,
+  moduleNameMapper: {
+    ...baseConfig.moduleNameMapper,
+    // Like the scaffold's mock, but keeps the Icon's title and handlers (icon buttons).
+    'react-inlinesvg': '<rootDir>/src/test/mocks/react-inlinesvg.tsx',
+  },
+  // Editor tests drive @grafana/ui pickers through user-event: more than the default 5 s on a busy CI machine.
+  testTimeout: 20000,
   transform: {
     ...baseConfig.transform,
     // @grafana/data 13 pulls in ESM-only d3 packages shipped as .mjs, which the scaffolded

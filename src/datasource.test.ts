@@ -1,7 +1,13 @@
 import { DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
 
-import { DataSource, escapePromQLRegex, interpolatePromQLVariable } from './datasource';
+import {
+  DataSource,
+  escapePromQLRegex,
+  interpolatePromQLVariable,
+  interpolateRegexVariable,
+  RESOURCE_TTL_MS,
+} from './datasource';
 import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery } from './types';
 
 interface FakeVariable {
@@ -11,7 +17,7 @@ interface FakeVariable {
   includeAll?: boolean;
 }
 
-/** A stand-in for Grafana's TemplateSrv: `$name` / `${name}`, scoped vars first, format functions. */
+/** A stand-in for Grafana's TemplateSrv: `$name` / `${name}`, scoped vars first, format functions and `csv`. */
 function fakeTemplateSrv(variables: FakeVariable[]): TemplateSrv {
   return {
     getVariables: () => [],
@@ -27,6 +33,9 @@ function fakeTemplateSrv(variables: FakeVariable[]): TemplateSrv {
         }
         if (typeof format === 'function') {
           return format(variable.value, variable);
+        }
+        if (format === 'csv') {
+          return ([] as string[]).concat(variable.value).join(',');
         }
         return Array.isArray(variable.value) ? `{${variable.value.join(',')}}` : String(variable.value);
       });
@@ -78,9 +87,31 @@ describe('DataSource', () => {
       expect(ds.filterQuery(promql({ hide: true }))).toBe(false);
     });
 
-    it('lets other query types through to the backend (which answers them or says they are unsupported)', () => {
-      expect(ds.filterQuery({ refId: 'A', queryType: 'runtime', expr: '' })).toBe(true);
-      expect(ds.filterQuery({ refId: 'A', queryType: 'runtime', expr: '', hide: true })).toBe(false);
+    it('skips a runtime query without a signal and a business query without a metric', () => {
+      expect(ds.filterQuery({ refId: 'A', queryType: 'runtime', source: 'auto' })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'runtime', signal: 'goroutines' })).toBe(true);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'runtime', signal: 'goroutines', hide: true })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'business', metric: ' ' })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'business', metric: 'http_requests_total' })).toBe(true);
+    });
+
+    it('skips a variable query that lacks what its kind needs', () => {
+      const v = (variableQuery: GoPulseQuery['variableQuery']): GoPulseQuery => ({
+        refId: 'A',
+        queryType: 'variable',
+        variableQuery,
+      });
+      expect(ds.filterQuery(v(undefined))).toBe(false);
+      expect(ds.filterQuery(v({ kind: 'label_values' }))).toBe(false);
+      expect(ds.filterQuery(v({ kind: 'label_values', label: 'job' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'query_result', expr: '' }))).toBe(false);
+      expect(ds.filterQuery(v({ kind: 'query_result', expr: 'up' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'label_names' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'metric_names' }))).toBe(true);
+    });
+
+    it('lets the types without an editor yet through to the backend (which says they are unsupported)', () => {
+      expect(ds.filterQuery({ refId: 'A', queryType: 'health' })).toBe(true);
     });
   });
 
@@ -131,6 +162,179 @@ describe('DataSource', () => {
       const out = ds.applyTemplateVariables({ refId: 'A', expr: 'up' } as GoPulseQuery, {});
       expect(out.queryType).toBe('promql');
     });
+  });
+});
+
+describe('DataSource.applyTemplateVariables (runtime, business, variable)', () => {
+  const ds = new DataSource(settings);
+  beforeEach(() => {
+    setTemplateSrv(
+      fakeTemplateSrv([
+        { name: 'job', value: 'demo' },
+        { name: 'instances', value: ['10.0.0.1:8080', 'web.local:8080'], multi: true },
+        { name: 'paths', value: ['/api/a', '/api/b'], multi: true },
+        { name: 'by', value: ['path', 'code'], multi: true },
+        { name: 'metric', value: 'http_requests_total' },
+      ])
+    );
+  });
+
+  it('runtime: job as a single value, instance as a plain regex alternation', () => {
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'runtime',
+        signal: 'goroutines',
+        job: '$job',
+        instance: '$instances',
+        legendFormat: '$job {{instance}}',
+      },
+      {}
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'runtime',
+      signal: 'goroutines',
+      job: 'demo',
+      instance: '10\\.0\\.0\\.1:8080|web\\.local:8080',
+      legendFormat: 'demo {{instance}}',
+    });
+  });
+
+  it('business: metric, PromQL matchers, and group-by labels from a multi-value variable', () => {
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'business',
+        metric: '$metric',
+        matchers: 'path=~"$paths",job="$job"',
+        groupBy: ['$by', 'instance'],
+        quantiles: [0.5],
+      },
+      {}
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'business',
+      metric: 'http_requests_total',
+      matchers: 'path=~"/api/a|/api/b",job="demo"',
+      groupBy: ['path', 'code', 'instance'],
+      quantiles: [0.5],
+    });
+  });
+
+  it('variable: label, PromQL match and expr, plain regex', () => {
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'variable',
+        queryType: 'variable',
+        variableQuery: {
+          kind: 'label_values',
+          label: 'instance',
+          match: 'up{instance=~"$instances"}',
+          regex: '$instances',
+        },
+      },
+      {}
+    );
+    expect(out.variableQuery).toEqual({
+      kind: 'label_values',
+      label: 'instance',
+      match: 'up{instance=~"10\\\\.0\\\\.0\\\\.1:8080|web\\\\.local:8080"}',
+      regex: '10\\.0\\.0\\.1:8080|web\\.local:8080',
+    });
+  });
+});
+
+describe('DataSource resources', () => {
+  function setup(answer: (path: string, params?: unknown) => unknown = () => []) {
+    const ds = new DataSource(settings);
+    const getResource = jest.spyOn(ds, 'getResource').mockImplementation(async (path, params) => answer(path, params));
+    return { ds, getResource };
+  }
+
+  beforeEach(() => {
+    setTemplateSrv(fakeTemplateSrv([{ name: 'job', value: 'demo' }]));
+  });
+
+  it('calls each resource with the documented path and parameters', async () => {
+    const { ds, getResource } = setup();
+    await ds.fetchLabelValues('job');
+    await ds.fetchLabelValues('instance', '{job="demo"}');
+    await ds.fetchLabelNames();
+    await ds.fetchLabelNames('http_requests_total');
+    await ds.fetchMetricNames();
+    await ds.fetchMetricNames('go_.*');
+    await ds.fetchMetadata();
+    await ds.fetchMetadata('http_requests_total');
+    await ds.fetchRuntimeCatalogue();
+    expect(getResource.mock.calls).toEqual([
+      ['label-values', { label: 'job' }],
+      ['label-values', { label: 'instance', 'match[]': '{job="demo"}' }],
+      ['labels', {}],
+      ['labels', { 'match[]': 'http_requests_total' }],
+      ['metrics', {}],
+      ['metrics', { match: 'go_.*' }],
+      ['metadata', {}],
+      ['metadata', { metric: 'http_requests_total' }],
+      ['runtime-catalogue', {}],
+    ]);
+  });
+
+  it('replaces dashboard variables in a series selector', async () => {
+    const { ds, getResource } = setup();
+    await ds.fetchLabelValues('instance', '{job="$job"}');
+    expect(getResource).toHaveBeenCalledWith('label-values', { label: 'instance', 'match[]': '{job="demo"}' });
+  });
+
+  it('returns the answers, and an empty list for an answer that is not a list', async () => {
+    const { ds } = setup((path) =>
+      path === 'labels'
+        ? ['job', 7, 'instance']
+        : path === 'metadata'
+          ? [{ metric: 'up', type: 'gauge', help: '', unit: '' }]
+          : null
+    );
+    await expect(ds.fetchLabelNames()).resolves.toEqual(['job', 'instance']);
+    await expect(ds.fetchMetadata()).resolves.toEqual([{ metric: 'up', type: 'gauge', help: '', unit: '' }]);
+    await expect(ds.fetchRuntimeCatalogue()).resolves.toEqual([]);
+    await expect(ds.fetchMetricNames()).resolves.toEqual([]);
+  });
+
+  it(`reuses an answer for ${RESOURCE_TTL_MS / 1000} s, then asks again`, async () => {
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+    const { ds, getResource } = setup(() => ['demo']);
+    await ds.fetchLabelValues('job');
+    await ds.fetchLabelValues('job');
+    expect(getResource).toHaveBeenCalledTimes(1);
+    await ds.fetchLabelValues('instance');
+    expect(getResource).toHaveBeenCalledTimes(2);
+    now.mockReturnValue(1_000_000 + RESOURCE_TTL_MS);
+    await ds.fetchLabelValues('job');
+    expect(getResource).toHaveBeenCalledTimes(3);
+    now.mockRestore();
+  });
+
+  it('does not keep a failed call', async () => {
+    let fail = true;
+    const { ds, getResource } = setup(() => {
+      if (fail) {
+        throw new Error('down');
+      }
+      return ['demo'];
+    });
+    await expect(ds.fetchLabelValues('job')).rejects.toThrow('down');
+    fail = false;
+    await expect(ds.fetchLabelValues('job')).resolves.toEqual(['demo']);
+    expect(getResource).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('interpolateRegexVariable', () => {
+  it('leaves a single value as is and makes a plain regex alternation of several', () => {
+    expect(interpolateRegexVariable('a.b', { multi: false })).toBe('a.b');
+    expect(interpolateRegexVariable(['a.b', 'c|d'], { multi: true })).toBe('a\\.b|c\\|d');
+    expect(interpolateRegexVariable('x"y', { includeAll: true })).toBe('x"y');
   });
 });
 

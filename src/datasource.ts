@@ -1,44 +1,187 @@
 import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
-import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery } from './types';
+import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal, VariableQuery } from './types';
+import { escapeRegex } from './validation';
+import { GoPulseVariableSupport } from './variables';
+
+/** How long a resource answer is reused in the browser (the backend caches as long). */
+export const RESOURCE_TTL_MS = 30_000;
+
+type Params = Record<string, string>;
 
 export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptions> {
+  private readonly resourceCache = new Map<string, { at: number; value: Promise<unknown> }>();
+
   constructor(instanceSettings: DataSourceInstanceSettings<GoPulseOptions>) {
     super(instanceSettings);
+    this.variables = new GoPulseVariableSupport(this);
   }
 
   getDefaultQuery(_: CoreApp): Partial<GoPulseQuery> {
     return DEFAULT_QUERY;
   }
 
-  /** Hidden queries and promql queries without an expression are not sent to the backend. */
+  /**
+   * Hidden queries and queries that lack what their type needs (an expression, a signal, a
+   * metric, a label) are not sent to the backend, which would only answer with an error.
+   */
   filterQuery(query: GoPulseQuery): boolean {
     if (query.hide) {
       return false;
     }
-    if ((query.queryType ?? 'promql') === 'promql') {
-      return (query.expr ?? '').trim() !== '';
+    switch (query.queryType ?? 'promql') {
+      case 'promql':
+        return (query.expr ?? '').trim() !== '';
+      case 'runtime':
+        return (query.signal ?? '') !== '';
+      case 'business':
+        return (query.metric ?? '').trim() !== '';
+      case 'variable':
+        return variableQueryComplete(query.variableQuery);
+      default:
+        return true;
     }
-    return true;
   }
 
   /**
-   * Replaces dashboard variables in the expression and the legend format. In the expression a
-   * multi-value or "include All" variable becomes a regex alternation of its escaped values
-   * (`job=~"$job"` → `job=~"api|web"`), as Grafana's Prometheus data source does.
+   * Replaces dashboard variables in the fields that may hold them. In PromQL text (an
+   * expression, a matcher list, a series selector) a multi-value or "include All" variable
+   * becomes a regex alternation of its escaped values (`job=~"$job"` → `job=~"api|web"`), as
+   * Grafana's Prometheus data source does; in a field that is a regex itself (the instance
+   * of a runtime or business query, a variable query's regex) it becomes a plain regex
+   * alternation. The job is matched exactly by the backend: a single value.
    */
   applyTemplateVariables(query: GoPulseQuery, scopedVars: ScopedVars): GoPulseQuery {
     const templateSrv = getTemplateSrv();
+    const promql = (s: string) => templateSrv.replace(s, scopedVars, interpolatePromQLVariable);
+    const regex = (s: string) => templateSrv.replace(s, scopedVars, interpolateRegexVariable);
+    const plain = (s: string) => templateSrv.replace(s, scopedVars);
+
     const out: GoPulseQuery = { ...query, queryType: query.queryType ?? 'promql' };
     if (query.expr) {
-      out.expr = templateSrv.replace(query.expr, scopedVars, interpolatePromQLVariable);
+      out.expr = promql(query.expr);
     }
     if (query.legendFormat) {
-      out.legendFormat = templateSrv.replace(query.legendFormat, scopedVars);
+      out.legendFormat = plain(query.legendFormat);
+    }
+    if (query.job) {
+      // The backend matches the job exactly.
+      out.job = plain(query.job);
+    }
+    if (query.instance) {
+      out.instance = regex(query.instance);
+    }
+    if (query.metric) {
+      out.metric = plain(query.metric);
+    }
+    if (query.matchers) {
+      out.matchers = promql(query.matchers);
+    }
+    if (query.groupBy) {
+      // A multi-value variable of label names expands to several labels.
+      out.groupBy = query.groupBy
+        .flatMap((label) => templateSrv.replace(label, scopedVars, 'csv').split(','))
+        .map((label) => label.trim())
+        .filter((label) => label !== '');
+    }
+    if (query.variableQuery) {
+      const v: VariableQuery = { ...query.variableQuery };
+      if (v.label) {
+        v.label = plain(v.label);
+      }
+      if (v.match) {
+        v.match = promql(v.match);
+      }
+      if (v.expr) {
+        v.expr = promql(v.expr);
+      }
+      if (v.regex) {
+        v.regex = regex(v.regex);
+      }
+      out.variableQuery = v;
     }
     return out;
   }
+
+  // Resources (GET, JSON; DEVELOPERS.md "Resources"). A series selector may hold dashboard
+  // variables: they are replaced before the call.
+
+  /** Values of a label: `label-values?label=NAME[&match[]=SELECTOR]`. */
+  fetchLabelValues(label: string, match?: string): Promise<string[]> {
+    const params: Params = { label };
+    if (match) {
+      params['match[]'] = this.interpolateSelector(match);
+    }
+    return this.cachedResource<string[]>('label-values', params).then(asStringList);
+  }
+
+  /** Label names: `labels[?match[]=SELECTOR]`. */
+  fetchLabelNames(match?: string): Promise<string[]> {
+    const params: Params = {};
+    if (match) {
+      params['match[]'] = this.interpolateSelector(match);
+    }
+    return this.cachedResource<string[]>('labels', params).then(asStringList);
+  }
+
+  /** Metric names: `metrics[?match=REGEX]` (the regex is anchored by the backend). */
+  fetchMetricNames(regex?: string): Promise<string[]> {
+    return this.cachedResource<string[]>('metrics', regex ? { match: regex } : {}).then(asStringList);
+  }
+
+  /** Metric metadata: `metadata[?metric=NAME]` → `[{metric, type, help, unit}]`. */
+  fetchMetadata(metric?: string): Promise<MetricMetadata[]> {
+    return this.cachedResource<MetricMetadata[]>('metadata', metric ? { metric } : {}).then((v) =>
+      Array.isArray(v) ? v : []
+    );
+  }
+
+  /** The runtime catalogue: `runtime-catalogue` → `[{id, title, area, unit, kind, description, expvarPath}]`. */
+  fetchRuntimeCatalogue(): Promise<RuntimeSignal[]> {
+    return this.cachedResource<RuntimeSignal[]>('runtime-catalogue', {}).then((v) => (Array.isArray(v) ? v : []));
+  }
+
+  /** Calls a resource, reusing an answer younger than RESOURCE_TTL_MS. Failures are not kept. */
+  private cachedResource<T>(path: string, params: Params): Promise<T> {
+    const key = `${path}?${new URLSearchParams(params).toString()}`;
+    const now = Date.now();
+    const hit = this.resourceCache.get(key);
+    if (hit && now - hit.at < RESOURCE_TTL_MS) {
+      return hit.value as Promise<T>;
+    }
+    const value = this.getResource<T>(path, params);
+    this.resourceCache.set(key, { at: now, value });
+    value.catch(() => {
+      if (this.resourceCache.get(key)?.value === value) {
+        this.resourceCache.delete(key);
+      }
+    });
+    return value;
+  }
+
+  private interpolateSelector(selector: string): string {
+    return selector.includes('$') ? getTemplateSrv().replace(selector, undefined, interpolatePromQLVariable) : selector;
+  }
+}
+
+/** Whether a variable query names everything its kind needs (the backend rejects the rest). */
+export function variableQueryComplete(v: VariableQuery | undefined): boolean {
+  switch (v?.kind) {
+    case 'label_values':
+      return (v.label ?? '').trim() !== '';
+    case 'query_result':
+      return (v.expr ?? '').trim() !== '';
+    case 'label_names':
+    case 'metric_names':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function asStringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((s): s is string => typeof s === 'string') : [];
 }
 
 interface VariableLike {
@@ -58,7 +201,7 @@ export function escapePromQLRegex(value: string): string {
     .replace(/"/g, '\\"');
 }
 
-/** Format function for getTemplateSrv().replace of a PromQL expression. */
+/** Format function for getTemplateSrv().replace of PromQL text. */
 export function interpolatePromQLVariable(value: unknown, variable?: VariableLike): string {
   const multi = Boolean(variable?.multi || variable?.includeAll);
   if (Array.isArray(value)) {
@@ -67,4 +210,15 @@ export function interpolatePromQLVariable(value: unknown, variable?: VariableLik
   }
   const s = value === undefined || value === null ? '' : String(value);
   return multi ? escapePromQLRegex(s) : s;
+}
+
+/** Format function for getTemplateSrv().replace of a field that is a regex (runtime job and instance). */
+export function interpolateRegexVariable(value: unknown, variable?: VariableLike): string {
+  const multi = Boolean(variable?.multi || variable?.includeAll);
+  if (Array.isArray(value)) {
+    const values = value.map(String);
+    return multi ? values.map(escapeRegex).join('|') : values.join(',');
+  }
+  const s = value === undefined || value === null ? '' : String(value);
+  return multi ? escapeRegex(s) : s;
 }

@@ -61,3 +61,78 @@ export function integerRangeError(value: string | undefined, min: number, max: n
   const n = Number(v);
   return /^\d+$/.test(v) && n >= min && n <= max ? undefined : `Must be a whole number from ${min} to ${max}`;
 }
+
+/** Escapes a value for a double-quoted PromQL string. */
+export function escapePromQLString(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+// One label matcher: a label name, an operator and a quoted value ("..." or '...' with
+// backslash escapes, or `...` raw).
+const MATCHER = /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*$/;
+
+/**
+ * Returns an error message for a label-matcher list (`job="api",path=~"/api/.*"`, no braces),
+ * or undefined when it is empty or valid. Dashboard variables inside the quotes are fine.
+ */
+export function matchersError(value: string | undefined): string | undefined {
+  const v = (value ?? '').trim();
+  if (v === '') {
+    return undefined;
+  }
+  if (v.startsWith('{') || v.endsWith('}')) {
+    return 'Leave out the braces: write matchers like job="api",path=~"/api/.*"';
+  }
+  const parts = splitMatchers(v);
+  for (const [i, part] of parts.entries()) {
+    if (part.trim() === '') {
+      // A trailing comma is valid PromQL; an empty matcher elsewhere is not.
+      if (i === parts.length - 1 && i > 0) {
+        continue;
+      }
+      return 'Empty matcher: remove the extra comma';
+    }
+    if (!MATCHER.test(part)) {
+      return `Not a label matcher: ${part.trim()} (use a form like job="api" or path=~"/api/.*")`;
+    }
+  }
+  return undefined;
+}
+
+/** Splits a matcher list at the commas outside quotes. */
+function splitMatchers(s: string): string[] {
+  const parts: string[] = [];
+  let quote: string | undefined;
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quote) {
+      if (c === '\\' && quote !== '`') {
+        i++;
+      } else if (c === quote) {
+        quote = undefined;
+      }
+    } else if (c === '"' || c === "'" || c === '`') {
+      quote = c;
+    } else if (c === ',') {
+      parts.push(s.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(s.slice(start));
+  return parts;
+}
+
+/** Returns an error message for a quantile, or undefined when it is a number from 0 to 1. */
+export function quantileError(value: string): string | undefined {
+  const v = value.trim();
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) && n >= 0 && n <= 1
+    ? undefined
+    : `Not a quantile: ${value} (use a number from 0 to 1, e.g. 0.99)`;
+}
+
+/** Escapes the regex metacharacters of a value for a field that is a regex itself (not PromQL text). */
+export function escapeRegex(value: string): string {
+  return value.replace(/[\\$^*{}[\]+?.()|]/g, '\\$&');
+}

@@ -4,6 +4,7 @@ import { DataSourceHttpSettings, Field, Input, Stack } from '@grafana/ui';
 
 import {
   DEFAULT_MAX_CONCURRENT_QUERIES,
+  DEFAULT_SCRAPE_INTERVAL,
   GoPulseOptions,
   GoPulseSecureJsonData,
   MAX_CONCURRENT_QUERIES_LIMIT,
@@ -38,6 +39,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
   const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
   const queryTimeoutError = durationError(jsonData.queryTimeout);
+  const scrapeIntervalError = durationError(jsonData.scrapeInterval);
   const maxConcurrentError = integerRangeError(maxConcurrent, 1, MAX_CONCURRENT_QUERIES_LIMIT);
 
   return (
@@ -84,6 +86,22 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             value={jsonData.queryTimeout ?? ''}
             onChange={(e: ChangeEvent<HTMLInputElement>) =>
               setJsonData({ queryTimeout: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Scrape interval"
+          description={`How often Prometheus scrapes the services, e.g. 15s or 1m: $__rate_interval is at least four times this. Empty: ${DEFAULT_SCRAPE_INTERVAL}.`}
+          invalid={Boolean(scrapeIntervalError)}
+          error={scrapeIntervalError}
+        >
+          <Input
+            id={`${id}-scrape-interval`}
+            width={40}
+            placeholder={DEFAULT_SCRAPE_INTERVAL}
+            value={jsonData.scrapeInterval ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ scrapeInterval: e.target.value === '' ? undefined : e.target.value })
             }
           />
         </Field>

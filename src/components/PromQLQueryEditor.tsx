@@ -1,25 +1,66 @@
-import React, { ChangeEvent, useId } from 'react';
-import { InlineField, InlineFieldRow, Input, Stack, TextArea } from '@grafana/ui';
+import React, { ChangeEvent, lazy, Suspense, useId } from 'react';
+import {
+  Combobox,
+  ComboboxOption,
+  InlineField,
+  InlineFieldRow,
+  Input,
+  RadioButtonGroup,
+  Stack,
+  TextArea,
+} from '@grafana/ui';
 
-import { GoPulseQuery } from '../types';
+import type { DataSource } from '../datasource';
+import { GoPulseQuery, PromQLFormat } from '../types';
 import { durationError } from '../validation';
+
+// CodeMirror and the PromQL grammar are most of the plugin's JavaScript: loaded on first use.
+const PromQLCodeEditor = lazy(() => import('./promql/PromQLCodeEditor'));
 
 export interface PromQLQueryEditorProps {
   query: GoPulseQuery;
   onChange: (query: GoPulseQuery) => void;
   onRunQuery: () => void;
+  /** Source of autocomplete; without it the expression field only highlights. */
+  datasource?: DataSource;
 }
 
 const LABEL_WIDTH = 14;
 
-/** Editor of a `promql` query: expression, legend format and min step. Runs the query on blur. */
-export function PromQLQueryEditor({ query, onChange, onRunQuery }: PromQLQueryEditorProps) {
+export const FORMAT_OPTIONS: Array<ComboboxOption<PromQLFormat>> = [
+  { value: 'time_series', label: 'Time series' },
+  { value: 'table', label: 'Table' },
+  { value: 'heatmap', label: 'Heatmap', description: 'Histogram buckets as a heatmap' },
+];
+
+type QueryKind = 'range' | 'instant' | 'both';
+
+const KIND_OPTIONS: Array<{ value: QueryKind; label: string; description: string }> = [
+  { value: 'range', label: 'Range', description: "Over the panel's time range" },
+  { value: 'instant', label: 'Instant', description: "At the end of the panel's time range" },
+  { value: 'both', label: 'Both', description: 'A range and an instant query' },
+];
+
+/** range (default true) and instant (default false) as one choice; neither counts as range. */
+export function queryKind(query: Pick<GoPulseQuery, 'range' | 'instant'>): QueryKind {
+  const range = query.range ?? true;
+  const instant = query.instant ?? false;
+  if (range && instant) {
+    return 'both';
+  }
+  return instant ? 'instant' : 'range';
+}
+
+/**
+ * Editor of a `promql` query: expression (CodeMirror, PromQL highlighting and autocomplete
+ * from the data source's resources), legend format, min step, format and range/instant.
+ * Runs the query when a field loses focus or a choice changes.
+ */
+export function PromQLQueryEditor({ query, onChange, onRunQuery, datasource }: PromQLQueryEditorProps) {
   const id = useId();
   const minStepError = durationError(query.minStep);
 
-  const onExprChange = (event: ChangeEvent<HTMLTextAreaElement>) => {
-    onChange({ ...query, expr: event.target.value });
-  };
+  const onExprChange = (expr: string) => onChange({ ...query, expr });
   const onLegendFormatChange = (event: ChangeEvent<HTMLInputElement>) => {
     onChange({ ...query, legendFormat: event.target.value });
   };
@@ -32,6 +73,16 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery }: PromQLQueryEd
       onRunQuery();
     }
   };
+  const onFormatChange = (option: ComboboxOption<PromQLFormat>) => {
+    onChange({ ...query, format: option.value });
+    onRunQuery();
+  };
+  const onKindChange = (kind: QueryKind) => {
+    onChange({ ...query, range: kind !== 'instant', instant: kind !== 'range' });
+    onRunQuery();
+  };
+
+  const placeholder = 'e.g. rate(go_gc_duration_seconds_count{job="api"}[$__rate_interval])';
 
   return (
     <Stack direction="column" gap={0}>
@@ -39,18 +90,34 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery }: PromQLQueryEd
         label="Expression"
         labelWidth={LABEL_WIDTH}
         grow
-        tooltip="A PromQL expression, evaluated as a range query over the panel's time range."
+        tooltip="A PromQL expression. Shift+Enter runs the query. Macros: $__interval, $__range, $__rate_interval."
       >
-        <TextArea
-          id={`${id}-expr`}
-          value={query.expr ?? ''}
-          onChange={onExprChange}
-          onBlur={onRunQuery}
-          rows={3}
-          placeholder='e.g. rate(go_gc_duration_seconds_count{job="api"}[5m])'
-          spellCheck={false}
-          style={{ fontFamily: 'monospace' }}
-        />
+        <Suspense
+          fallback={
+            // Usable while the code editor loads.
+            <TextArea
+              id={`${id}-expr`}
+              aria-label="Expression"
+              value={query.expr ?? ''}
+              onChange={(e: ChangeEvent<HTMLTextAreaElement>) => onExprChange(e.target.value)}
+              onBlur={onRunQuery}
+              rows={2}
+              placeholder={placeholder}
+              spellCheck={false}
+              style={{ fontFamily: 'monospace' }}
+            />
+          }
+        >
+          <PromQLCodeEditor
+            value={query.expr ?? ''}
+            onChange={onExprChange}
+            onBlur={onRunQuery}
+            onRunQuery={onRunQuery}
+            resources={datasource}
+            placeholder={placeholder}
+            ariaLabel="Expression"
+          />
+        </Suspense>
       </InlineField>
       <InlineFieldRow>
         <InlineField
@@ -64,12 +131,12 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery }: PromQLQueryEd
             onChange={onLegendFormatChange}
             onBlur={onRunQuery}
             placeholder="{{instance}}"
-            width={30}
+            width={24}
           />
         </InlineField>
         <InlineField
           label="Min step"
-          labelWidth={LABEL_WIDTH}
+          labelWidth={10}
           tooltip="Lower bound of the query step: a duration like 15s or 1m30s, or a number of seconds. Empty: no lower bound."
           invalid={Boolean(minStepError)}
           error={minStepError}
@@ -80,7 +147,24 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery }: PromQLQueryEd
             onChange={onMinStepChange}
             onBlur={onMinStepBlur}
             placeholder="15s"
+            width={12}
+          />
+        </InlineField>
+        <InlineField label="Format" labelWidth={8} tooltip="Shape of the returned frames.">
+          <Combobox<PromQLFormat>
+            id={`${id}-format`}
+            options={FORMAT_OPTIONS}
+            value={query.format ?? 'time_series'}
+            onChange={onFormatChange}
             width={16}
+          />
+        </InlineField>
+        <InlineField label="Type" labelWidth={8} tooltip="Range, instant, or both (two sets of frames).">
+          <RadioButtonGroup<QueryKind>
+            options={KIND_OPTIONS}
+            value={queryKind(query)}
+            onChange={onKindChange}
+            size="sm"
           />
         </InlineField>
       </InlineFieldRow>

@@ -1,39 +1,46 @@
-import React, { useState } from 'react';
-import { render, screen } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import React from 'react';
+import { screen, within } from '@testing-library/react';
 
-import type { DataSource } from '../datasource';
+import queries from '../testdata/queries.json';
+import { mockDataSource, pick, renderEditor } from '../test/utils';
 import { DEFAULT_QUERY, GoPulseQuery } from '../types';
-import { QueryEditor } from './QueryEditor';
+import type { PromQLCodeEditorProps } from './promql/PromQLCodeEditor';
+import { QueryEditor, switchQueryType } from './QueryEditor';
 
-/** Renders the editor the way Grafana does: a controlled query that follows every onChange. */
-function setup(initial: GoPulseQuery) {
-  const onChange = jest.fn<void, [GoPulseQuery]>();
-  const onRunQuery = jest.fn();
-  function Harness() {
-    const [query, setQuery] = useState(initial);
+// The CodeMirror field is tested on its own (promql/PromQLCodeEditor.test.tsx). Here it is
+// replaced by a textarea that talks through the same props: what it writes is what the
+// editor saves.
+jest.mock('./promql/PromQLCodeEditor', () => ({
+  __esModule: true,
+  default: function PromQLCodeEditorSeam(props: PromQLCodeEditorProps) {
     return (
-      <QueryEditor
-        datasource={{} as DataSource}
-        query={query}
-        onChange={(q) => {
-          onChange(q);
-          setQuery(q);
-        }}
-        onRunQuery={onRunQuery}
+      <textarea
+        data-testid="promql-seam"
+        aria-label={props.ariaLabel}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        onBlur={props.onBlur}
+        onKeyDown={(e) => e.key === 'Enter' && e.shiftKey && props.onRunQuery()}
       />
     );
+  },
+}));
+
+/** Renders the query editor; for a promql query, waits for the (lazy) expression field. */
+async function setup(initial: GoPulseQuery) {
+  const { ds, getResource } = mockDataSource();
+  const r = await renderEditor(QueryEditor, initial, ds);
+  if ((initial.queryType ?? 'promql') === 'promql') {
+    await screen.findByTestId('promql-seam');
   }
-  render(<Harness />);
-  const lastQuery = () => onChange.mock.calls[onChange.mock.calls.length - 1][0];
-  return { user: userEvent.setup(), onChange, onRunQuery, lastQuery };
+  return { ...r, ds, getResource };
 }
 
 const newQuery = (): GoPulseQuery => ({ refId: 'A', ...DEFAULT_QUERY }) as GoPulseQuery;
 
 describe('QueryEditor (promql)', () => {
   it('writes the typed expression into expr and runs the query on blur', async () => {
-    const { user, onRunQuery, lastQuery } = setup(newQuery());
+    const { user, onRunQuery, lastQuery } = await setup(newQuery());
     await user.type(screen.getByLabelText('Expression'), 'sum(go_goroutines)');
     expect(lastQuery()).toEqual({
       refId: 'A',
@@ -47,8 +54,15 @@ describe('QueryEditor (promql)', () => {
     expect(onRunQuery).toHaveBeenCalledTimes(1);
   });
 
+  it('gives the expression field the data source for autocomplete', async () => {
+    // The seam's props are what the CodeMirror field gets.
+    const { ds } = await setup(newQuery());
+    expect(ds).toBeDefined();
+    expect(screen.getByTestId('promql-seam')).toHaveAttribute('aria-label', 'Expression');
+  });
+
   it('writes the legend into legendFormat', async () => {
-    const { user, lastQuery } = setup({ ...newQuery(), expr: 'up' });
+    const { user, lastQuery } = await setup({ ...newQuery(), expr: 'up' });
     // user-event treats { as a key descriptor: {{ types one literal brace.
     await user.type(screen.getByLabelText('Legend'), '{{{{instance}} / {{{{job}}');
     expect(lastQuery().legendFormat).toBe('{{instance}} / {{job}}');
@@ -56,7 +70,7 @@ describe('QueryEditor (promql)', () => {
   });
 
   it('writes minStep and shows no error for a valid duration', async () => {
-    const { user, onRunQuery, lastQuery } = setup({ ...newQuery(), expr: 'up' });
+    const { user, onRunQuery, lastQuery } = await setup({ ...newQuery(), expr: 'up' });
     await user.type(screen.getByLabelText('Min step'), '1m30s');
     expect(lastQuery().minStep).toBe('1m30s');
     expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
@@ -65,7 +79,7 @@ describe('QueryEditor (promql)', () => {
   });
 
   it('writes minStep "abc", shows an inline error and does not run the query on blur', async () => {
-    const { user, onRunQuery, lastQuery } = setup({ ...newQuery(), expr: 'up' });
+    const { user, onRunQuery, lastQuery } = await setup({ ...newQuery(), expr: 'up' });
     await user.type(screen.getByLabelText('Min step'), 'abc');
     expect(lastQuery().minStep).toBe('abc');
     expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
@@ -74,43 +88,140 @@ describe('QueryEditor (promql)', () => {
   });
 
   it('accepts a number of seconds as min step', async () => {
-    const { user, lastQuery } = setup({ ...newQuery(), expr: 'up' });
+    const { user, lastQuery } = await setup({ ...newQuery(), expr: 'up' });
     await user.type(screen.getByLabelText('Min step'), '30');
     expect(lastQuery().minStep).toBe('30');
     expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
   });
 
   it('adds queryType promql to a saved query that had none', async () => {
-    const { user, lastQuery } = setup({ refId: 'B', expr: 'up' } as GoPulseQuery);
+    const { user, lastQuery } = await setup({ refId: 'B', expr: 'up' } as GoPulseQuery);
     await user.type(screen.getByLabelText('Expression'), ' > 0');
     expect(lastQuery()).toEqual({ refId: 'B', queryType: 'promql', expr: 'up > 0' });
+  });
+
+  it.each([
+    ['Table', 'table'],
+    ['Heatmap', 'heatmap'],
+    ['Time series', 'time_series'],
+  ])('writes format %s as %p and runs the query', async (label, format) => {
+    const start = format === 'time_series' ? 'table' : 'time_series';
+    const { user, lastQuery, onRunQuery } = await setup({ ...newQuery(), expr: 'up', format: start as 'table' });
+    await pick(user, 'Format', label);
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: 'up', range: true, format });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows a new query as a range query and writes range and instant for each type', async () => {
+    const { user, lastQuery, onRunQuery } = await setup({ ...newQuery(), expr: 'up' });
+    expect(screen.getByRole('radio', { name: 'Range' })).toBeChecked();
+
+    await user.click(screen.getByRole('radio', { name: 'Instant' }));
+    expect(lastQuery()).toMatchObject({ range: false, instant: true });
+    await user.click(screen.getByRole('radio', { name: 'Both' }));
+    expect(lastQuery()).toMatchObject({ range: true, instant: true });
+    await user.click(screen.getByRole('radio', { name: 'Range' }));
+    expect(lastQuery()).toMatchObject({ range: true, instant: false });
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it('shows a saved instant query as Instant', async () => {
+    await setup({ ...newQuery(), expr: 'up', range: false, instant: true });
+    expect(screen.getByRole('radio', { name: 'Instant' })).toBeChecked();
+  });
+
+  it('writes the promql query of src/testdata/queries.json', async () => {
+    const { user, lastQuery } = await setup(newQuery());
+    await user.type(
+      screen.getByLabelText('Expression'),
+      'sum by (job) (rate(http_requests_total{{job="demo"}[[$__rate_interval]))'
+    );
+    await user.type(screen.getByLabelText('Legend'), '{{{{job}}');
+    await user.type(screen.getByLabelText('Min step'), '15s');
+    await pick(user, 'Format', 'Table');
+    await user.click(screen.getByRole('radio', { name: 'Both' }));
+    expect(lastQuery()).toEqual(queries.find((q) => q.queryType === 'promql'));
   });
 });
 
 describe('QueryEditor (query type picker)', () => {
-  it('offers every query type and only PromQL is enabled', () => {
-    setup(newQuery());
-    expect(screen.getByRole('radio', { name: 'PromQL' })).toBeEnabled();
+  it('offers every query type; PromQL, Go runtime and Business are enabled', async () => {
+    await setup(newQuery());
     expect(screen.getByRole('radio', { name: 'PromQL' })).toBeChecked();
-    for (const name of ['Go runtime', 'Business', 'Expvar', 'Alerts', 'Health']) {
+    for (const name of ['PromQL', 'Go runtime', 'Business']) {
+      expect(screen.getByRole('radio', { name })).toBeEnabled();
+    }
+    for (const name of ['Expvar', 'Alerts', 'Health']) {
       expect(screen.getByRole('radio', { name })).toBeDisabled();
     }
   });
 
-  it('writes queryType promql when switching a query of an unavailable type', async () => {
-    const { user, onRunQuery, lastQuery } = setup({ refId: 'A', queryType: 'runtime', expr: '' });
-    expect(screen.getByText('Go runtime queries are not available yet')).toBeInTheDocument();
-    expect(screen.queryByLabelText('Expression')).not.toBeInTheDocument();
-
-    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
-    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: '' });
+  it('switches a new promql query to runtime: runtime defaults, no untouched promql fields', async () => {
+    const { user, onRunQuery, lastQuery } = await setup(newQuery());
+    await user.click(screen.getByRole('radio', { name: 'Go runtime' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'runtime', source: 'auto' });
     expect(onRunQuery).toHaveBeenCalledTimes(1);
-    expect(screen.getByLabelText('Expression')).toBeInTheDocument();
+    expect(await screen.findByLabelText('Signal')).toBeInTheDocument();
+  });
+
+  it('switches to business with aggregation sum and shows the business editor', async () => {
+    const { user, lastQuery } = await setup(newQuery());
+    await user.click(screen.getByRole('radio', { name: 'Business' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'business', aggregation: 'sum' });
+    expect(await screen.findByLabelText('Metric')).toBeInTheDocument();
+  });
+
+  it('keeps an expression the user wrote when switching away, and restores it when switching back', async () => {
+    const { user, lastQuery } = await setup({ ...newQuery(), expr: 'up' });
+    await user.click(screen.getByRole('radio', { name: 'Go runtime' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'runtime', expr: 'up', source: 'auto' });
+    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: 'up', range: true, format: 'time_series' });
+    expect(await screen.findByTestId('promql-seam')).toHaveValue('up');
+  });
+
+  it('says a query of an unavailable type is not available, and switches it to promql', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'health' });
+    expect(screen.getByText('Health queries are not available yet')).toBeInTheDocument();
+    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: '', range: true, format: 'time_series' });
+    expect(await screen.findByTestId('promql-seam')).toBeInTheDocument();
   });
 
   it('does not switch to a type that has no editor yet', async () => {
-    const { user, onChange } = setup(newQuery());
+    const { user, onChange } = await setup(newQuery());
     await user.click(screen.getByRole('radio', { name: 'Health' }));
     expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it('tells a variable query apart from the panel query types', async () => {
+    await setup({ refId: 'A', queryType: 'variable', variableQuery: { kind: 'label_names' } });
+    expect(screen.getByText('This is a template variable query')).toBeInTheDocument();
+    const picker = screen.getByRole('radiogroup');
+    expect(within(picker).queryByRole('radio', { name: 'Variable' })).not.toBeInTheDocument();
+  });
+});
+
+describe('switchQueryType', () => {
+  it('keeps set fields of every type and drops the defaults of the old one', () => {
+    const q: GoPulseQuery = { refId: 'A', queryType: 'runtime', source: 'auto', signal: 'goroutines', job: 'demo' };
+    expect(switchQueryType(q, 'business')).toEqual({
+      refId: 'A',
+      queryType: 'business',
+      signal: 'goroutines',
+      job: 'demo',
+      aggregation: 'sum',
+    });
+  });
+
+  it('keeps a non-default source and format', () => {
+    expect(switchQueryType({ refId: 'A', queryType: 'runtime', source: 'expvar' }, 'promql')).toEqual({
+      refId: 'A',
+      queryType: 'promql',
+      source: 'expvar',
+      expr: '',
+      range: true,
+      format: 'time_series',
+    });
   });
 });

@@ -7,11 +7,14 @@ import {
   GoPulseOptions,
   GoPulseQuery,
   IMPLEMENTED_QUERY_TYPES,
+  QUERY_TYPE_DEFAULTS,
   QUERY_TYPE_LABELS,
   QUERY_TYPES,
   QueryType,
 } from '../types';
+import { BusinessQueryEditor } from './BusinessQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
+import { RuntimeQueryEditor } from './RuntimeQueryEditor';
 
 type Props = QueryEditorProps<DataSource, GoPulseQuery, GoPulseOptions>;
 
@@ -23,7 +26,29 @@ const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = QUERY_TYPES.map((v
 
 const UNAVAILABLE_QUERY_TYPES = QUERY_TYPES.filter((t) => !IMPLEMENTED_QUERY_TYPES.includes(t));
 
-export function QueryEditor({ query, onChange, onRunQuery }: Props) {
+/**
+ * The query switched to another type: the old type's fields that still hold their defaults
+ * are dropped, the ones the user set are kept (switching back restores them), and the new
+ * type's defaults are added where unset.
+ */
+export function switchQueryType(query: GoPulseQuery, to: QueryType): GoPulseQuery {
+  const out: Record<string, unknown> = { ...query };
+  const from = query.queryType ?? 'promql';
+  for (const [key, value] of Object.entries(QUERY_TYPE_DEFAULTS[from] ?? {})) {
+    if (out[key] === value) {
+      delete out[key];
+    }
+  }
+  for (const [key, value] of Object.entries(QUERY_TYPE_DEFAULTS[to] ?? {})) {
+    if (out[key] === undefined) {
+      out[key] = value;
+    }
+  }
+  return { ...(out as unknown as GoPulseQuery), queryType: to };
+}
+
+/** The query type picker and the editor of the chosen type. */
+export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) {
   // A query saved without a queryType is a promql query.
   const queryType: QueryType = query.queryType ?? 'promql';
 
@@ -33,9 +58,37 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
   };
 
   const onQueryTypeChange = (value: QueryType) => {
-    onChange({ ...query, queryType: value });
+    onChange(switchQueryType(query, value));
     onRunQuery();
   };
+
+  const editorProps = { query, onChange: onQueryChange, onRunQuery, datasource };
+  let editor: React.ReactNode;
+  switch (queryType) {
+    case 'promql':
+      editor = <PromQLQueryEditor {...editorProps} />;
+      break;
+    case 'runtime':
+      editor = <RuntimeQueryEditor {...editorProps} />;
+      break;
+    case 'business':
+      editor = <BusinessQueryEditor {...editorProps} />;
+      break;
+    case 'variable':
+      editor = (
+        <Alert severity="info" title="This is a template variable query">
+          It lists the values of a dashboard variable. Switch the query type to edit it as a panel query.
+        </Alert>
+      );
+      break;
+    default:
+      editor = (
+        <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
+          This version of GoPulse answers PromQL, Go runtime and business queries. Switch the query type to edit this
+          query.
+        </Alert>
+      );
+  }
 
   return (
     <Stack direction="column" gap={1}>
@@ -48,13 +101,7 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
           size="sm"
         />
       </InlineField>
-      {queryType === 'promql' ? (
-        <PromQLQueryEditor query={query} onChange={onQueryChange} onRunQuery={onRunQuery} />
-      ) : (
-        <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
-          This version of GoPulse answers PromQL queries only. Switch the query type to PromQL to edit this query.
-        </Alert>
-      )}
+      {editor}
     </Stack>
   );
 }

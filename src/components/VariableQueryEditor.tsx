@@ -1,0 +1,157 @@
+import React, { ChangeEvent, useId, useState } from 'react';
+import { QueryEditorProps } from '@grafana/data';
+import { Combobox, ComboboxOption, InlineField, Input, RadioButtonGroup, Stack, TextArea } from '@grafana/ui';
+
+import type { DataSource } from '../datasource';
+import { GoPulseOptions, GoPulseQuery, VariableQuery, VariableQueryKind } from '../types';
+import { toVariableQuery } from '../variables';
+import { loadError, stringOptions } from './common/options';
+import { useResource } from './common/useResource';
+
+type Props = QueryEditorProps<DataSource, GoPulseQuery, GoPulseOptions, GoPulseQuery>;
+
+const LABEL_WIDTH = 14;
+
+const KIND_OPTIONS: Array<{ value: VariableQueryKind; label: string; description: string }> = [
+  { value: 'label_values', label: 'Label values', description: 'The values of a label, optionally of matching series' },
+  { value: 'label_names', label: 'Label names', description: 'Label names, optionally of matching series' },
+  { value: 'metric_names', label: 'Metric names', description: 'Metric names matching a regex' },
+  { value: 'query_result', label: 'Query result', description: 'One line per series of an instant query' },
+];
+
+/** The fields each kind uses; the others are left out of the saved query. */
+const KIND_FIELDS: Record<VariableQueryKind, Array<keyof Omit<VariableQuery, 'kind'>>> = {
+  label_values: ['label', 'match'],
+  label_names: ['match'],
+  metric_names: ['regex'],
+  query_result: ['expr', 'regex'],
+};
+
+/** The variable query with only the fields of its kind, and no empty ones. */
+export function cleanVariableQuery(v: VariableQuery): VariableQuery {
+  const out: VariableQuery = { kind: v.kind };
+  for (const f of KIND_FIELDS[v.kind] ?? []) {
+    const value = v[f];
+    if (value !== undefined && value !== '') {
+      out[f] = value;
+    }
+  }
+  return out;
+}
+
+/**
+ * Editor of a template variable's query. It writes a normal backend query:
+ * `{refId, queryType: 'variable', variableQuery: {kind, label?, match?, regex?, expr?}}`.
+ */
+export function VariableQueryEditor({ query: saved, onChange, onRunQuery, datasource }: Props) {
+  const id = useId();
+  const query = toVariableQuery(saved);
+  const v: VariableQuery = query.variableQuery ?? { kind: 'label_values' };
+  // Text fields are written when they lose focus: each write refreshes the variable.
+  const [draft, setDraft] = useState<VariableQuery>(v);
+  const labels = useResource(
+    'labels',
+    v.kind === 'label_values' ? () => datasource.fetchLabelNames() : undefined,
+    [] as string[]
+  );
+
+  const write = (next: VariableQuery) => {
+    const clean = cleanVariableQuery(next);
+    setDraft(clean);
+    onChange({ ...query, queryType: 'variable', variableQuery: clean });
+    onRunQuery();
+  };
+  const text = (field: 'match' | 'regex' | 'expr') => ({
+    value: draft[field] ?? '',
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+      setDraft({ ...draft, [field]: e.target.value }),
+    onBlur: () => {
+      if ((draft[field] ?? '') !== (v[field] ?? '')) {
+        write({ ...v, [field]: draft[field] });
+      }
+    },
+  });
+
+  return (
+    <Stack direction="column" gap={0}>
+      <InlineField label="Query" labelWidth={LABEL_WIDTH} tooltip="What the variable lists.">
+        <RadioButtonGroup<VariableQueryKind>
+          options={KIND_OPTIONS}
+          value={v.kind}
+          onChange={(kind) => write({ ...draft, kind })}
+        />
+      </InlineField>
+      {v.kind === 'label_values' && (
+        <InlineField
+          label="Label"
+          labelWidth={LABEL_WIDTH}
+          tooltip="The label whose values the variable lists, e.g. job or instance."
+          error={loadError('label names', labels.error)}
+          invalid={Boolean(labels.error)}
+        >
+          <Combobox<string>
+            id={`${id}-label`}
+            options={stringOptions(labels.value.filter((l) => l !== '__name__'))}
+            value={v.label ?? null}
+            loading={labels.loading}
+            createCustomValue
+            placeholder="Choose a label"
+            width={40}
+            onChange={(o: ComboboxOption<string>) => write({ ...v, label: o.value })}
+          />
+        </InlineField>
+      )}
+      {(v.kind === 'label_values' || v.kind === 'label_names') && (
+        <InlineField
+          label="Match"
+          labelWidth={LABEL_WIDTH}
+          grow
+          tooltip='Optional series selector: only series it matches count, e.g. up{job="$job"}.'
+        >
+          <Input
+            id={`${id}-match`}
+            placeholder='up{job="$job"}'
+            style={{ fontFamily: 'monospace' }}
+            {...text('match')}
+          />
+        </InlineField>
+      )}
+      {v.kind === 'query_result' && (
+        <InlineField
+          label="Expression"
+          labelWidth={LABEL_WIDTH}
+          grow
+          tooltip="A PromQL expression, evaluated as an instant query at the end of the time range: one value per series."
+        >
+          <TextArea
+            id={`${id}-expr`}
+            rows={2}
+            placeholder='topk(5, sum by (path) (rate(http_requests_total{job="$job"}[5m])))'
+            spellCheck={false}
+            style={{ fontFamily: 'monospace' }}
+            {...text('expr')}
+          />
+        </InlineField>
+      )}
+      {(v.kind === 'metric_names' || v.kind === 'query_result') && (
+        <InlineField
+          label="Regex"
+          labelWidth={LABEL_WIDTH}
+          grow
+          tooltip={
+            v.kind === 'metric_names'
+              ? 'Optional RE2 regex the metric names must match (whole name), e.g. go_.*. Empty: all metrics.'
+              : 'Optional RE2 regex the result lines must match. Empty: all.'
+          }
+        >
+          <Input
+            id={`${id}-regex`}
+            placeholder={v.kind === 'metric_names' ? 'go_.*' : '.*path="([^"]+)".*'}
+            style={{ fontFamily: 'monospace' }}
+            {...text('regex')}
+          />
+        </InlineField>
+      )}
+    </Stack>
+  );
+}
