@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
@@ -34,7 +35,7 @@ type Datasource struct {
 	// the health check and every query can say what is wrong.
 	settingsErr error
 	settings    Settings
-	hc          *http.Client
+	transport   *http.Transport
 	prom        *prometheus.Client
 	am          *alertmanager.Client
 	mux         *datasource.QueryTypeMux
@@ -49,8 +50,12 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if err != nil {
 		return &Datasource{settingsErr: err}, nil
 	}
+	d := &Datasource{settings: settings}
 	opts := settings.HTTP
 	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes)
+	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
+	// keep it, so that Dispose closes the instance's connections.
+	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transport = t }
 	hc, err := httpclient.New(opts)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
@@ -62,12 +67,14 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client: %w", err)
 	}
-	d := &Datasource{settings: settings, hc: hc, prom: prom}
+	d.prom = prom
 	if settings.AlertmanagerURL != nil {
 		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
 	}
 	d.mux = datasource.NewQueryTypeMux()
 	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
+	d.mux.HandleFunc(string(query.TypeRuntime), d.perQuery(d.queryRuntime))
+	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.queryBusiness))
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
@@ -90,8 +97,8 @@ func withResponseLimit(mws []httpclient.Middleware, limit int64) []httpclient.Mi
 
 // Dispose releases the instance's connections when its settings change or it is deleted.
 func (d *Datasource) Dispose() {
-	if d.hc != nil {
-		d.hc.CloseIdleConnections()
+	if d.transport != nil {
+		d.transport.CloseIdleConnections()
 	}
 }
 
@@ -135,7 +142,7 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 		return d.queryPromQL(ctx, q)
 	}
 	switch query.Type(q.QueryType) {
-	case query.TypeRuntime, query.TypeBusiness, query.TypeExpvar, query.TypeAlerts, query.TypeHealth:
+	case query.TypeExpvar, query.TypeAlerts, query.TypeHealth:
 		return frames.Response(nil, frames.BadInput(fmt.Errorf("query type %q is not available yet in this version of GoPulse", q.QueryType)))
 	}
 	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
@@ -148,21 +155,19 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
-	r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
-	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
-	}
-	macros := prometheus.Macros{Interval: r.Step, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
-	pq := prometheus.Query{Expr: macros.Expand(model.Expr), LegendFormat: model.LegendFormat, Format: model.Format}
+	pq := prometheus.Query{Expr: model.Expr, LegendFormat: model.LegendFormat, Format: model.Format}
 	var out data.Frames
 	if model.Ranged() {
-		fr, err := d.prom.QueryRange(ctx, pq, r)
-		if err != nil {
-			return frames.Response(nil, err)
+		if out, err = d.rangeFrames(ctx, q, minStep, pq); err != nil {
+			return frames.Response(out, err)
 		}
-		out = append(out, fr...)
 	}
 	if model.Instant {
+		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
+		if err != nil {
+			return frames.Response(out, frames.BadInput(err))
+		}
+		pq.Expr = d.macros(q, r.Step).Expand(pq.Expr)
 		fr, err := d.prom.QueryInstant(ctx, pq, q.TimeRange.To)
 		if err != nil {
 			return frames.Response(out, err)
@@ -170,4 +175,9 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 		out = append(out, fr...)
 	}
 	return frames.Response(out, nil)
+}
+
+// macros are Grafana's interval and range variables for a query run with step.
+func (d *Datasource) macros(q backend.DataQuery, step time.Duration) prometheus.Macros {
+	return prometheus.Macros{Interval: step, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
 }

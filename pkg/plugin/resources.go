@@ -15,6 +15,7 @@ import (
 
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/runtime"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -35,6 +36,9 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 	mux.HandleFunc("GET /labels", d.cached(d.labelNames))
 	mux.HandleFunc("GET /metrics", d.cached(d.metricNames))
 	mux.HandleFunc("GET /metadata", d.cached(d.metadata))
+	mux.HandleFunc("GET /runtime-catalogue", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, runtime.Catalogue())
+	})
 	return httpadapter.New(mux)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/runtime"
 )
 
 // Defaults and bounds of the data source settings.
@@ -33,6 +34,8 @@ type jsonData struct {
 	MaxResponseBytes     int64  `json:"maxResponseBytes"`
 	MaxSamples           int    `json:"maxSamples"`
 	ScrapeInterval       string `json:"scrapeInterval"`
+	JobLabel             string `json:"jobLabel"`
+	InstanceLabel        string `json:"instanceLabel"`
 }
 
 // Settings are a data source's validated settings.
@@ -45,6 +48,8 @@ type Settings struct {
 	MaxResponseBytes     int64
 	MaxSamples           int
 	ScrapeInterval       time.Duration
+	JobLabel             string
+	InstanceLabel        string
 	HTTP                 httpclient.Options
 }
 
@@ -104,6 +109,18 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	}
 	if out.ScrapeInterval == 0 {
 		out.ScrapeInterval = prometheus.DefaultScrapeInterval
+	}
+	for _, l := range []struct {
+		name, value, fallback string
+		into                  *string
+	}{{"job label", jd.JobLabel, "job", &out.JobLabel}, {"instance label", jd.InstanceLabel, "instance", &out.InstanceLabel}} {
+		*l.into = l.fallback
+		if l.value != "" {
+			if !runtime.ValidLabelName(l.value) {
+				return out, fmt.Errorf("settings: %s %q is not a valid Prometheus label name", l.name, l.value)
+			}
+			*l.into = l.value
+		}
 	}
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)

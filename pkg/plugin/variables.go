@@ -46,9 +46,8 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 		l, err = d.prom.LabelValues(ctx, "__name__", matches, window)
 		texts = l.Values
 	case query.VariableQueryResult:
-		macros := prometheus.Macros{Interval: q.Interval, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
 		var series []prometheus.Series
-		series, err = d.prom.InstantSeries(ctx, macros.Expand(v.Expr), q.TimeRange.To)
+		series, err = d.prom.InstantSeries(ctx, d.macros(q, q.Interval).Expand(v.Expr), q.TimeRange.To)
 		for _, s := range series {
 			for i, val := range s.Values {
 				texts = append(texts, fmt.Sprintf("%s %s %d", prometheus.SeriesName(s.Labels), strconv.FormatFloat(val, 'g', -1, 64), s.Times[i].UnixMilli()))

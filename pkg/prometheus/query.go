@@ -145,7 +145,7 @@ type Metadata struct {
 
 // Metadata returns the metadata of one metric, or of all metrics when metric is empty,
 // sorted by metric name. A metric with several metadata (different targets) keeps the
-// first.
+// first help and unit, and its type only when all agree.
 func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool, error) {
 	md, err := c.api.Metadata(ctx, metric, strconv.Itoa(MaxListEntries+1))
 	if err != nil {
@@ -153,9 +153,16 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 	}
 	out := make([]Metadata, 0, len(md))
 	for name, ms := range md {
-		if len(ms) > 0 {
-			out = append(out, Metadata{Metric: name, Type: string(ms[0].Type), Help: ms[0].Help, Unit: ms[0].Unit})
+		if len(ms) == 0 {
+			continue
 		}
+		m := Metadata{Metric: name, Type: string(ms[0].Type), Help: ms[0].Help, Unit: ms[0].Unit}
+		for _, other := range ms[1:] {
+			if other.Type != ms[0].Type {
+				m.Type = "unknown" // targets disagree: no type can be trusted
+			}
+		}
+		out = append(out, m)
 	}
 	slices.SortFunc(out, func(a, b Metadata) int { return strings.Compare(a.Metric, b.Metric) })
 	if len(out) > MaxListEntries {

@@ -1,0 +1,152 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/gopulse/health/pkg/business"
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/runtime"
+)
+
+// errNoExpvar is the answer of the expvar source until expvar targets exist.
+var errNoExpvar = errors.New("the expvar source is not configured: this data source has no expvar targets yet, use source prometheus or auto")
+
+// queryRuntime answers a runtime query: one signal of the runtime catalogue for a scope,
+// from the first of the signal's expressions whose series exist, with the signal's unit.
+func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseRuntime(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	sig, err := runtime.Lookup(model.Signal)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	if model.Source == query.SourceExpvar {
+		return frames.Response(nil, frames.BadInput(errNoExpvar))
+	}
+	sel, err := d.selector(model.Job, model.Instance)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	present, err := d.presentMetrics(ctx, sel, sig.Metrics(), q)
+	if err != nil {
+		return frames.Response(nil, err)
+	}
+	expr, err := sig.Expr(sel, func(m string) bool { return present[m] })
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	legend := model.LegendFormat
+	if legend == "" {
+		legend = "{{" + sel.InstanceLabel + "}}"
+	}
+	fr, err := d.rangeFrames(ctx, q, 0, prometheus.Query{Expr: expr, LegendFormat: legend})
+	for _, f := range fr {
+		setUnit(f, sig.Unit)
+	}
+	return frames.Response(fr, err)
+}
+
+// presentMetrics asks Prometheus, in one query, which of the metrics have series in the
+// scope at the end of the query's range.
+func (d *Datasource) presentMetrics(ctx context.Context, sel runtime.Selector, metrics []string, q backend.DataQuery) (map[string]bool, error) {
+	series, err := d.prom.InstantSeries(ctx, sel.PresenceQuery(metrics), q.TimeRange.To)
+	if err != nil {
+		return nil, err
+	}
+	present := make(map[string]bool, len(series))
+	for _, s := range series {
+		present[s.Labels["__name__"]] = true
+	}
+	return present, nil
+}
+
+// queryBusiness answers a business query: the metric's type (from Prometheus metadata)
+// decides the expression: counters as rates, histograms as quantiles, summaries by their
+// quantile label, gauges aggregated.
+func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseBusiness(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	sel, err := d.selector(model.Job, model.Instance)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	md, _, err := d.prom.Metadata(ctx, model.Metric)
+	if err != nil {
+		return frames.Response(nil, err)
+	}
+	metricType := ""
+	if len(md) > 0 {
+		metricType = md[0].Type
+	}
+	plan, err := business.Build(business.Query{
+		Metric: model.Metric, Aggregation: model.Aggregation, GroupBy: model.GroupBy,
+		Quantiles: model.Quantiles, TopN: model.TopN, Matchers: model.Matchers,
+	}, metricType, sel)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	queries := make([]prometheus.Query, len(plan.Targets))
+	for i, t := range plan.Targets {
+		queries[i] = prometheus.Query{Expr: t.Expr, LegendFormat: t.Legend}
+		if model.LegendFormat != "" {
+			queries[i].LegendFormat = model.LegendFormat
+		}
+	}
+	fr, err := d.rangeFrames(ctx, q, 0, queries...)
+	if len(fr) > 0 && len(plan.Notices) > 0 {
+		meta := *fr[0].Meta // frames of one query share their meta: copy before adding
+		for _, n := range plan.Notices {
+			meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: n})
+		}
+		fr[0].Meta = &meta
+	}
+	return frames.Response(fr, err)
+}
+
+// selector is the scope of a runtime or business query, with the data source's job and
+// instance label names.
+func (d *Datasource) selector(job, instance string) (runtime.Selector, error) {
+	return runtime.NewSelector(job, instance, d.settings.JobLabel, d.settings.InstanceLabel)
+}
+
+// rangeFrames runs range queries over the query's time range, with the step and macros
+// every query type shares, and returns their frames in order.
+func (d *Datasource) rangeFrames(ctx context.Context, q backend.DataQuery, minStep time.Duration, queries ...prometheus.Query) (data.Frames, error) {
+	r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
+	if err != nil {
+		return nil, frames.BadInput(err)
+	}
+	macros := d.macros(q, r.Step)
+	var out data.Frames
+	for _, pq := range queries {
+		pq.Expr = macros.Expand(pq.Expr)
+		fr, err := d.prom.QueryRange(ctx, pq, r)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, fr...)
+	}
+	return out, nil
+}
+
+func setUnit(f *data.Frame, unit string) {
+	for _, fl := range f.Fields {
+		if fl.Type().Numeric() {
+			if fl.Config == nil {
+				fl.Config = &data.FieldConfig{}
+			}
+			fl.Config.Unit = unit
+		}
+	}
+}
