@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -646,6 +647,10 @@ func (d *decoder) pairRest() (int64, float64, error) {
 func fastTime(b []byte, i int) (ms int64, next int, ok bool) {
 	start := i
 	var sec int64
+	if x, ok := digits8(b, i); ok {
+		sec = int64(x)
+		i += 8
+	}
 	for i < len(b) && b[i]-'0' <= 9 {
 		sec = sec*10 + int64(b[i]-'0')
 		i++
@@ -702,6 +707,10 @@ func decimal(b []byte, i int) (v float64, end int, ok bool) {
 	}
 	start := i
 	var m uint64
+	for x, ok := digits8(b, i); ok; x, ok = digits8(b, i) {
+		m = m*1e8 + x
+		i += 8
+	}
 	for i < len(b) && b[i]-'0' <= 9 {
 		m = m*10 + uint64(b[i]-'0')
 		i++
@@ -711,6 +720,10 @@ func decimal(b []byte, i int) (v float64, end int, ok bool) {
 	if i < len(b) && b[i] == '.' {
 		i++
 		fs := i
+		for x, ok := digits8(b, i); ok; x, ok = digits8(b, i) {
+			m = m*1e8 + x
+			i += 8
+		}
 		for i < len(b) && b[i]-'0' <= 9 {
 			m = m*10 + uint64(b[i]-'0')
 			i++
@@ -808,6 +821,22 @@ func parseFloat(s []byte) (float64, bool) {
 
 var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// digits8 reads the eight bytes at b[i:] as a number when they are all ASCII digits (SWAR:
+// eight digits checked and combined in a few 64-bit operations).
+func digits8(b []byte, i int) (uint64, bool) {
+	if i < 0 || len(b)-i < 8 {
+		return 0, false
+	}
+	v := binary.LittleEndian.Uint64(b[i:])
+	if v&0xf0f0f0f0f0f0f0f0|(v+0x0606060606060606)&0xf0f0f0f0f0f0f0f0>>4 != 0x3333333333333333 {
+		return 0, false
+	}
+	v -= 0x3030303030303030
+	v = v*10 + v>>8                                                                                 // pairs of digits in bytes 0, 2, 4, 6
+	v = ((v&0x000000ff000000ff)*(100+1000000<<32) + (v>>16&0x000000ff000000ff)*(1+10000<<32)) >> 32 // all eight
+	return v, true
+}
 
 // pow10u are the powers of ten that fit a uint64.
 var pow10u = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
