@@ -8,40 +8,18 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/gopulse/health/pkg/prometheus/promtest"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 )
 
-// matrixBody generates a query_range answer of series × points, shaped like the demo's
-// request-rate series (5 labels, realistic float text).
+// matrixBody generates a query_range answer (see promtest.MatrixBody).
 func matrixBody(series, points int, start time.Time, step time.Duration) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
-	for s := range series {
-		if s > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"metric":{"__name__":"http_requests_total","job":"demo","instance":"10.0.%d.%d:8080","path":"/api/items","code":"200"},"values":[`, s/250, s%250)
-		for p := range points {
-			if p > 0 {
-				b.WriteByte(',')
-			}
-			ts := start.Add(time.Duration(p) * step)
-			b.WriteString(`[`)
-			b.WriteString(strconv.FormatFloat(float64(ts.UnixMilli())/1000, 'f', -1, 64))
-			b.WriteString(`,"`)
-			b.WriteString(strconv.FormatFloat(float64(s*7+p)*1.37+0.123456, 'f', -1, 64))
-			b.WriteString(`"]`)
-		}
-		b.WriteString(`]}`)
-	}
-	b.WriteString(`]}}`)
-	return b.Bytes()
+	return promtest.MatrixBody(series, points, start, step)
 }
 
 // bodyTransport answers every request with the same body, from memory: the benchmark

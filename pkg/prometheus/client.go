@@ -24,6 +24,7 @@ const service = "Prometheus"
 type Client struct {
 	api  v1.API
 	raw  checked
+	hc   *http.Client
 	host string
 	opts Options
 }
@@ -44,7 +45,7 @@ func New(base *url.URL, hc *http.Client, opts Options) (*Client, error) {
 		return nil, err
 	}
 	raw := checked{c, base.Host}
-	return &Client{api: v1.NewAPI(raw), raw: raw, host: base.Host, opts: opts}, nil
+	return &Client{api: v1.NewAPI(raw), raw: raw, hc: hc, host: base.Host, opts: opts}, nil
 }
 
 // checked wraps client_golang's api.Client so that every failure, whatever the endpoint,
@@ -67,15 +68,22 @@ func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []b
 	if err != nil {
 		return resp, body, upstream.Transport(service, c.host, err)
 	}
+	return resp, body, verify(c.host, req, resp, body)
+}
+
+// verify turns an answer that is not a successful Prometheus API answer into an upstream
+// error: Prometheus's own error body (its message and status kept), another HTTP status,
+// or a 2xx answer that is not JSON.
+func verify(host string, req *http.Request, resp *http.Response, body []byte) error {
 	trimmed := bytes.TrimSpace(body)
 	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
 	if resp.StatusCode/100 == 2 {
 		if !isJSON && resp.StatusCode != http.StatusNoContent {
-			return resp, body, upstream.Errorf(service, http.StatusBadGateway,
+			return upstream.Errorf(service, http.StatusBadGateway,
 				"%s answered %s with %s, not JSON: this is not a Prometheus API (check the URL)",
-				c.host, req.URL.Path, contentType(resp))
+				host, req.URL.Path, contentType(resp))
 		}
-		return resp, body, nil
+		return nil
 	}
 	var e apiError
 	if isJSON && json.Unmarshal(trimmed, &e) == nil && e.Status == "error" && e.Error != "" {
@@ -89,11 +97,11 @@ func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []b
 			status = http.StatusBadGateway
 		}
 		if _, numeric := strconv.Atoi(e.ErrorType); numeric == nil || e.ErrorType == "" {
-			return resp, body, upstream.Errorf(service, status, "%s", e.Error) // VictoriaMetrics puts the status there
+			return upstream.Errorf(service, status, "%s", e.Error) // VictoriaMetrics puts the status there
 		}
-		return resp, body, upstream.Errorf(service, status, "%s (%s)", e.Error, e.ErrorType)
+		return upstream.Errorf(service, status, "%s (%s)", e.Error, e.ErrorType)
 	}
-	return resp, body, upstream.Status(service, resp.StatusCode, req.URL.Path, body)
+	return upstream.Status(service, resp.StatusCode, req.URL.Path, body)
 }
 
 func contentType(resp *http.Response) string {

@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -57,8 +59,10 @@ func (c *Client) run(ctx context.Context, path string, params url.Values, q Quer
 }
 
 // fetch posts a query and decodes the answer in one pass straight into frame vectors.
-// client_golang's api.Client carries the request (and, through checked, turns every
-// failure into an upstream error); the body is decoded by Decode, bounded by the limits.
+// The request goes through the data source's HTTP client (auth, headers, TLS, timeout,
+// body limit) to the URL client_golang's api.Client builds; the body is read into a
+// pooled buffer, checked as every answer is (verify), and decoded by Decode within the
+// limits. The decoded values own their memory, so the buffer is reused at once.
 func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Result, error) {
 	if c.opts.QueryTimeout > 0 {
 		params.Set("timeout", strconv.FormatFloat(c.opts.QueryTimeout.Seconds(), 'f', -1, 64)+"s")
@@ -69,11 +73,24 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	_, body, err := c.raw.Do(ctx, req)
+	resp, err := c.hc.Do(req)
 	if err != nil {
+		return nil, upstream.Transport(service, c.host, err)
+	}
+	defer resp.Body.Close()
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	buf.Reset()
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	if _, err := buf.ReadFrom(resp.Body); err != nil {
+		return nil, upstream.Transport(service, c.host, err)
+	}
+	if err := verify(c.host, req, resp, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	res, err := Decode(body, c.opts.Limits)
+	res, err := Decode(buf.Bytes(), c.opts.Limits)
 	var apiErr *APIError
 	switch {
 	case err == nil:
@@ -84,6 +101,18 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 		return nil, upstream.Errorf(service, http.StatusRequestEntityTooLarge, "%s: narrow the query or raise the limit in the data source settings", err)
 	}
 	return nil, upstream.Errorf(service, http.StatusBadGateway, "unreadable answer to %s: %s", path, err)
+}
+
+// bodyPool keeps read buffers between queries; buffers above maxPooledBody are left to
+// the garbage collector so that one huge answer does not stay in memory.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 20
+
+func putBody(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBody {
+		bodyPool.Put(b)
+	}
 }
 
 func formatTime(t time.Time) string {
