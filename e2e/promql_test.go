@@ -62,6 +62,8 @@ func TestPromQLFormats(t *testing.T) {
 		promql("empty-expr", map[string]any{"expr": "  "}),
 		promql("bad-format", map[string]any{"expr": "up", "format": "csv"}),
 		promql("heatmap-of-gauge", map[string]any{"expr": `up{job="demo"}`, "format": "heatmap"}),
+		{RefID: "capped", From: now.Add(-30 * 24 * time.Hour), To: now, Interval: time.Second, MaxDataPoints: 50000,
+			Model: map[string]any{"queryType": "promql", "expr": "vector(1)"}},
 		{RefID: "end-before-start", From: now, To: now.Add(-time.Minute), Interval: time.Second, MaxDataPoints: 100,
 			Model: map[string]any{"queryType": "promql", "expr": "up"}},
 	}
@@ -146,6 +148,13 @@ func TestPromQLFormats(t *testing.T) {
 					f := onlyFrame(t, r["range-s"].Frames, data.FrameTypeNumericMulti)
 					if v, _ := f.Fields[0].FloatAt(0); v != 180 {
 						t.Errorf("$__range_s = %v, want 180", v)
+					}
+				})
+				t.Run("step raised to the 11,000-point cap, and said", func(t *testing.T) {
+					requireNoError(t, r["capped"])
+					f := onlyFrame(t, r["capped"].Frames, data.FrameTypeTimeSeriesMulti)
+					if f.Rows() > 11000 || len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, "no series has more than 11000 points") {
+						t.Errorf("%d rows, notices %+v", f.Rows(), f.Meta.Notices)
 					}
 				})
 				t.Run("scalar", func(t *testing.T) {

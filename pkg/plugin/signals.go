@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -104,12 +105,10 @@ func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) bac
 		}
 	}
 	fr, err := d.rangeFrames(ctx, q, 0, queries...)
-	if len(fr) > 0 && len(plan.Notices) > 0 {
-		meta := *fr[0].Meta // frames of one query share their meta: copy before adding
+	if len(fr) > 0 {
 		for _, n := range plan.Notices {
-			meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: n})
+			addNotice(fr[0], data.Notice{Severity: data.NoticeSeverityInfo, Text: n})
 		}
-		fr[0].Meta = &meta
 	}
 	return frames.Response(fr, err)
 }
@@ -137,6 +136,9 @@ func (d *Datasource) rangeFrames(ctx context.Context, q backend.DataQuery, minSt
 		}
 		out = append(out, fr...)
 	}
+	if n := prometheus.StepNotice(r, q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep); n != "" && len(out) > 0 {
+		addNotice(out[0], data.Notice{Severity: data.NoticeSeverityInfo, Text: n})
+	}
 	return out, nil
 }
 
@@ -149,4 +151,15 @@ func setUnit(f *data.Frame, unit string) {
 			fl.Config.Unit = unit
 		}
 	}
+}
+
+// addNotice adds a notice to a frame. Frames of one query share their meta: the frame
+// gets its own copy first.
+func addNotice(f *data.Frame, n data.Notice) {
+	meta := data.FrameMeta{}
+	if f.Meta != nil {
+		meta = *f.Meta
+	}
+	meta.Notices = append(slices.Clone(meta.Notices), n)
+	f.Meta = &meta
 }

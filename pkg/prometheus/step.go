@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -27,6 +28,24 @@ func StepRange(from, to time.Time, interval time.Duration, maxDataPoints int64, 
 	if span <= 0 {
 		return v1.Range{}, ErrEmptyRange
 	}
+	// Alignment can add one point at the start, and both ends count: divide by cap-2.
+	step := max(requestedStep(span, interval, maxDataPoints, minStep), wholeMillis(ceilDiv(span, MaxPointsPerSeries-2)))
+	return v1.Range{Start: alignDown(from, step), End: alignDown(to, step), Step: step}, nil
+}
+
+// StepNotice says, for a range made by StepRange, when its step is larger than the
+// request asked for because of the MaxPointsPerSeries cap; "" when it is not.
+func StepNotice(r v1.Range, from, to time.Time, interval time.Duration, maxDataPoints int64, minStep time.Duration) string {
+	asked := requestedStep(to.Sub(from), interval, maxDataPoints, minStep)
+	if r.Step <= asked {
+		return ""
+	}
+	return fmt.Sprintf("The step was raised from %s to %s so that no series has more than %d points.", asked, r.Step, MaxPointsPerSeries)
+}
+
+// requestedStep is the step the request asks for: the largest of its interval, the range
+// divided by maxDataPoints, and minStep, in whole milliseconds.
+func requestedStep(span, interval time.Duration, maxDataPoints int64, minStep time.Duration) time.Duration {
 	if interval <= 0 && maxDataPoints <= 0 {
 		maxDataPoints = defaultMaxDataPoints
 	}
@@ -34,10 +53,12 @@ func StepRange(from, to time.Time, interval time.Duration, maxDataPoints int64, 
 	if maxDataPoints > 0 {
 		step = max(step, span/time.Duration(maxDataPoints))
 	}
-	// Alignment can add one point at the start, and both ends count: divide by cap-2.
-	step = max(step, minStep, ceilDiv(span, MaxPointsPerSeries-2))
-	step = ceilDiv(step, int64(time.Millisecond)) * time.Millisecond // whole milliseconds, at least one
-	return v1.Range{Start: alignDown(from, step), End: alignDown(to, step), Step: step}, nil
+	return wholeMillis(max(step, minStep, 1))
+}
+
+// wholeMillis rounds d up to whole milliseconds.
+func wholeMillis(d time.Duration) time.Duration {
+	return ceilDiv(d, int64(time.Millisecond)) * time.Millisecond
 }
 
 func ceilDiv(d time.Duration, n int64) time.Duration {

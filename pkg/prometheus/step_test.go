@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -68,5 +69,19 @@ func TestStepRangeEmpty(t *testing.T) {
 	now := time.Now()
 	if _, err := StepRange(now, now, time.Second, 100, 0); err != ErrEmptyRange {
 		t.Fatalf("err = %v, want ErrEmptyRange", err)
+	}
+}
+
+func TestStepNotice(t *testing.T) {
+	to := time.Now()
+	from := to.Add(-30 * 24 * time.Hour)
+	r, _ := StepRange(from, to, time.Second, 50000, 0)
+	if n := StepNotice(r, from, to, time.Second, 50000, 0); !strings.Contains(n, "raised from 51.84s to 3m55.68s") {
+		t.Errorf("notice %q", n)
+	}
+	from = to.Add(-time.Hour)
+	r, _ = StepRange(from, to, 15*time.Second, 1000, 0)
+	if n := StepNotice(r, from, to, 15*time.Second, 1000, 0); n != "" {
+		t.Errorf("notice %q for an uncapped step", n)
 	}
 }
