@@ -287,6 +287,8 @@ func (d *decoder) unusual(k []byte, at int, known ...string) error {
 
 func (d *decoder) data(res *Result) error {
 	resultAt := -1
+	hinted := "" // the type the result was decoded as before its resultType was read
+	var before decoderState
 	var seen keySet
 	err := d.object(func(k []byte, at int) error {
 		switch string(k) {
@@ -299,16 +301,7 @@ func (d *decoder) data(res *Result) error {
 			if err != nil {
 				return err
 			}
-			switch string(s) {
-			case "matrix":
-				res.Type = "matrix"
-			case "vector":
-				res.Type = "vector"
-			case "scalar":
-				res.Type = "scalar"
-			case "string":
-				res.Type = "string"
-			default:
+			if res.Type = resultType(s); res.Type == "" {
 				return d.shapeErr(i, "unknown resultType %q", s)
 			}
 			return nil
@@ -316,11 +309,25 @@ func (d *decoder) data(res *Result) error {
 			if err := seen.add(d, 1, k, at); err != nil {
 				return err
 			}
-			if res.Type == "" { // decoded once the type is known
-				resultAt = d.i
-				return d.skip()
+			if res.Type != "" {
+				return d.result(res)
 			}
-			return d.result(res)
+			// The type comes later (keys sorted by a proxy, say). Guess it from the last
+			// "resultType" of the body and check the guess when the key comes; without a
+			// guess, or when decoding with it fails, skip the result and come back to it.
+			resultAt, before = d.i, d.state()
+			if guess := d.guessType(); guess != "" {
+				res.Type = guess
+				err := d.result(res)
+				res.Type = ""
+				if err == nil {
+					hinted = guess
+					return nil
+				}
+				d.reset(res, before)
+				d.i = resultAt
+			}
+			return d.skip()
 		}
 		if err := d.unusual(k, at, "resultType", "result"); err != nil {
 			return err
@@ -335,7 +342,10 @@ func (d *decoder) data(res *Result) error {
 		return d.shapeErr(d.i-1, "data without a resultType")
 	case seen&2 == 0:
 		return d.shapeErr(d.i-1, "data without a result")
-	case resultAt >= 0:
+	case resultAt >= 0 && hinted != res.Type:
+		if hinted != "" {
+			d.reset(res, before)
+		}
 		end := d.i
 		d.i = resultAt
 		if err := d.result(res); err != nil {
@@ -344,6 +354,59 @@ func (d *decoder) data(res *Result) error {
 		d.i = end
 	}
 	return nil
+}
+
+func resultType(s []byte) string {
+	switch string(s) {
+	case "matrix":
+		return "matrix"
+	case "vector":
+		return "vector"
+	case "scalar":
+		return "scalar"
+	case "string":
+		return "string"
+	}
+	return ""
+}
+
+// guessType finds "resultType":"<type>" after d.i, the last one of the body (where a
+// resultType that follows the result is): only a guess, which the caller checks.
+func (d *decoder) guessType() string {
+	key := []byte(`"resultType"`)
+	k := bytes.LastIndex(d.b[d.i:], key)
+	if k < 0 {
+		return ""
+	}
+	i := skipWS(d.b, d.i+k+len(key))
+	if i >= len(d.b) || d.b[i] != ':' {
+		return ""
+	}
+	i = skipWS(d.b, i+1)
+	if i >= len(d.b) || d.b[i] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(d.b[i+1:], '"')
+	if end < 0 {
+		return ""
+	}
+	return resultType(d.b[i+1 : i+1+end])
+}
+
+// decoderState is what decoding a result changes in the decoder, kept to undo it.
+type decoderState struct{ samples, series int }
+
+func (d *decoder) state() decoderState { return decoderState{d.samples, d.series} }
+
+// reset undoes the decoding of a result: the counters, the result's values, and the
+// samples of an unfinished series.
+func (d *decoder) reset(res *Result, s decoderState) {
+	d.samples, d.series = s.samples, s.series
+	res.Series, res.Scalar, res.ScalarTime, res.String, res.StringTime = nil, 0, time.Time{}, "", time.Time{}
+	d.pts.t, d.pts.v = d.pts.t[:d.pts.start], d.pts.v[:d.pts.start]
+	d.htime.buf = d.htime.buf[:d.htime.start]
+	d.hists.buf = d.hists.buf[:d.hists.start]
+	d.bkts.buf = d.bkts.buf[:d.bkts.start]
 }
 
 func (d *decoder) result(res *Result) error {
@@ -436,6 +499,9 @@ func (d *decoder) matrixSeries(res *Result) error {
 	if err != nil {
 		return err
 	}
+	if s.Labels == nil {
+		s.Labels = data.Labels{}
+	}
 	res.Series = append(res.Series, s)
 	return nil
 }
@@ -494,6 +560,9 @@ func (d *decoder) vectorSample(res *Result) error {
 		return d.shapeErr(start, "a vector sample without value or histogram")
 	case 6:
 		return d.shapeErr(start, "a vector sample with both a value and a histogram")
+	}
+	if s.Labels == nil {
+		s.Labels = data.Labels{}
 	}
 	res.Series = append(res.Series, s)
 	return nil

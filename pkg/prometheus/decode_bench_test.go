@@ -1,6 +1,7 @@
 package prometheus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -55,6 +56,17 @@ func BenchmarkDecode(b *testing.B) {
 				return len(res.Series)
 			})
 		})
+		// the cost of a resultType that comes after the result (skipped, then decoded)
+		late := resultTypeLast(body)
+		b.Run("fast_resultType_last/"+name, func(b *testing.B) {
+			benchDecode(b, late, size.series, size.points, func() int {
+				res, err := Decode(late, Limits{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				return len(res.Series)
+			})
+		})
 	}
 }
 
@@ -74,4 +86,15 @@ func benchDecode(b *testing.B, body []byte, series, points int, decode func() in
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/samples, "ns/sample")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/samples, "B/sample")
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N)/float64(series), "allocs/series")
+}
+
+// resultTypeLast moves "resultType":"matrix" of a matrixBody after the result.
+func resultTypeLast(body []byte) []byte {
+	const head = `{"status":"success","data":{"resultType":"matrix","result":[`
+	if !bytes.HasPrefix(body, []byte(head)) || !bytes.HasSuffix(body, []byte(`]}}`)) {
+		panic("not a matrixBody")
+	}
+	out := []byte(`{"status":"success","data":{"result":[`)
+	out = append(out, body[len(head):len(body)-3]...)
+	return append(out, `],"resultType":"matrix"}}`...)
 }
