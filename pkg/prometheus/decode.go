@@ -1520,7 +1520,7 @@ func (d *decoder) addPoint(ms int64, v float64) {
 
 // estimate guesses how many samples are still to come, from the bytes per sample so far.
 func (d *decoder) estimate() int {
-	if d.samples == 0 {
+	if d.firstSample == 0 { // the first chunk
 		d.firstSample = d.i
 	}
 	n := minChunk
