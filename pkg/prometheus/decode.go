@@ -74,10 +74,14 @@ type APIError struct {
 }
 
 func (e *APIError) Error() string {
-	if e.Type == "" {
-		return e.Msg
+	msg := e.Msg
+	if msg == "" {
+		msg = "an error answer without a message"
 	}
-	return e.Msg + " (" + e.Type + ")"
+	if e.Type == "" {
+		return msg
+	}
+	return msg + " (" + e.Type + ")"
 }
 
 // limitError says which limit was hit; it wraps ErrLimit.

@@ -699,6 +699,11 @@ func TestDecodeErrorBody(t *testing.T) {
 	if !errors.As(err, &ae) || err.Error() != "too many series" {
 		t.Errorf("no errorType: %v", err)
 	}
+	// no message at all
+	_, err = Decode([]byte(`{"status":"error"}`), Limits{})
+	if !errors.As(err, &ae) || err.Error() != "an error answer without a message" {
+		t.Errorf("no message: %v", err)
+	}
 	// a truncated error body is a syntax error, not an API error
 	_, err = Decode([]byte(`{"status":"error","errorType":"bad_data","error":"x"`), Limits{})
 	if errors.As(err, &ae) || err == nil || !strings.HasPrefix(err.Error(), "truncated JSON at byte 52 ") {
