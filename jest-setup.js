@@ -51,3 +51,7 @@ if (typeof global.IntersectionObserver === 'undefined') {
     }
   };
 }
+
+// The editor tests wait for pickers and resource answers; on a loaded 2-core CI machine
+// that can take longer than Testing Library's default 1 s.
+require('@testing-library/react').configure({ asyncUtilTimeout: 5000 });

@@ -17,7 +17,7 @@ module.exports = {
     'react-inlinesvg': '<rootDir>/src/test/mocks/react-inlinesvg.tsx',
   },
   // Editor tests drive @grafana/ui pickers through user-event: more than the default 5 s on a busy CI machine.
-  testTimeout: 20000,
+  testTimeout: 30000,
   transform: {
     ...baseConfig.transform,
     // @grafana/data 13 pulls in ESM-only d3 packages shipped as .mjs, which the scaffolded

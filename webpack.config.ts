@@ -11,6 +11,12 @@ const config = async (env: Env): Promise<Configuration> => {
   const baseConfig = await grafanaConfig(env);
 
   return merge(baseConfig, {
+    performance: {
+      // module.js stays small; the CodeMirror PromQL editor (about 450 KiB minified) is a
+      // chunk loaded on first use of the PromQL editor (React.lazy): warn above that.
+      maxAssetSize: 512 * 1024,
+      maxEntrypointSize: 256 * 1024,
+    },
     cache: {
       type: 'filesystem',
       buildDependencies: {

@@ -2,7 +2,9 @@ import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal, VariableQuery } from './types';
-import { escapeRegex } from './validation';
+import { escapePromQLRegex, escapeRegex } from './validation';
+
+export { escapePromQLRegex };
 import { GoPulseVariableSupport } from './variables';
 
 /** How long a resource answer is reused in the browser (the backend caches as long). */
@@ -187,18 +189,6 @@ function asStringList(v: unknown): string[] {
 interface VariableLike {
   multi?: boolean;
   includeAll?: boolean;
-}
-
-/**
- * Escapes a value for use inside a double-quoted PromQL regex matcher (`=~"..."`): regex
- * metacharacters get a regex backslash (written `\\` in the PromQL string) and double quotes
- * a string backslash.
- */
-export function escapePromQLRegex(value: string): string {
-  return value
-    .replace(/\\/g, '\\\\\\\\')
-    .replace(/[$^*{}[\]+?.()|]/g, '\\\\$&')
-    .replace(/"/g, '\\"');
 }
 
 /** Format function for getTemplateSrv().replace of PromQL text. */

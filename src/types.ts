@@ -44,9 +44,13 @@ export interface VariableQuery {
   kind: VariableQueryKind;
   /** label_values: the label whose values to list. */
   label?: string;
-  /** label_values, label_names: an optional series selector, e.g. `up{job="api"}`. */
+  /** label_values, label_names, metric_names: an optional series selector, e.g. `up{job="api"}`. */
   match?: string;
-  /** metric_names, query_result: keep only the values this RE2 regex matches. */
+  /**
+   * Any kind: keep only the values this RE2 regex (bare or `/.../`) matches anywhere; its
+   * first capture group, when it has one, becomes the value. A query_result value reads
+   * `series value timestamp`.
+   */
   regex?: string;
   /** query_result: a PromQL expression evaluated as an instant query. */
   expr?: string;

@@ -1,4 +1,12 @@
-import { durationError, httpUrlError, integerRangeError } from './validation';
+import {
+  durationError,
+  escapePromQLString,
+  escapeRegex,
+  httpUrlError,
+  integerRangeError,
+  matchersError,
+  quantileError,
+} from './validation';
 
 describe('durationError', () => {
   it.each(['', '15s', '1m30s', '2h', '500ms', '1.5h', '1d', '2w', '1h30m', '30', '0.5', '0'])('accepts %p', (v) => {
@@ -32,4 +40,45 @@ describe('integerRangeError', () => {
   it.each(['0', '11', '-1', '1.5', 'four'])('rejects %p', (v) =>
     expect(integerRangeError(v, 1, 10)).toBe('Must be a whole number from 1 to 10')
   );
+});
+
+describe('matchersError', () => {
+  it.each([
+    '',
+    'job="demo"',
+    'job="demo",path=~"/api/.*"',
+    ' job = "demo" , path !~ \'/health\' ,',
+    'code!="200",method=~`GET|POST`',
+    'path="a,b",x="say \\"hi\\""',
+    'job="$job",instance=~"$instance"',
+  ])('accepts %p', (v) => expect(matchersError(v)).toBeUndefined());
+
+  it.each([
+    ['{job="demo"}', /Leave out the braces/],
+    ['job=demo', /Not a label matcher: job=demo/],
+    ['job="demo" or vector(1)', /Not a label matcher/],
+    ['job="demo",,path="/"', /Empty matcher/],
+    [',', /Empty matcher/],
+    ['1job="x"', /Not a label matcher/],
+    ['job=="x"', /Not a label matcher/],
+    ['job="unclosed', /Not a label matcher/],
+  ])('rejects %p', (v, message) => expect(matchersError(v)).toMatch(message));
+});
+
+describe('quantileError', () => {
+  it.each(['0', '0.5', '0.99', '1', ' 0.999 '])('accepts %p', (v) => expect(quantileError(v)).toBeUndefined());
+  it.each(['', '99', '-0.1', '1.01', 'p99', 'NaN'])('rejects %p', (v) =>
+    expect(quantileError(v)).toMatch(/Not a quantile/)
+  );
+});
+
+describe('escaping', () => {
+  it('escapes regex metacharacters for a regex field', () => {
+    expect(escapeRegex('10.0.0.1:8080')).toBe('10\\.0\\.0\\.1:8080');
+    expect(escapeRegex('a|b(c)$')).toBe('a\\|b\\(c\\)\\$');
+  });
+
+  it('escapes a value for a double-quoted PromQL string', () => {
+    expect(escapePromQLString('say "hi" \\ bye')).toBe('say \\"hi\\" \\\\ bye');
+  });
 });

@@ -136,3 +136,15 @@ export function quantileError(value: string): string | undefined {
 export function escapeRegex(value: string): string {
   return value.replace(/[\\$^*{}[\]+?.()|]/g, '\\$&');
 }
+
+/**
+ * Escapes a value for use inside a double-quoted PromQL regex matcher (`=~"..."`): regex
+ * metacharacters get a regex backslash (written `\\` in the PromQL string) and double quotes
+ * a string backslash.
+ */
+export function escapePromQLRegex(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\\\\\')
+    .replace(/[$^*{}[\]+?.()|]/g, '\\\\$&')
+    .replace(/"/g, '\\"');
+}

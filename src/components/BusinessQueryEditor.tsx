@@ -12,7 +12,7 @@ import {
 
 import type { DataSource } from '../datasource';
 import { Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
-import { escapeRegex, integerRangeError, matchersError, quantileError } from '../validation';
+import { escapePromQLRegex, integerRangeError, matchersError, quantileError } from '../validation';
 import { FieldHint } from './common/FieldHint';
 import { loadError, setField, stringOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
@@ -67,7 +67,8 @@ export function groupBySelector(metric: string, type: string | undefined): strin
     case 'histogram':
       return `${metric}_bucket`;
     case 'counter':
-      return `{__name__=~"${escapeRegex(metric)}(_total)?"}`;
+      // A variable ($metric) is replaced later, by the data source.
+      return `{__name__=~"${metric.includes('$') ? metric : escapePromQLRegex(metric)}(_total)?"}`;
     default:
       return metric;
   }
@@ -179,11 +180,15 @@ export function BusinessQueryEditor({ query, onChange, onRunQuery, datasource }:
       </InlineField>
       {type && TYPE_HINTS[type] && <FieldHint labelWidth={LABEL_WIDTH}>{TYPE_HINTS[type]}</FieldHint>}
       <InlineFieldRow>
-        <InlineField label="Aggregation" labelWidth={LABEL_WIDTH} tooltip="How series are combined within each group.">
+        <InlineField
+          label="Aggregation"
+          labelWidth={LABEL_WIDTH}
+          tooltip="How series are combined within each group."
+          disabled={type === 'histogram'}
+        >
           <RadioButtonGroup<Aggregation>
             options={AGGREGATION_OPTIONS}
             value={query.aggregation ?? (type === 'summary' ? 'max' : 'sum')}
-            disabled={type === 'histogram'}
             disabledOptions={type === 'summary' ? ['sum'] : undefined}
             onChange={(v) => change({ ...query, aggregation: v })}
             size="sm"

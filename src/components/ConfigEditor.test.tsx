@@ -97,6 +97,20 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
   });
 
+  it('writes the scrape interval into jsonData.scrapeInterval, hints the 15s default, and flags a bad duration', async () => {
+    const { user, last } = setup(baseSettings());
+    const input = screen.getByLabelText(/Scrape interval/);
+    expect(input).toHaveAttribute('placeholder', '15s');
+    await user.type(input, '30s');
+    expect(last().jsonData.scrapeInterval).toBe('30s');
+    expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
+    await user.clear(input);
+    expect(last().jsonData.scrapeInterval).toBeUndefined();
+    await user.type(input, 'often');
+    expect(last().jsonData.scrapeInterval).toBe('often');
+    expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
+  });
+
   it('writes max concurrent queries as a number and flags out-of-range or non-numeric input', async () => {
     const { user, last } = setup(baseSettings());
     const input = screen.getByLabelText(/Max concurrent queries/);
@@ -118,13 +132,19 @@ describe('ConfigEditor', () => {
     setup(
       baseSettings({
         url: 'http://prom:9090',
-        jsonData: { alertmanagerUrl: 'http://am:9093', queryTimeout: '1m', maxConcurrentQueries: 6 },
+        jsonData: {
+          alertmanagerUrl: 'http://am:9093',
+          queryTimeout: '1m',
+          maxConcurrentQueries: 6,
+          scrapeInterval: '1m',
+        },
       })
     );
     expect(screen.getByLabelText(/Prometheus URL/)).toHaveValue('http://prom:9090');
     expect(screen.getByLabelText(/Alertmanager URL/)).toHaveValue('http://am:9093');
     expect(screen.getByLabelText(/Query timeout/)).toHaveValue('1m');
     expect(screen.getByLabelText(/Max concurrent queries/)).toHaveValue('6');
+    expect(screen.getByLabelText(/Scrape interval/)).toHaveValue('1m');
   });
 
   it('turns basic auth on and puts the password into secureJsonData only', async () => {

@@ -15,7 +15,7 @@ import { GoPulseQuery, PromQLFormat } from '../types';
 import { durationError } from '../validation';
 
 // CodeMirror and the PromQL grammar are most of the plugin's JavaScript: loaded on first use.
-const PromQLCodeEditor = lazy(() => import('./promql/PromQLCodeEditor'));
+const PromQLCodeEditor = lazy(() => import(/* webpackChunkName: "promql-editor" */ './promql/PromQLCodeEditor'));
 
 export interface PromQLQueryEditorProps {
   query: GoPulseQuery;

@@ -2,7 +2,7 @@ import React from 'react';
 import { screen, within } from '@testing-library/react';
 
 import queries from '../testdata/queries.json';
-import { mockDataSource, pick, renderEditor } from '../test/utils';
+import { mockDataSource, paste, pick, renderEditor } from '../test/utils';
 import { DEFAULT_QUERY, GoPulseQuery } from '../types';
 import type { PromQLCodeEditorProps } from './promql/PromQLCodeEditor';
 import { QueryEditor, switchQueryType } from './QueryEditor';
@@ -132,12 +132,9 @@ describe('QueryEditor (promql)', () => {
 
   it('writes the promql query of src/testdata/queries.json', async () => {
     const { user, lastQuery } = await setup(newQuery());
-    await user.type(
-      screen.getByLabelText('Expression'),
-      'sum by (job) (rate(http_requests_total{{job="demo"}[[$__rate_interval]))'
-    );
-    await user.type(screen.getByLabelText('Legend'), '{{{{job}}');
-    await user.type(screen.getByLabelText('Min step'), '15s');
+    await paste(user, 'Expression', 'sum by (job) (rate(http_requests_total{job="demo"}[$__rate_interval]))');
+    await paste(user, 'Legend', '{{job}}');
+    await paste(user, 'Min step', '15s');
     await pick(user, 'Format', 'Table');
     await user.click(screen.getByRole('radio', { name: 'Both' }));
     expect(lastQuery()).toEqual(queries.find((q) => q.queryType === 'promql'));

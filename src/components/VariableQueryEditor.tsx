@@ -15,15 +15,22 @@ const LABEL_WIDTH = 14;
 const KIND_OPTIONS: Array<{ value: VariableQueryKind; label: string; description: string }> = [
   { value: 'label_values', label: 'Label values', description: 'The values of a label, optionally of matching series' },
   { value: 'label_names', label: 'Label names', description: 'Label names, optionally of matching series' },
-  { value: 'metric_names', label: 'Metric names', description: 'Metric names matching a regex' },
+  { value: 'metric_names', label: 'Metric names', description: 'Metric names, optionally of matching series' },
   { value: 'query_result', label: 'Query result', description: 'One line per series of an instant query' },
 ];
 
+const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
+  label_values: '^demo.*',
+  label_names: '^[a-z].*',
+  metric_names: '^go_.*',
+  query_result: 'path="([^"]+)"',
+};
+
 /** The fields each kind uses; the others are left out of the saved query. */
 const KIND_FIELDS: Record<VariableQueryKind, Array<keyof Omit<VariableQuery, 'kind'>>> = {
-  label_values: ['label', 'match'],
-  label_names: ['match'],
-  metric_names: ['regex'],
+  label_values: ['label', 'match', 'regex'],
+  label_names: ['match', 'regex'],
+  metric_names: ['match', 'regex'],
   query_result: ['expr', 'regex'],
 };
 
@@ -101,7 +108,7 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
           />
         </InlineField>
       )}
-      {(v.kind === 'label_values' || v.kind === 'label_names') && (
+      {v.kind !== 'query_result' && (
         <InlineField
           label="Match"
           labelWidth={LABEL_WIDTH}
@@ -133,25 +140,22 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
           />
         </InlineField>
       )}
-      {(v.kind === 'metric_names' || v.kind === 'query_result') && (
-        <InlineField
-          label="Regex"
-          labelWidth={LABEL_WIDTH}
-          grow
-          tooltip={
-            v.kind === 'metric_names'
-              ? 'Optional RE2 regex the metric names must match (whole name), e.g. go_.*. Empty: all metrics.'
-              : 'Optional RE2 regex the result lines must match. Empty: all.'
-          }
-        >
-          <Input
-            id={`${id}-regex`}
-            placeholder={v.kind === 'metric_names' ? 'go_.*' : '.*path="([^"]+)".*'}
-            style={{ fontFamily: 'monospace' }}
-            {...text('regex')}
-          />
-        </InlineField>
-      )}
+      <InlineField
+        label="Regex"
+        labelWidth={LABEL_WIDTH}
+        grow
+        tooltip={
+          'Optional RE2 regex, bare or as /.../: keeps the values it matches (anywhere in the value); ' +
+          'its first capture group, if any, becomes the value. A query result line reads: series value timestamp.'
+        }
+      >
+        <Input
+          id={`${id}-regex`}
+          placeholder={REGEX_PLACEHOLDERS[v.kind]}
+          style={{ fontFamily: 'monospace' }}
+          {...text('regex')}
+        />
+      </InlineField>
     </Stack>
   );
 }

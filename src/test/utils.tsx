@@ -158,6 +158,12 @@ export async function settle() {
   await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
 }
 
+/** Puts `text` into the field labelled `label` in one input event (a paste: quicker than typing it). */
+export async function paste(user: ReturnType<typeof userEvent.setup>, label: string | RegExp, text: string) {
+  await user.click(screen.getByLabelText(label));
+  await user.paste(text);
+}
+
 /** Opens the combobox labelled `label` and returns its option list. */
 export async function openList(user: ReturnType<typeof userEvent.setup>, label: string | RegExp) {
   await user.click(screen.getByLabelText(label));

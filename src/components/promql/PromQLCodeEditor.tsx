@@ -5,7 +5,7 @@ import { useStyles2, useTheme2 } from '@grafana/ui';
 import { autocompletion, closeBrackets, closeBracketsKeymap, completionKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from '@codemirror/language';
-import { Compartment, EditorState, Extension, Prec } from '@codemirror/state';
+import { Annotation, Compartment, EditorState, Extension, Prec } from '@codemirror/state';
 import { EditorView, keymap, placeholder as placeholderExt } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { PromQLExtension } from '@prometheus-io/codemirror-promql';
@@ -28,6 +28,9 @@ export interface PromQLCodeEditorProps {
   /** Accessible name of the editable area. */
   ariaLabel?: string;
 }
+
+/** Marks the edits that bring in a value set from outside: not reported back through onChange. */
+const fromProps = Annotation.define<boolean>();
 
 /**
  * A one-to-few-line CodeMirror 6 editor with PromQL highlighting and autocomplete
@@ -78,7 +81,7 @@ export default function PromQLCodeEditor(props: PromQLCodeEditorProps) {
           compartments.current.theme.of([]),
           compartments.current.attrs.of([]),
           EditorView.updateListener.of((update) => {
-            if (update.docChanged) {
+            if (update.docChanged && !update.transactions.some((tr) => tr.annotation(fromProps))) {
               latest.current.onChange(update.state.doc.toString());
             }
             if (update.focusChanged && !update.view.hasFocus) {
@@ -121,7 +124,10 @@ export default function PromQLCodeEditor(props: PromQLCodeEditorProps) {
   useEffect(() => {
     const view = viewRef.current;
     if (view && view.state.doc.toString() !== value) {
-      view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: value } });
+      view.dispatch({
+        changes: { from: 0, to: view.state.doc.length, insert: value },
+        annotations: fromProps.of(true),
+      });
     }
   }, [value]);
 
