@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -62,6 +63,8 @@ type Result struct {
 	StringTime time.Time
 	Warnings   []string
 	Infos      []string
+
+	chunks sampleChunks
 }
 
 // ErrLimit is wrapped by errors for a hit limit.
@@ -106,7 +109,53 @@ func (e *limitError) Unwrap() error { return ErrLimit }
 // millisecond are dropped, as client_golang does).
 func Decode(body []byte, lim Limits) (*Result, error) {
 	d := decoder{b: body, lim: lim}
-	return d.top()
+	res, err := d.top()
+	if err != nil {
+		d.pts.chunks.release()
+		return nil, err
+	}
+	res.chunks = d.pts.chunks
+	return res, nil
+}
+
+// Release hands the memory of the decoded float samples back for the next Decode. The
+// Series' Times and Values must not be used after: call it once their values have been
+// copied (data.NewField copies). Not calling it is safe: the memory is then collected.
+func (r *Result) Release() {
+	r.chunks.release()
+	r.chunks = sampleChunks{}
+	r.Series = nil
+}
+
+// sampleChunks are the sample chunks one Decode filled, reused through pools across
+// decodes: a query's samples then cost no allocation once the pools are warm.
+type sampleChunks struct {
+	times  [][]time.Time
+	values [][]float64
+}
+
+var (
+	timeChunks  sync.Pool // *[]time.Time
+	valueChunks sync.Pool // *[]float64
+)
+
+func (c sampleChunks) release() {
+	for _, t := range c.times {
+		t = t[:0]
+		timeChunks.Put(&t)
+	}
+	for _, v := range c.values {
+		v = v[:0]
+		valueChunks.Put(&v)
+	}
+}
+
+// getChunk returns a pooled chunk with room for size points, or a new one.
+func getChunk[T any](pool *sync.Pool, size int) []T {
+	if c, ok := pool.Get().(*[]T); ok && cap(*c) >= size {
+		return (*c)[:0]
+	}
+	return make([]T, 0, size)
 }
 
 const (
@@ -1507,9 +1556,10 @@ func (d *decoder) number() error {
 // points holds the float samples of many series in shared chunks; the series being
 // decoded is at the end of the current chunk, from start.
 type points struct {
-	t     []time.Time
-	v     []float64
-	start int
+	t      []time.Time
+	v      []float64
+	start  int
+	chunks sampleChunks
 }
 
 // addPoint adds a float sample to the series being decoded.
@@ -1542,10 +1592,12 @@ func (d *decoder) estimate() int {
 func (p *points) grow(size int) {
 	n := len(p.t) - p.start
 	size = max(min(max(size, minChunk), maxChunk), 2*n)
-	t := make([]time.Time, n, size)
-	v := make([]float64, n, size)
+	t := getChunk[time.Time](&timeChunks, size)[:n]
+	v := getChunk[float64](&valueChunks, size)[:n]
 	copy(t, p.t[p.start:])
 	copy(v, p.v[p.start:])
+	p.chunks.times = append(p.chunks.times, t)
+	p.chunks.values = append(p.chunks.values, v)
 	p.t, p.v, p.start = t, v, 0
 }
 

@@ -98,3 +98,30 @@ func TestNativeHistogramCells(t *testing.T) {
 		t.Fatalf("frames %v, %v", fr, err)
 	}
 }
+
+// Frames keep their values when the decoded chunks are released and reused by the next
+// decode.
+func TestFramesOutliveRelease(t *testing.T) {
+	start := time.Unix(1_764_000_000, 0)
+	a, err := Decode(matrixBody(3, 1000, start, time.Second), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := buildFrames(a, query.FormatTimeSeries, "", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := fr[2].Fields[1].FloatAt(999)
+	wantT := fr[2].Fields[0].At(999).(time.Time)
+	a.Release()
+	for range 3 {
+		b, err := Decode(matrixBody(3, 1000, start.Add(time.Hour), 2*time.Second), Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+	}
+	if got, _ := fr[2].Fields[1].FloatAt(999); got != want || !fr[2].Fields[0].At(999).(time.Time).Equal(wantT) {
+		t.Errorf("frame changed after release: %v at %v", got, fr[2].Fields[0].At(999))
+	}
+}

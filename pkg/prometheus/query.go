@@ -52,6 +52,7 @@ func (c *Client) run(ctx context.Context, path string, params url.Values, q Quer
 		return nil, err
 	}
 	fr, err := buildFrames(res, q.Format, q.LegendFormat, executed)
+	res.Release() // the frames hold copies of the samples
 	if err != nil {
 		return nil, frames.BadInput(err)
 	}
