@@ -17,6 +17,11 @@ const config = async (env: Env): Promise<Configuration> => {
       maxAssetSize: 512 * 1024,
       maxEntrypointSize: 256 * 1024,
     },
+    optimization: {
+      // The lazily loaded PromQL editor is one chunk (promql-editor.js) with its CodeMirror
+      // dependencies, not a component chunk plus a numbered vendor chunk.
+      splitChunks: { cacheGroups: { defaultVendors: false, default: false } },
+    },
     cache: {
       type: 'filesystem',
       buildDependencies: {

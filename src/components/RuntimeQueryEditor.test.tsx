@@ -1,3 +1,4 @@
+import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
 import { screen, waitFor, within } from '@testing-library/react';
 
 import queries from '../testdata/queries.json';
@@ -78,6 +79,22 @@ describe('RuntimeQueryEditor', () => {
     expect(within(list).queryByText('demo:8080')).not.toBeInTheDocument();
     await user.click(within(list).getByText('loadgen:9100'));
     expect(lastQuery()).toMatchObject({ job: 'loadgen', instance: 'loadgen:9100' });
+  });
+
+  it("offers the dashboard's variables as job and instance", async () => {
+    setTemplateSrv({
+      getVariables: () => [{ name: 'job' }, { name: 'instance' }],
+      replace: (s: string) => s.replace('$job', 'loadgen'),
+    } as unknown as TemplateSrv);
+    const { user, lastQuery, getResource } = await setup(runtimeQuery({ signal: 'goroutines' }));
+    await pick(user, 'Job', '$job');
+    expect(lastQuery().job).toBe('$job');
+    const list = await openList(user, 'Instance');
+    expect(within(list).getByText('$instance')).toBeInTheDocument();
+    // The instances of the variable's job, asked with the variable replaced.
+    expect(getResource).toHaveBeenLastCalledWith('label-values', { label: 'instance', 'match[]': '{job=~"loadgen"}' });
+    expect(within(list).getByText('loadgen:9100')).toBeInTheDocument();
+    setTemplateSrv(undefined as unknown as TemplateSrv);
   });
 
   it('accepts a typed instance regex', async () => {
