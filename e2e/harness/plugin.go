@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -268,10 +267,3 @@ func ServeInProcess(t testing.TB, factory datasource.InstanceFactoryFunc) *Clien
 	return newClient(conn)
 }
 
-// String describes the client for logs.
-func (c *Client) String() string {
-	if c.PID != 0 {
-		return fmt.Sprintf("plugin pid %d", c.PID)
-	}
-	return "in-process plugin"
-}

@@ -151,9 +151,6 @@ func startProcess(t testing.TB, opts ProcessOpts) (*Process, error) {
 // PID is the process id.
 func (p *Process) PID() int { return p.Cmd.Process.Pid }
 
-// Done is closed when the process has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
-
 // Exited reports whether the process has exited, and its wait error if so.
 func (p *Process) Exited() (bool, error) {
 	select {

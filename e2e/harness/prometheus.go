@@ -34,8 +34,6 @@ type PrometheusOptions struct {
 	// ScrapeInterval and EvaluationInterval default to 1s.
 	ScrapeInterval     time.Duration
 	EvaluationInterval time.Duration
-	// EnableLifecycle adds --web.enable-lifecycle (for Reload).
-	EnableLifecycle bool
 	// ConfigPath is the configuration to derive from; default
 	// provisioning/prometheus/prometheus.yml.
 	ConfigPath string
@@ -78,9 +76,6 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 			"--web.listen-address=" + addr,
 			"--log.level=info",
 		}
-		if opts.EnableLifecycle {
-			args = append(args, "--web.enable-lifecycle")
-		}
 		args = append(args, opts.ExtraArgs...)
 		return ProcessOpts{Name: "prometheus", Binary: bin, Args: args, Dir: dir}
 	}, ReadyTimeout, func(addr string) error {
@@ -99,17 +94,6 @@ func (p *Prometheus) Version(t testing.TB) string {
 		t.Fatalf("harness: prometheus version: %v", err)
 	}
 	return v
-}
-
-// Reload asks Prometheus to re-read its configuration file (needs EnableLifecycle).
-func (p *Prometheus) Reload(t testing.TB) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	code, body, err := HTTPPost(ctx, p.URL+"/-/reload")
-	if err != nil || code != 200 {
-		t.Fatalf("harness: prometheus reload: HTTP %d %v: %s", code, err, body)
-	}
 }
 
 // PrometheusConfig derives a test configuration from the provisioned one: targets
