@@ -224,6 +224,9 @@ func onlyFrame(t *testing.T, frames data.Frames, kind data.FrameType) *data.Fram
 	if f.Meta == nil || f.Meta.Type != kind {
 		t.Fatalf("frame meta %+v, want type %s", f.Meta, kind)
 	}
+	if len(f.Fields) == 0 {
+		t.Fatalf("no series (a %s frame without fields)", kind)
+	}
 	return f
 }
 

@@ -27,7 +27,7 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 	queries := []harness.Query{
 		q("goroutines", "runtime", map[string]any{"signal": "goroutines", "job": "demo"}),
 		q("heap", "runtime", map[string]any{"signal": "heap_inuse", "job": "demo", "instance": ".*"}),
-		q("gc-pause", "runtime", map[string]any{"signal": "gc_pause_mean", "job": "demo"}),
+		q("alloc-rate", "runtime", map[string]any{"signal": "alloc_rate", "job": "demo"}),
 		q("unknown-signal", "runtime", map[string]any{"signal": "goroutine"}),
 		q("expvar-source", "runtime", map[string]any{"signal": "goroutines", "source": "expvar"}),
 		q("bad-instance", "runtime", map[string]any{"signal": "goroutines", "instance": "(("}),
@@ -57,9 +57,12 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 					t.Fatalf("QueryData: %v", err)
 				}
 				r := resp.Responses
-				for refID, unit := range map[string]string{"goroutines": "short", "heap": "bytes", "gc-pause": "s"} {
+				for refID, unit := range map[string]string{"goroutines": "short", "heap": "bytes", "alloc-rate": "Bps"} {
 					t.Run("runtime "+refID, func(t *testing.T) {
 						requireNoError(t, r[refID])
+						if len(r[refID].Frames) == 0 || len(r[refID].Frames[0].Fields) != 2 {
+							t.Fatalf("frames %v, want one series per instance", r[refID].Frames)
+						}
 						f := r[refID].Frames[0]
 						v := f.Fields[1]
 						if f.Meta.Type != data.FrameTypeTimeSeriesMulti || v.Config.Unit != unit || v.Labels["instance"] != stack.Demo.Addr || v.Config.DisplayNameFromDS != stack.Demo.Addr {
@@ -83,7 +86,12 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 							requireNoError(t, r[refID])
 							var names []string
 							for _, f := range r[refID].Frames {
-								names = append(names, f.Fields[1].Config.DisplayNameFromDS)
+								if len(f.Fields) == 2 { // a frame without fields is "no series"
+									names = append(names, f.Fields[1].Config.DisplayNameFromDS)
+								}
+							}
+							if len(names) == 0 {
+								t.Fatalf("no series")
 							}
 							all := strings.Join(names, "|")
 							for _, w := range want {

@@ -266,4 +266,3 @@ func ServeInProcess(t testing.TB, factory datasource.InstanceFactoryFunc) *Clien
 	})
 	return newClient(conn)
 }
-
