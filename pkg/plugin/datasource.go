@@ -17,6 +17,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
 	"github.com/gopulse/health/pkg/alertmanager"
+	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
@@ -75,6 +76,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
 	d.mux.HandleFunc(string(query.TypeRuntime), d.perQuery(d.queryRuntime))
 	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.queryBusiness))
+	d.mux.HandleFunc(string(query.TypeAlerts), d.perQuery(d.queryAlerts))
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
@@ -142,7 +144,7 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 		return d.queryPromQL(ctx, q)
 	}
 	switch query.Type(q.QueryType) {
-	case query.TypeExpvar, query.TypeAlerts, query.TypeHealth:
+	case query.TypeExpvar, query.TypeHealth:
 		return frames.Response(nil, frames.BadInput(fmt.Errorf("query type %q is not available yet in this version of GoPulse", q.QueryType)))
 	}
 	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
@@ -175,6 +177,24 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 		out = append(out, fr...)
 	}
 	return frames.Response(out, nil)
+}
+
+// queryAlerts answers an alerts query: Prometheus's active alerts, filtered, most urgent
+// first, as one table.
+func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseAlerts(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	active, err := d.prom.Alerts(ctx)
+	if err != nil {
+		return frames.Response(nil, err)
+	}
+	return frames.Response(data.Frames{alerts.Table(alerts.Select(alerts.FromPrometheus(active), filter))}, nil)
 }
 
 // macros are Grafana's interval and range variables for a query run with step.

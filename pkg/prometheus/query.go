@@ -222,3 +222,12 @@ func (c *Client) InstantSeries(ctx context.Context, expr string, t time.Time) ([
 
 // SeriesName is a series in Prometheus notation: name{label="value", ...}.
 func SeriesName(l data.Labels) string { return seriesName(l) }
+
+// Alerts returns the alerts Prometheus evaluates now (firing and pending).
+func (c *Client) Alerts(ctx context.Context) ([]v1.Alert, error) {
+	res, err := c.api.Alerts(ctx)
+	if err != nil {
+		return nil, describe(err)
+	}
+	return res.Alerts, nil
+}

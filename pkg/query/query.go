@@ -143,6 +143,39 @@ func ParseBusiness(raw json.RawMessage) (Business, error) {
 	return q, nil
 }
 
+// Alerts is the model of an `alerts` query.
+type Alerts struct {
+	Source     string   `json:"source,omitempty"`
+	States     []string `json:"states,omitempty"`
+	Matchers   string   `json:"matchers,omitempty"`
+	Severities []string `json:"severities,omitempty"`
+	Format     string   `json:"format,omitempty"`
+}
+
+// ParseAlerts decodes an alerts query and checks what this version answers: alerts
+// from Prometheus as a table.
+func ParseAlerts(raw json.RawMessage) (Alerts, error) {
+	var q Alerts
+	if err := decode(raw, &q); err != nil {
+		return q, err
+	}
+	switch q.Source {
+	case "", "prometheus":
+	case "alertmanager", "both":
+		return q, fmt.Errorf("source %q is not available yet in this version of GoPulse: use prometheus", q.Source)
+	default:
+		return q, fmt.Errorf("source %q is unknown: use prometheus, alertmanager or both", q.Source)
+	}
+	switch q.Format {
+	case "", "table":
+	case "timeline", "counts", "rules":
+		return q, fmt.Errorf("format %q is not available yet in this version of GoPulse: use table", q.Format)
+	default:
+		return q, fmt.Errorf("format %q is unknown: use table, timeline, counts or rules", q.Format)
+	}
+	return q, nil
+}
+
 // VariableKind is what a template-variable query lists.
 type VariableKind string
 

@@ -1,0 +1,91 @@
+package alerts
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func TestPriority(t *testing.T) {
+	for in, want := range map[string]string{"P0": "P0", "p2": "P2", "critical": "P0", "Warning": "P2", "info": "P3", "": "", "urgent-ish": ""} {
+		if got := Priority(in); got != want {
+			t.Errorf("Priority(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func alert(name, state, severity, instance string, since int64) v1.Alert {
+	return v1.Alert{
+		Labels:      model.LabelSet{"alertname": model.LabelValue(name), "severity": model.LabelValue(severity), "instance": model.LabelValue(instance), "job": "demo"},
+		Annotations: model.LabelSet{"summary": model.LabelValue(name + " on " + instance)},
+		State:       v1.AlertState(state), ActiveAt: time.Unix(since, 0), Value: "1.5e+00",
+	}
+}
+
+func TestSelect(t *testing.T) {
+	in := FromPrometheus([]v1.Alert{
+		alert("GoGoroutineGrowth", "firing", "P2", "a:1", 10),
+		alert("GoServiceDown", "pending", "P0", "b:1", 30),
+		alert("GoHighErrorRatio", "firing", "P1", "a:1", 20),
+		alert("GoServiceDown", "firing", "P0", "a:1", 40),
+		alert("Unlabelled", "firing", "", "c:1", 5),
+	})
+	all, _ := NewFilter(nil, "", nil)
+	var got []string
+	for _, a := range Select(in, all) {
+		got = append(got, a.Priority+" "+a.State+" "+a.Name+" "+a.Instance)
+	}
+	want := "P0 firing GoServiceDown a:1|P0 pending GoServiceDown b:1|P1 firing GoHighErrorRatio a:1|P2 firing GoGoroutineGrowth a:1| firing Unlabelled c:1"
+	if strings.Join(got, "|") != want {
+		t.Errorf("order\n got %s\nwant %s", strings.Join(got, "|"), want)
+	}
+	for _, c := range []struct {
+		states     []string
+		matchers   string
+		severities []string
+		want       int
+	}{
+		{[]string{"pending"}, "", nil, 1},
+		{nil, `instance="a:1"`, nil, 3},
+		{nil, `alertname=~"Go.*",instance!="a:1"`, nil, 1},
+		{nil, "", []string{"P0", "P1"}, 3},
+		{[]string{"firing"}, `job="demo"`, []string{"P0"}, 1},
+	} {
+		f, err := NewFilter(c.states, c.matchers, c.severities)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(Select(in, f)); n != c.want {
+			t.Errorf("filter %v %q %v kept %d, want %d", c.states, c.matchers, c.severities, n, c.want)
+		}
+	}
+	if in[0].Value != 1.5 || in[0].Summary != "GoGoroutineGrowth on a:1" || !math.IsNaN(FromPrometheus([]v1.Alert{{Value: "x"}})[0].Value) {
+		t.Errorf("conversion %+v", in[0])
+	}
+}
+
+func TestFilterErrors(t *testing.T) {
+	if _, err := NewFilter([]string{"resolved"}, "", nil); err == nil || !strings.Contains(err.Error(), `state "resolved" is unknown`) {
+		t.Errorf("state: %v", err)
+	}
+	if _, err := NewFilter(nil, `severity="P0`, nil); err == nil || !strings.Contains(err.Error(), "not a label-matcher list") {
+		t.Errorf("matchers: %v", err)
+	}
+}
+
+func TestTable(t *testing.T) {
+	f := Table(FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40)}))
+	if f.Rows() != 1 || len(f.Fields) != 12 || f.Fields[10].At(0) != `{alertname="GoServiceDown", instance="a:1", job="demo", severity="P0"}` {
+		t.Errorf("table %v", f)
+	}
+	if empty := Table(nil); empty.Rows() != 0 || len(empty.Fields) != 12 {
+		t.Errorf("empty table %v", empty)
+	}
+}
