@@ -87,3 +87,21 @@ func TestParseOtherModels(t *testing.T) {
 func runtimeErr(b []byte) error  { _, err := ParseRuntime(b); return err }
 func businessErr(b []byte) error { _, err := ParseBusiness(b); return err }
 func variableErr(b []byte) error { _, err := ParseVariable(b); return err }
+
+func TestParseAlerts(t *testing.T) {
+	q, err := ParseAlerts([]byte(`{"source":"prometheus","states":["firing"],"matchers":"job=\"demo\"","severities":["P0"],"format":"table"}`))
+	if err != nil || q.States[0] != "firing" || q.Severities[0] != "P0" {
+		t.Errorf("alerts %+v, %v", q, err)
+	}
+	for in, want := range map[string]string{
+		`{"source":"both"}`:     "not available yet",
+		`{"source":"loki"}`:     `source "loki" is unknown`,
+		`{"format":"timeline"}`: "not available yet",
+		`{"format":"heatmap"}`:  `format "heatmap" is unknown`,
+		`{"states":"firing"}`:   "invalid query model",
+	} {
+		if _, err := ParseAlerts([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}
