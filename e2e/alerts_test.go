@@ -1,7 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +21,22 @@ import (
 // first, filtered by state, matchers and severity, and bad filters fail alone.
 func TestAlertsTable(t *testing.T) {
 	t.Parallel()
+	am := harness.StartAlertmanager(t)
 	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
 		NoProvisionedRules: true,
+		AlertmanagerAddr:   am.Addr,
 		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-alerts.yml")},
 	})
 	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"}) == 2 and on() count(ALERTS{alertstate="pending"}) == 1`, 30*time.Second)
+	// A silence created through Alertmanager's own API, once it holds both firing alerts.
+	harness.Eventually(t, 30*time.Second, 250*time.Millisecond, "Alertmanager holds the two firing alerts", func() error {
+		_, body, err := harness.HTTPGet(context.Background(), am.URL+"/api/v2/alerts")
+		if err != nil || strings.Count(string(body), `"alertname":"E2E`) != 2 {
+			return fmt.Errorf("alerts %s, %v", body, err)
+		}
+		return nil
+	})
+	silence(t, am.URL, "E2EHighLatency")
 	now := time.Now()
 	alertsQuery := func(refID string, model map[string]any) harness.Query {
 		model["queryType"] = "alerts"
@@ -32,13 +48,14 @@ func TestAlertsTable(t *testing.T) {
 		alertsQuery("matchers", map[string]any{"matchers": `instance="e2e-a:8080"`}),
 		alertsQuery("bad-matchers", map[string]any{"matchers": `instance="e2e`}),
 		alertsQuery("bad-state", map[string]any{"states": []string{"resolved"}}),
-		alertsQuery("am-source", map[string]any{"source": "alertmanager"}),
+		alertsQuery("both", map[string]any{"source": "both"}),
+		alertsQuery("am-only", map[string]any{"source": "alertmanager", "severities": []string{"P1"}}),
 	}
 	for _, p := range startPlugins(t) {
 		t.Run(p.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			resp, err := p.client.QueryData(ctx, &harness.Settings{URL: prom.URL}, queries...)
+			resp, err := p.client.QueryData(ctx, &harness.Settings{URL: prom.URL, JSONData: map[string]any{"alertmanagerUrl": am.URL}}, queries...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,6 +78,26 @@ func TestAlertsTable(t *testing.T) {
 					t.Errorf("%s:\n got %s\nwant %s", refID, got, want)
 				}
 			}
+			t.Run("merged with Alertmanager", func(t *testing.T) {
+				f := r["both"].Frames[0]
+				got := map[string]string{}
+				for i := range f.Rows() {
+					got[f.Fields[0].At(i).(string)] = fmt.Sprintf("silenced=%v receivers=%s source=%s", f.Fields[10].At(i), f.Fields[12].At(i), f.Fields[14].At(i))
+				}
+				want := map[string]string{
+					"E2EServiceDown": "silenced=false receivers=pager source=both",
+					"E2EHighLatency": "silenced=true receivers=oncall source=both",
+					"E2ESlowBurn":    "silenced=false receivers= source=prometheus",
+				}
+				for name, w := range want {
+					if got[name] != w {
+						t.Errorf("%s: %s, want %s", name, got[name], w)
+					}
+				}
+				if rows := rows("am-only"); strings.Join(rows, "|") != "P1 firing E2EHighLatency e2e-b:8080" {
+					t.Errorf("alertmanager only: %v", rows)
+				}
+			})
 			f := r["all"].Frames[0]
 			if v, _ := f.Fields[7].FloatAt(1); v != 0.7 {
 				t.Errorf("value of E2EHighLatency %v, want 0.7", v)
@@ -71,7 +108,6 @@ func TestAlertsTable(t *testing.T) {
 			for refID, want := range map[string]string{
 				"bad-matchers": "not a label-matcher list",
 				"bad-state":    `state "resolved" is unknown`,
-				"am-source":    "not available yet",
 			} {
 				res := r[refID]
 				if res.Error == nil || !strings.Contains(res.Error.Error(), want) || res.Status != backend.StatusBadRequest {
@@ -79,5 +115,60 @@ func TestAlertsTable(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// silence silences an alert by name through Alertmanager's v2 API, for ten minutes.
+func silence(t *testing.T, amURL, alertname string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"matchers":  []map[string]any{{"name": "alertname", "value": alertname, "isRegex": false, "isEqual": true}},
+		"startsAt":  time.Now().UTC().Format(time.RFC3339),
+		"endsAt":    time.Now().Add(10 * time.Minute).UTC().Format(time.RFC3339),
+		"createdBy": "gopulse e2e",
+		"comment":   "silenced by the alerts test",
+	})
+	resp, err := http.Post(amURL+"/api/v2/silences", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("create silence: %d %s", resp.StatusCode, b)
+	}
+}
+
+// TestAlertsAlertmanagerDown: with source both and Alertmanager down, the Prometheus part
+// still answers, with a notice and a downstream error; source alertmanager without an
+// Alertmanager URL is a clear error.
+func TestAlertsAlertmanagerDown(t *testing.T) {
+	t.Parallel()
+	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
+		NoProvisionedRules: true,
+		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-alerts.yml")},
+	})
+	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"}) == 2`, 30*time.Second)
+	now := time.Now()
+	both := lastMinutes(harness.Query{RefID: "both", Model: map[string]any{"queryType": "alerts", "source": "both"}}, now)
+	am := lastMinutes(harness.Query{RefID: "am", Model: map[string]any{"queryType": "alerts", "source": "alertmanager"}}, now)
+	p := harness.StartPlugin(t)
+	resp, err := p.QueryData(context.Background(), &harness.Settings{URL: prom.URL, JSONData: map[string]any{"alertmanagerUrl": closedURL(t)}}, both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := resp.Responses["both"]
+	if res.Error == nil || res.ErrorSource != backend.ErrorSourceDownstream || !strings.Contains(res.Error.Error(), "connection refused") {
+		t.Errorf("error %v (%s), want a downstream connection refused", res.Error, res.ErrorSource)
+	}
+	if len(res.Frames) != 1 || res.Frames[0].Rows() != 3 || len(res.Frames[0].Meta.Notices) != 1 || !strings.Contains(res.Frames[0].Meta.Notices[0].Text, "Alertmanager did not answer") {
+		t.Errorf("frames %v", res.Frames)
+	}
+	resp, err = p.QueryData(context.Background(), &harness.Settings{URL: prom.URL}, am)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := resp.Responses["am"]; res.Error == nil || !strings.Contains(res.Error.Error(), "no Alertmanager URL is configured") || res.Status != backend.StatusBadRequest {
+		t.Errorf("alertmanager without URL: %d %v", res.Status, res.Error)
 	}
 }

@@ -75,6 +75,9 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 			"--storage.tsdb.path=" + data,
 			"--web.listen-address=" + addr,
 			"--log.level=info",
+			// Alerts evaluated before the Alertmanager is discovered are dropped; resend
+			// every second (not every minute) so that tests see them at once.
+			"--rules.alert.resend-delay=1s",
 		}
 		args = append(args, opts.ExtraArgs...)
 		return ProcessOpts{Name: "prometheus", Binary: bin, Args: args, Dir: dir}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gopulse/health/pkg/upstream"
 )
@@ -89,4 +90,29 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 		return upstream.Errorf(service, http.StatusBadGateway, "%s answered %s with something that is not JSON (%s): this is not an Alertmanager API", c.base.Host, u.Path, resp.Header.Get("Content-Type"))
 	}
 	return nil
+}
+
+// Alert is an alert as Alertmanager's v2 API reports it.
+type Alert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	StartsAt    time.Time         `json:"startsAt"`
+	Status      struct {
+		State       string   `json:"state"` // active | suppressed | unprocessed
+		SilencedBy  []string `json:"silencedBy"`
+		InhibitedBy []string `json:"inhibitedBy"`
+	} `json:"status"`
+	Receivers []struct {
+		Name string `json:"name"`
+	} `json:"receivers"`
+}
+
+// Alerts reads /api/v2/alerts: every alert Alertmanager holds, silenced and inhibited
+// ones included.
+func (c *Client) Alerts(ctx context.Context) ([]Alert, error) {
+	var out []Alert
+	if err := c.get(ctx, "api/v2/alerts", &out); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -18,6 +18,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gopulse/health/pkg/alertmanager"
 )
 
 // Alert is one active alert, whatever its source.
@@ -34,6 +36,10 @@ type Alert struct {
 	Description string
 	Labels      map[string]string
 	Source      string
+	// From Alertmanager, when it knows the alert.
+	Silenced  bool
+	Inhibited bool
+	Receivers []string
 }
 
 // States of an alert that a query can ask for.
@@ -80,6 +86,56 @@ func FromPrometheus(in []v1.Alert) []Alert {
 		})
 	}
 	return out
+}
+
+// FromAlertmanager converts Alertmanager's alerts. Alertmanager only holds firing alerts.
+func FromAlertmanager(in []alertmanager.Alert) []Alert {
+	out := make([]Alert, 0, len(in))
+	for _, a := range in {
+		al := Alert{
+			Name: a.Labels["alertname"], State: "firing", Severity: a.Labels["severity"], Priority: Priority(a.Labels["severity"]),
+			Instance: a.Labels["instance"], Job: a.Labels["job"], ActiveSince: a.StartsAt.UTC(), Value: math.NaN(),
+			Summary: a.Annotations["summary"], Description: a.Annotations["description"], Labels: a.Labels, Source: "alertmanager",
+		}
+		amStatus(&al, a)
+		out = append(out, al)
+	}
+	return out
+}
+
+func amStatus(al *Alert, a alertmanager.Alert) {
+	al.Silenced = len(a.Status.SilencedBy) > 0
+	al.Inhibited = len(a.Status.InhibitedBy) > 0
+	al.Receivers = al.Receivers[:0]
+	for _, r := range a.Receivers {
+		al.Receivers = append(al.Receivers, r.Name)
+	}
+}
+
+// Merge joins Prometheus's alerts with Alertmanager's by label set: a Prometheus alert
+// that Alertmanager holds gets its silenced, inhibited and receivers; Alertmanager's other
+// alerts (from other Prometheus servers) are added as they are.
+func Merge(prom []Alert, am []alertmanager.Alert) []Alert {
+	byLabels := make(map[string]int, len(am))
+	for i, a := range am {
+		byLabels[labelString(a.Labels)] = i
+	}
+	out := make([]Alert, 0, len(prom)+len(am))
+	for _, p := range prom {
+		if i, ok := byLabels[labelString(p.Labels)]; ok {
+			amStatus(&p, am[i])
+			p.Source = "both"
+			delete(byLabels, labelString(p.Labels))
+		}
+		out = append(out, p)
+	}
+	var rest []alertmanager.Alert
+	for i, a := range am {
+		if _, ok := byLabels[labelString(a.Labels)]; ok {
+			rest = append(rest, am[i])
+		}
+	}
+	return append(out, FromAlertmanager(rest)...)
 }
 
 // Filter selects alerts.
@@ -184,8 +240,10 @@ func Table(in []Alert) *data.Frame {
 	}
 	since := make([]time.Time, len(in))
 	value := make([]float64, len(in))
+	silenced := make([]bool, len(in))
+	inhibited := make([]bool, len(in))
 	for i, a := range in {
-		since[i], value[i] = a.ActiveSince, a.Value
+		since[i], value[i], silenced[i], inhibited[i] = a.ActiveSince, a.Value, a.Silenced, a.Inhibited
 	}
 	f := data.NewFrame("alerts",
 		data.NewField("alertname", nil, str(func(a Alert) string { return a.Name })),
@@ -198,6 +256,9 @@ func Table(in []Alert) *data.Frame {
 		data.NewField("value", nil, value),
 		data.NewField("summary", nil, str(func(a Alert) string { return a.Summary })),
 		data.NewField("description", nil, str(func(a Alert) string { return a.Description })),
+		data.NewField("silenced", nil, silenced),
+		data.NewField("inhibited", nil, inhibited),
+		data.NewField("receivers", nil, str(func(a Alert) string { return strings.Join(a.Receivers, ", ") })),
 		data.NewField("labels", nil, str(func(a Alert) string { return labelString(a.Labels) })),
 		data.NewField("source", nil, str(func(a Alert) string { return a.Source })),
 	)

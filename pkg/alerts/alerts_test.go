@@ -9,6 +9,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
+
+	"github.com/gopulse/health/pkg/alertmanager"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -82,10 +84,35 @@ func TestFilterErrors(t *testing.T) {
 
 func TestTable(t *testing.T) {
 	f := Table(FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40)}))
-	if f.Rows() != 1 || len(f.Fields) != 12 || f.Fields[10].At(0) != `{alertname="GoServiceDown", instance="a:1", job="demo", severity="P0"}` {
+	if f.Rows() != 1 || len(f.Fields) != 15 || f.Fields[13].At(0) != `{alertname="GoServiceDown", instance="a:1", job="demo", severity="P0"}` {
 		t.Errorf("table %v", f)
 	}
-	if empty := Table(nil); empty.Rows() != 0 || len(empty.Fields) != 12 {
+	if empty := Table(nil); empty.Rows() != 0 || len(empty.Fields) != 15 {
 		t.Errorf("empty table %v", empty)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	prom := FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40), alert("GoHighErrorRatio", "pending", "P1", "a:1", 20)})
+	am := []alertmanager.Alert{
+		{Labels: map[string]string{"alertname": "GoServiceDown", "severity": "P0", "instance": "a:1", "job": "demo"}},
+		{Labels: map[string]string{"alertname": "OtherPrometheus", "severity": "critical", "instance": "z:1"}, StartsAt: time.Unix(50, 0)},
+	}
+	am[0].Status.SilencedBy = []string{"s1"}
+	am[0].Receivers = append(am[0].Receivers, struct {
+		Name string `json:"name"`
+	}{"pager"})
+	got := Merge(prom, am)
+	if len(got) != 3 {
+		t.Fatalf("%d alerts", len(got))
+	}
+	if a := got[0]; !a.Silenced || a.Inhibited || a.Source != "both" || strings.Join(a.Receivers, ",") != "pager" || a.Value != 1.5 {
+		t.Errorf("merged %+v", a)
+	}
+	if a := got[1]; a.Silenced || a.Source != "prometheus" || a.State != "pending" {
+		t.Errorf("prometheus only %+v", a)
+	}
+	if a := got[2]; a.Source != "alertmanager" || a.Priority != "P0" || a.State != "firing" || !math.IsNaN(a.Value) {
+		t.Errorf("alertmanager only %+v", a)
 	}
 }

@@ -5,6 +5,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -179,8 +180,10 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 	return frames.Response(out, nil)
 }
 
-// queryAlerts answers an alerts query: Prometheus's active alerts, filtered, most urgent
-// first, as one table.
+// queryAlerts answers an alerts query: the active alerts of Prometheus, of Alertmanager
+// (with silenced, inhibited and receivers) or of both merged by label set, filtered, most
+// urgent first, as one table. With both, a failing Alertmanager leaves the Prometheus
+// part answered, with a notice and the downstream error.
 func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseAlerts(q.JSON)
 	if err != nil {
@@ -190,11 +193,32 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
-	active, err := d.prom.Alerts(ctx)
-	if err != nil {
-		return frames.Response(nil, err)
+	if model.Source != "" && model.Source != "prometheus" && d.am == nil {
+		return frames.Response(nil, frames.BadInput(errors.New("no Alertmanager URL is configured for this data source: set one in its settings, or use source prometheus")))
 	}
-	return frames.Response(data.Frames{alerts.Table(alerts.Select(alerts.FromPrometheus(active), filter))}, nil)
+	var list []alerts.Alert
+	if model.Source != "alertmanager" {
+		active, err := d.prom.Alerts(ctx)
+		if err != nil {
+			return frames.Response(nil, err)
+		}
+		list = alerts.FromPrometheus(active)
+	}
+	var amErr error
+	if model.Source == "alertmanager" || model.Source == "both" {
+		var am []alertmanager.Alert
+		if am, amErr = d.am.Alerts(ctx); amErr == nil {
+			list = alerts.Merge(list, am)
+		} else if model.Source == "alertmanager" {
+			return frames.Response(nil, amErr)
+		}
+	}
+	f := alerts.Table(alerts.Select(list, filter))
+	if amErr != nil {
+		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: "Alertmanager did not answer: silenced, inhibited and receivers are missing. " + amErr.Error()})
+	}
+	return frames.Response(data.Frames{f}, amErr)
 }
 
 // macros are Grafana's interval and range variables for a query run with step.

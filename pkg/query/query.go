@@ -153,16 +153,14 @@ type Alerts struct {
 }
 
 // ParseAlerts decodes an alerts query and checks what this version answers: alerts
-// from Prometheus as a table.
+// from Prometheus, Alertmanager or both, as a table.
 func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	var q Alerts
 	if err := decode(raw, &q); err != nil {
 		return q, err
 	}
 	switch q.Source {
-	case "", "prometheus":
-	case "alertmanager", "both":
-		return q, fmt.Errorf("source %q is not available yet in this version of GoPulse: use prometheus", q.Source)
+	case "", "prometheus", "alertmanager", "both":
 	default:
 		return q, fmt.Errorf("source %q is unknown: use prometheus, alertmanager or both", q.Source)
 	}

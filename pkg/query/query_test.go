@@ -94,7 +94,6 @@ func TestParseAlerts(t *testing.T) {
 		t.Errorf("alerts %+v, %v", q, err)
 	}
 	for in, want := range map[string]string{
-		`{"source":"both"}`:     "not available yet",
 		`{"source":"loki"}`:     `source "loki" is unknown`,
 		`{"format":"timeline"}`: "not available yet",
 		`{"format":"heatmap"}`:  `format "heatmap" is unknown`,
