@@ -49,6 +49,7 @@ func TestAlertsTable(t *testing.T) {
 		alertsQuery("bad-matchers", map[string]any{"matchers": `instance="e2e`}),
 		alertsQuery("bad-state", map[string]any{"states": []string{"resolved"}}),
 		alertsQuery("both", map[string]any{"source": "both"}),
+		alertsQuery("counts", map[string]any{"source": "both", "format": "counts"}),
 		alertsQuery("am-only", map[string]any{"source": "alertmanager", "severities": []string{"P1"}}),
 	}
 	for _, p := range startPlugins(t) {
@@ -96,6 +97,17 @@ func TestAlertsTable(t *testing.T) {
 				}
 				if rows := rows("am-only"); strings.Join(rows, "|") != "P1 firing E2EHighLatency e2e-b:8080" {
 					t.Errorf("alertmanager only: %v", rows)
+				}
+			})
+			t.Run("counts per P-level", func(t *testing.T) {
+				requireNoError(t, r["counts"])
+				var got []string
+				for _, f := range r["counts"].Frames {
+					v, _ := f.Fields[0].FloatAt(0)
+					got = append(got, fmt.Sprintf("%s=%v", f.Fields[0].Labels["priority"], v))
+				}
+				if strings.Join(got, " ") != "P0=1 P1=1 P2=0" {
+					t.Errorf("counts %v, want P0=1 P1=1 P2=0 (the P2 alert is pending)", got)
 				}
 			})
 			f := r["all"].Frames[0]

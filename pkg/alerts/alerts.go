@@ -216,7 +216,7 @@ func Select(in []Alert, f Filter) []Alert {
 }
 
 func rank(p string) string {
-	if p == "" {
+	if p == "" || p == "none" {
 		return "~" // after every P-level
 	}
 	return p
@@ -277,4 +277,36 @@ func labelString(l map[string]string) string {
 		parts[i] = k + "=" + strconv.Quote(l[k])
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// Counts is the number of firing alerts per P-level as numeric-multi frames (one per
+// level, labelled priority=Pn; P0, P1 and P2 always present, "none" for alerts without a
+// level), for stat panels and Grafana alert rules.
+func Counts(in []Alert) data.Frames {
+	counts := map[string]float64{"P0": 0, "P1": 0, "P2": 0}
+	for _, a := range in {
+		if a.State != "firing" {
+			continue
+		}
+		p := a.Priority
+		if p == "" {
+			p = "none"
+		}
+		counts[p]++
+	}
+	levels := make([]string, 0, len(counts))
+	for p := range counts {
+		levels = append(levels, p)
+	}
+	slices.SortFunc(levels, func(a, b string) int {
+		return cmp.Compare(rank(strings.Replace(a, "none", "", 1)), rank(strings.Replace(b, "none", "", 1)))
+	})
+	meta := &data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
+	out := make(data.Frames, 0, len(levels))
+	for _, p := range levels {
+		f := data.NewField("firing", data.Labels{"priority": p}, []float64{counts[p]})
+		f.Config = &data.FieldConfig{DisplayNameFromDS: p}
+		out = append(out, data.NewFrame("", f).SetMeta(meta))
+	}
+	return out
 }

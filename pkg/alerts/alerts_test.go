@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -114,5 +115,20 @@ func TestMerge(t *testing.T) {
 	}
 	if a := got[2]; a.Source != "alertmanager" || a.Priority != "P0" || a.State != "firing" || !math.IsNaN(a.Value) {
 		t.Errorf("alertmanager only %+v", a)
+	}
+}
+
+func TestCounts(t *testing.T) {
+	in := FromPrometheus([]v1.Alert{
+		alert("A", "firing", "P0", "a", 1), alert("B", "firing", "P0", "b", 1), alert("C", "pending", "P1", "a", 1),
+		alert("D", "firing", "warning", "a", 1), alert("E", "firing", "", "a", 1),
+	})
+	var got []string
+	for _, f := range Counts(in) {
+		v, _ := f.Fields[0].FloatAt(0)
+		got = append(got, fmt.Sprintf("%s=%v", f.Fields[0].Labels["priority"], v))
+	}
+	if strings.Join(got, " ") != "P0=2 P1=0 P2=1 none=1" {
+		t.Errorf("counts %v", got)
 	}
 }

@@ -182,7 +182,7 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 
 // queryAlerts answers an alerts query: the active alerts of Prometheus, of Alertmanager
 // (with silenced, inhibited and receivers) or of both merged by label set, filtered, most
-// urgent first, as one table. With both, a failing Alertmanager leaves the Prometheus
+// urgent first, as one table (or counts of firing alerts per P-level). With both, a failing Alertmanager leaves the Prometheus
 // part answered, with a notice and the downstream error.
 func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseAlerts(q.JSON)
@@ -213,12 +213,16 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 			return frames.Response(nil, amErr)
 		}
 	}
-	f := alerts.Table(alerts.Select(list, filter))
+	selected := alerts.Select(list, filter)
+	fr := data.Frames{alerts.Table(selected)}
+	if model.Format == "counts" {
+		fr = alerts.Counts(selected)
+	}
 	if amErr != nil {
-		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
+		addNotice(fr[0], data.Notice{Severity: data.NoticeSeverityWarning,
 			Text: "Alertmanager did not answer: silenced, inhibited and receivers are missing. " + amErr.Error()})
 	}
-	return frames.Response(data.Frames{f}, amErr)
+	return frames.Response(fr, amErr)
 }
 
 // macros are Grafana's interval and range variables for a query run with step.

@@ -153,7 +153,7 @@ type Alerts struct {
 }
 
 // ParseAlerts decodes an alerts query and checks what this version answers: alerts
-// from Prometheus, Alertmanager or both, as a table.
+// from Prometheus, Alertmanager or both, as a table or counts per P-level.
 func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	var q Alerts
 	if err := decode(raw, &q); err != nil {
@@ -165,8 +165,8 @@ func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 		return q, fmt.Errorf("source %q is unknown: use prometheus, alertmanager or both", q.Source)
 	}
 	switch q.Format {
-	case "", "table":
-	case "timeline", "counts", "rules":
+	case "", "table", "counts":
+	case "timeline", "rules":
 		return q, fmt.Errorf("format %q is not available yet in this version of GoPulse: use table", q.Format)
 	default:
 		return q, fmt.Errorf("format %q is unknown: use table, timeline, counts or rules", q.Format)
