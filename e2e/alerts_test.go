@@ -50,6 +50,7 @@ func TestAlertsTable(t *testing.T) {
 		alertsQuery("bad-state", map[string]any{"states": []string{"resolved"}}),
 		alertsQuery("both", map[string]any{"source": "both"}),
 		alertsQuery("counts", map[string]any{"source": "both", "format": "counts"}),
+		alertsQuery("timeline", map[string]any{"format": "timeline", "matchers": `job="e2e"`}),
 		alertsQuery("am-only", map[string]any{"source": "alertmanager", "severities": []string{"P1"}}),
 	}
 	for _, p := range startPlugins(t) {
@@ -97,6 +98,21 @@ func TestAlertsTable(t *testing.T) {
 				}
 				if rows := rows("am-only"); strings.Join(rows, "|") != "P1 firing E2EHighLatency e2e-b:8080" {
 					t.Errorf("alertmanager only: %v", rows)
+				}
+			})
+			t.Run("timeline", func(t *testing.T) {
+				requireNoError(t, r["timeline"])
+				got := map[string]string{}
+				for _, f := range r["timeline"].Frames {
+					states := f.Fields[1]
+					// Before Prometheus started: ok; at the end: the alert's state now.
+					got[f.Name] = states.At(0).(string) + "→" + states.At(states.Len()-1).(string)
+				}
+				want := map[string]string{"E2EServiceDown e2e-a:8080": "ok→firing", "E2EHighLatency e2e-b:8080": "ok→firing", "E2ESlowBurn e2e-a:8080": "ok→pending"}
+				for name, w := range want {
+					if got[name] != w {
+						t.Errorf("%s: %s, want %s (all: %v)", name, got[name], w, got)
+					}
 				}
 			})
 			t.Run("counts per P-level", func(t *testing.T) {

@@ -30,13 +30,16 @@ type Query struct {
 
 // QueryRange runs a range query over r and returns its frames in q's format.
 func (c *Client) QueryRange(ctx context.Context, q Query, r v1.Range) (data.Frames, error) {
-	params := url.Values{
-		"query": {q.Expr},
+	return c.run(ctx, "/api/v1/query_range", rangeParams(q.Expr, r), q, executed(q.Expr, r.Step, r.Start, r.End))
+}
+
+func rangeParams(expr string, r v1.Range) url.Values {
+	return url.Values{
+		"query": {expr},
 		"start": {formatTime(r.Start)},
 		"end":   {formatTime(r.End)},
 		"step":  {strconv.FormatFloat(r.Step.Seconds(), 'f', -1, 64)},
 	}
-	return c.run(ctx, "/api/v1/query_range", params, q, executed(q.Expr, r.Step, r.Start, r.End))
 }
 
 // QueryInstant evaluates q at t and returns its frames in q's format.
@@ -230,4 +233,16 @@ func (c *Client) Alerts(ctx context.Context) ([]v1.Alert, error) {
 		return nil, describe(err)
 	}
 	return res.Alerts, nil
+}
+
+// RangeSeries runs a range query and returns its series as decoded.
+func (c *Client) RangeSeries(ctx context.Context, expr string, r v1.Range) ([]Series, error) {
+	res, err := c.fetch(ctx, "/api/v1/query_range", rangeParams(expr, r))
+	if err != nil {
+		return nil, err
+	}
+	if res.Type != "matrix" {
+		return nil, frames.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
+	}
+	return res.Series, nil
 }

@@ -94,10 +94,11 @@ func TestParseAlerts(t *testing.T) {
 		t.Errorf("alerts %+v, %v", q, err)
 	}
 	for in, want := range map[string]string{
-		`{"source":"loki"}`:    `source "loki" is unknown`,
-		`{"format":"rules"}`:   "not available yet",
-		`{"format":"heatmap"}`: `format "heatmap" is unknown`,
-		`{"states":"firing"}`:  "invalid query model",
+		`{"source":"alertmanager","format":"timeline"}`: "ALERTS series",
+		`{"source":"loki"}`:                             `source "loki" is unknown`,
+		`{"format":"rules"}`:                            "not available yet",
+		`{"format":"heatmap"}`:                          `format "heatmap" is unknown`,
+		`{"states":"firing"}`:                           "invalid query model",
 	} {
 		if _, err := ParseAlerts([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", in, err, want)

@@ -1,0 +1,97 @@
+package alerts
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gopulse/health/pkg/prometheus"
+)
+
+// Selector is the ALERTS series selector for the filter's label matchers.
+func (f Filter) Selector() string {
+	parts := make([]string, len(f.matchers))
+	for i, m := range f.matchers {
+		parts[i] = m.String()
+	}
+	return "ALERTS{" + strings.Join(parts, ",") + "}"
+}
+
+// stateColors are the state-timeline colours of the alert states.
+var stateColors = data.ValueMappings{data.ValueMapper{
+	"firing":  {Color: "red", Index: 0},
+	"pending": {Color: "orange", Index: 1},
+	"ok":      {Color: "green", Index: 2},
+}}
+
+// Timeline turns the ALERTS series of a range (one per alert and state) into one frame
+// per alert and instance: its state at every step of r, firing, pending or ok, shaped for
+// Grafana's state-timeline panel. The filter's severities apply; most urgent first.
+func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
+	grid := make([]time.Time, 0, int(r.End.Sub(r.Start)/r.Step)+1)
+	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
+		grid = append(grid, t.UTC())
+	}
+	index := make(map[int64]int, len(grid))
+	for i, t := range grid {
+		index[t.UnixMilli()] = i
+	}
+	type group struct {
+		alert  Alert
+		states []string
+	}
+	groups := map[string]*group{}
+	for _, s := range series {
+		l := make(map[string]string, len(s.Labels))
+		for k, v := range s.Labels {
+			if k != "__name__" && k != "alertstate" {
+				l[k] = v
+			}
+		}
+		a := Alert{Name: l["alertname"], Severity: l["severity"], Priority: Priority(l["severity"]), Instance: l["instance"], Job: l["job"], Labels: l}
+		if len(f.severities) > 0 && !f.severities[a.Priority] && !f.severities[a.Severity] {
+			continue
+		}
+		key := labelString(l)
+		g := groups[key]
+		if g == nil {
+			g = &group{alert: a, states: make([]string, len(grid))}
+			for i := range g.states {
+				g.states[i] = "ok"
+			}
+			groups[key] = g
+		}
+		state := s.Labels["alertstate"]
+		for _, t := range s.Times {
+			i, ok := index[t.UnixMilli()]
+			if ok && g.states[i] != "firing" { // firing wins over pending at the same step
+				g.states[i] = state
+			}
+		}
+	}
+	list := make([]*group, 0, len(groups))
+	for _, g := range groups {
+		list = append(list, g)
+	}
+	slices.SortFunc(list, func(a, b *group) int {
+		return cmp.Or(cmp.Compare(rank(a.alert.Priority), rank(b.alert.Priority)), cmp.Compare(a.alert.Name, b.alert.Name), cmp.Compare(a.alert.Instance, b.alert.Instance))
+	})
+	out := make(data.Frames, 0, len(list))
+	for _, g := range list {
+		name := g.alert.Name
+		if g.alert.Instance != "" {
+			name += " " + g.alert.Instance
+		}
+		state := data.NewField("state", g.alert.Labels, g.states)
+		state.Config = &data.FieldConfig{DisplayNameFromDS: name, Mappings: stateColors}
+		out = append(out, data.NewFrame(name, data.NewField("Time", nil, grid), state))
+	}
+	if len(out) == 0 {
+		out = data.Frames{data.NewFrame("alerts")}
+	}
+	return out
+}

@@ -1,0 +1,57 @@
+package alerts
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gopulse/health/pkg/prometheus"
+)
+
+func TestTimeline(t *testing.T) {
+	t0 := time.Unix(1000, 0).UTC()
+	at := func(steps ...int) []time.Time {
+		out := make([]time.Time, len(steps))
+		for i, s := range steps {
+			out[i] = t0.Add(time.Duration(s) * 10 * time.Second)
+		}
+		return out
+	}
+	alertsSeries := func(name, state, severity string, steps ...int) prometheus.Series {
+		return prometheus.Series{
+			Labels: data.Labels{"__name__": "ALERTS", "alertname": name, "alertstate": state, "severity": severity, "instance": "a:1"},
+			Times:  at(steps...), Values: make([]float64, len(steps)),
+		}
+	}
+	series := []prometheus.Series{
+		alertsSeries("HighLatency", "pending", "P1", 1, 2),
+		alertsSeries("HighLatency", "firing", "P1", 3, 4),
+		alertsSeries("Down", "firing", "P0", 4, 5),
+	}
+	r := v1.Range{Start: t0, End: t0.Add(50 * time.Second), Step: 10 * time.Second}
+	all, _ := NewFilter(nil, "", nil)
+	fr := Timeline(series, r, all)
+	var got []string
+	for _, f := range fr {
+		var states []string
+		for i := range f.Rows() {
+			states = append(states, f.Fields[1].At(i).(string))
+		}
+		got = append(got, f.Name+": "+strings.Join(states, ","))
+	}
+	want := "Down a:1: ok,ok,ok,ok,firing,firing|HighLatency a:1: ok,pending,pending,firing,firing,ok"
+	if strings.Join(got, "|") != want {
+		t.Errorf("timeline\n got %s\nwant %s", strings.Join(got, "|"), want)
+	}
+	p1, _ := NewFilter(nil, "", []string{"P1"})
+	if fr := Timeline(series, r, p1); len(fr) != 1 || fr[0].Name != "HighLatency a:1" {
+		t.Errorf("severity filter: %v", fr)
+	}
+	m, _ := NewFilter(nil, `alertname="Down",instance=~"a:.*"`, nil)
+	if s := m.Selector(); s != `ALERTS{alertname="Down",instance=~"a:.*"}` {
+		t.Errorf("selector %s", s)
+	}
+}
