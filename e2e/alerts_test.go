@@ -51,6 +51,7 @@ func TestAlertsTable(t *testing.T) {
 		alertsQuery("both", map[string]any{"source": "both"}),
 		alertsQuery("counts", map[string]any{"source": "both", "format": "counts"}),
 		alertsQuery("timeline", map[string]any{"format": "timeline", "matchers": `job="e2e"`}),
+		alertsQuery("rules", map[string]any{"format": "rules"}),
 		alertsQuery("am-only", map[string]any{"source": "alertmanager", "severities": []string{"P1"}}),
 	}
 	for _, p := range startPlugins(t) {
@@ -113,6 +114,18 @@ func TestAlertsTable(t *testing.T) {
 					if got[name] != w {
 						t.Errorf("%s: %s, want %s (all: %v)", name, got[name], w, got)
 					}
+				}
+			})
+			t.Run("rules", func(t *testing.T) {
+				requireNoError(t, r["rules"])
+				f := r["rules"].Frames[0]
+				var got []string
+				for i := range f.Rows() {
+					got = append(got, fmt.Sprintf("%s/%s %s %s %s %s", f.Fields[0].At(i), f.Fields[2].At(i), f.Fields[4].At(i), f.Fields[6].At(i), f.Fields[7].At(i), f.Fields[8].At(i)))
+				}
+				want := "gopulse-e2e/E2EServiceDown firing P0 ok |gopulse-e2e/E2EHighLatency firing P1 ok |gopulse-e2e/E2ESlowBurn pending P2 ok "
+				if strings.Join(got, "|") != want {
+					t.Errorf("rules\n got %s\nwant %s", strings.Join(got, "|"), want)
 				}
 			})
 			t.Run("counts per P-level", func(t *testing.T) {

@@ -180,18 +180,7 @@ func NewFilter(states []string, matchers string, severities []string) (Filter, e
 
 // Keep tells whether the filter selects a.
 func (f Filter) Keep(a Alert) bool {
-	if !f.states[a.State] {
-		return false
-	}
-	if len(f.severities) > 0 && !f.severities[a.Priority] && !f.severities[a.Severity] {
-		return false
-	}
-	for _, m := range f.matchers {
-		if !m.Matches(a.Labels[m.Name]) {
-			return false
-		}
-	}
-	return true
+	return f.states[a.State] && f.keepLabels(a.Labels, true)
 }
 
 // Select returns the alerts the filter keeps, most urgent first: by P-level (none last),

@@ -132,3 +132,23 @@ func TestCounts(t *testing.T) {
 		t.Errorf("counts %v", got)
 	}
 }
+
+func TestRules(t *testing.T) {
+	groups := []v1.RuleGroup{{Name: "g", File: "f.yml", Rules: v1.Rules{
+		v1.AlertingRule{Name: "Down", Labels: model.LabelSet{"severity": "P0"}, State: "firing", Health: "ok", Query: "up == 0"},
+		v1.AlertingRule{Name: "Slow", Labels: model.LabelSet{"severity": "warning"}, State: "inactive", Health: "err", LastError: "boom"},
+		v1.RecordingRule{Name: "job:up:sum", Health: "ok", Query: "sum by (job) (up)"},
+	}}}
+	all, _ := NewFilter(nil, "", nil)
+	if f := Rules(groups, all); f.Rows() != 3 || f.Fields[8].At(1) != "boom" || f.Fields[6].At(1) != "P2" || f.Fields[3].At(2) != "recording" {
+		t.Errorf("rules %v", f)
+	}
+	p0, _ := NewFilter(nil, "", []string{"P0"})
+	if f := Rules(groups, p0); f.Rows() != 1 || f.Fields[2].At(0) != "Down" {
+		t.Errorf("P0 rules %v", f)
+	}
+	named, _ := NewFilter(nil, `alertname="Slow"`, nil)
+	if f := Rules(groups, named); f.Rows() != 1 {
+		t.Errorf("matcher on alertname kept %d rules", f.Rows())
+	}
+}

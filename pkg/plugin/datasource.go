@@ -183,7 +183,7 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 // queryAlerts answers an alerts query: the active alerts of Prometheus, of Alertmanager
 // (with silenced, inhibited and receivers) or of both merged by label set, filtered, most
 // urgent first, as one table (or counts of firing alerts per P-level, or a state
-// timeline over the range from the ALERTS series). With both, a failing Alertmanager leaves the Prometheus
+// timeline over the range from the ALERTS series, or Prometheus's rules). With both, a failing Alertmanager leaves the Prometheus
 // part answered, with a notice and the downstream error.
 func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseAlerts(q.JSON)
@@ -193,6 +193,13 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities)
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
+	}
+	if model.Format == "rules" {
+		groups, err := d.prom.Rules(ctx)
+		if err != nil {
+			return frames.Response(nil, err)
+		}
+		return frames.Response(data.Frames{alerts.Rules(groups, filter)}, nil)
 	}
 	if model.Format == "timeline" {
 		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0)

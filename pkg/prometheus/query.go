@@ -246,3 +246,12 @@ func (c *Client) RangeSeries(ctx context.Context, expr string, r v1.Range) ([]Se
 	}
 	return res.Series, nil
 }
+
+// Rules returns Prometheus's rule groups (alerting and recording rules with their health).
+func (c *Client) Rules(ctx context.Context) ([]v1.RuleGroup, error) {
+	res, err := c.api.Rules(ctx, nil)
+	if err != nil {
+		return nil, describe(err)
+	}
+	return res.Groups, nil
+}

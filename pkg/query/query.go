@@ -153,7 +153,8 @@ type Alerts struct {
 }
 
 // ParseAlerts decodes an alerts query and checks what this version answers: alerts
-// from Prometheus, Alertmanager or both, as a table, counts per P-level, or a timeline.
+// from Prometheus, Alertmanager or both, as a table, counts per P-level, a timeline, or
+// the rule groups.
 func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	var q Alerts
 	if err := decode(raw, &q); err != nil {
@@ -166,12 +167,10 @@ func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	}
 	switch q.Format {
 	case "", "table", "counts":
-	case "timeline":
+	case "timeline", "rules":
 		if q.Source == "alertmanager" {
-			return q, fmt.Errorf("the timeline comes from Prometheus's ALERTS series: use source prometheus or both")
+			return q, fmt.Errorf("the %s format comes from Prometheus (the ALERTS series, /api/v1/rules): use source prometheus or both", q.Format)
 		}
-	case "rules":
-		return q, fmt.Errorf("format %q is not available yet in this version of GoPulse: use table", q.Format)
 	default:
 		return q, fmt.Errorf("format %q is unknown: use table, timeline, counts or rules", q.Format)
 	}

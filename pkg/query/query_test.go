@@ -94,9 +94,8 @@ func TestParseAlerts(t *testing.T) {
 		t.Errorf("alerts %+v, %v", q, err)
 	}
 	for in, want := range map[string]string{
-		`{"source":"alertmanager","format":"timeline"}`: "ALERTS series",
+		`{"source":"alertmanager","format":"timeline"}`: "comes from Prometheus",
 		`{"source":"loki"}`:                             `source "loki" is unknown`,
-		`{"format":"rules"}`:                            "not available yet",
 		`{"format":"heatmap"}`:                          `format "heatmap" is unknown`,
 		`{"states":"firing"}`:                           "invalid query model",
 	} {

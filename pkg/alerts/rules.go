@@ -1,0 +1,76 @@
+package alerts
+
+import (
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+)
+
+// Rules is Prometheus's rule groups as one table, one row per rule: group, file, rule,
+// type, state (alerting rules: inactive, pending, firing), severity and P-level, health,
+// last error, last evaluation and its duration, and the query. Matchers and severities
+// of the filter select alerting rules by their labels; recording rules are kept unless a
+// severity is asked for.
+func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
+	var (
+		group, file, name, kind, state, severity, priority, health, lastError, expr []string
+		lastEval                                                                    []time.Time
+		evalSeconds                                                                 []float64
+	)
+	add := func(g v1.RuleGroup, n, k, st, sev, h, le, q string, at time.Time, took float64) {
+		group, file, name, kind, state = append(group, g.Name), append(file, g.File), append(name, n), append(kind, k), append(state, st)
+		severity, priority, health, lastError, expr = append(severity, sev), append(priority, Priority(sev)), append(health, h), append(lastError, le), append(expr, q)
+		lastEval, evalSeconds = append(lastEval, at.UTC()), append(evalSeconds, took)
+	}
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			switch r := r.(type) {
+			case v1.AlertingRule:
+				l := map[string]string{"alertname": r.Name}
+				for k, v := range r.Labels {
+					l[string(k)] = string(v)
+				}
+				if !f.keepLabels(l, true) {
+					continue
+				}
+				add(g, r.Name, "alerting", r.State, l["severity"], string(r.Health), r.LastError, r.Query, r.LastEvaluation, r.EvaluationTime)
+			case v1.RecordingRule:
+				if !f.keepLabels(map[string]string{"__name__": r.Name}, false) {
+					continue
+				}
+				add(g, r.Name, "recording", "", "", string(r.Health), r.LastError, r.Query, r.LastEvaluation, r.EvaluationTime)
+			}
+		}
+	}
+	fr := data.NewFrame("rules",
+		data.NewField("group", nil, group),
+		data.NewField("file", nil, file),
+		data.NewField("rule", nil, name),
+		data.NewField("type", nil, kind),
+		data.NewField("state", nil, state),
+		data.NewField("severity", nil, severity),
+		data.NewField("priority", nil, priority),
+		data.NewField("health", nil, health),
+		data.NewField("lastError", nil, lastError),
+		data.NewField("lastEvaluation", nil, lastEval),
+		data.NewField("evaluationSeconds", nil, evalSeconds),
+		data.NewField("query", nil, expr),
+	)
+	fr.Fields[10].Config = &data.FieldConfig{Unit: "s"}
+	return fr.SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})
+}
+
+// keepLabels applies the matchers (and, for alerting rules, the severities) to a rule's
+// labels.
+func (f Filter) keepLabels(l map[string]string, alerting bool) bool {
+	if len(f.severities) > 0 && (!alerting || (!f.severities[Priority(l["severity"])] && !f.severities[l["severity"]])) {
+		return false
+	}
+	for _, m := range f.matchers {
+		if !m.Matches(l[m.Name]) {
+			return false
+		}
+	}
+	return true
+}
