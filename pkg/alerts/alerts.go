@@ -118,24 +118,43 @@ func amStatus(al *Alert, a alertmanager.Alert) {
 func Merge(prom []Alert, am []alertmanager.Alert) []Alert {
 	byLabels := make(map[string]int, len(am))
 	for i, a := range am {
-		byLabels[labelString(a.Labels)] = i
+		byLabels[labelKey(a.Labels)] = i
 	}
 	out := make([]Alert, 0, len(prom)+len(am))
 	for _, p := range prom {
-		if i, ok := byLabels[labelString(p.Labels)]; ok {
+		key := labelKey(p.Labels)
+		if i, ok := byLabels[key]; ok {
 			amStatus(&p, am[i])
 			p.Source = "both"
-			delete(byLabels, labelString(p.Labels))
+			delete(byLabels, key)
 		}
 		out = append(out, p)
 	}
-	var rest []alertmanager.Alert
-	for i, a := range am {
-		if _, ok := byLabels[labelString(a.Labels)]; ok {
-			rest = append(rest, am[i])
-		}
+	rest := make([]alertmanager.Alert, 0, len(byLabels))
+	for _, i := range byLabels {
+		rest = append(rest, am[i])
 	}
 	return append(out, FromAlertmanager(rest)...)
+}
+
+// labelKey identifies a label set: its pairs sorted, joined by bytes no label has.
+func labelKey(l map[string]string) string {
+	keys := make([]string, 0, len(l))
+	size := 0
+	for k, v := range l {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 2
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.Grow(size)
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteByte(0xfe)
+		b.WriteString(l[k])
+		b.WriteByte(0xff)
+	}
+	return b.String()
 }
 
 // Filter selects alerts.
