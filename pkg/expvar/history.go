@@ -33,6 +33,7 @@ package expvar
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -441,6 +442,15 @@ type histBitR struct {
 func (r *histBitR) read(n int) (uint64, bool) {
 	if n > r.end-r.pos {
 		return 0, false
+	}
+	if i := r.pos >> 3; n <= 56 && i+8 <= len(r.b) {
+		// fast path: one 64-bit load holds the n bits (offset in the byte <= 7)
+		w := binary.BigEndian.Uint64(r.b[i:])
+		r.pos += n
+		if n == 0 {
+			return 0, true
+		}
+		return (w << uint(r.pos-n-i*8)) >> uint(64-n), true
 	}
 	var v uint64
 	for n > 0 {

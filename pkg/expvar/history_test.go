@@ -389,10 +389,7 @@ func FuzzHistoryRoundTrip(f *testing.F) {
 		prev := 0.0
 		take := func(n int) uint64 {
 			var b [8]byte
-			k := copy(b[:], data)
-			if k > n {
-				k = n
-			}
+			k := copy(b[:n], data)
 			data = data[k:]
 			return binary.LittleEndian.Uint64(b[:])
 		}
