@@ -152,15 +152,12 @@ func (e *PathError) Error() string {
 	return fmt.Sprintf("expvar path %q: at byte %d: %s", e.Path, e.Offset, e.Msg)
 }
 
-// maxPathLen bounds the text ParsePath accepts.
-const maxPathLen = 4096
-
-// ParsePath parses a path or pattern in the syntax of the package doc.
+// ParsePath parses a path or pattern in the syntax of the package doc. It
+// takes time and memory linear in len(s) and has no length limit of its own, so
+// that the String of any flattened path (whose keys are bounded only by the
+// document's size) parses back.
 func ParsePath(s string) (Pattern, error) {
 	p := parser{s: s}
-	if len(s) > maxPathLen {
-		return Pattern{}, &PathError{Path: s[:64] + "...", Offset: maxPathLen, Msg: fmt.Sprintf("path longer than %d bytes", maxPathLen)}
-	}
 	if s == "" {
 		return Pattern{}, p.errf(0, "empty path: expected a key, '*', '**' or '['")
 	}
