@@ -329,3 +329,43 @@ func BenchmarkHistoryRange(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkHistoryAppendSweep: one op is one poll sweep of 1000 targets × 36 series
+// (36,000 appends) into a History already holding an hour of them, at the default cap.
+func BenchmarkHistoryAppendSweep(b *testing.B) {
+	start := time.Date(2026, 11, 25, 14, 0, 0, 0, time.UTC)
+	const targets = 1000
+	_, series := histGenTarget(1, 360+1, start, false)
+	keys := make([][]SeriesKey, targets)
+	for tg := range keys {
+		for _, s := range series {
+			keys[tg] = append(keys[tg], SeriesKey{Target: fmt.Sprintf("app-%d", tg), Path: s.path})
+		}
+	}
+	var clock time.Time
+	h := NewHistory(HistoryOptions{Now: func() time.Time { return clock }})
+	sweep := func(i int) {
+		clock = start.Add(time.Duration(i) * 10 * time.Second)
+		for tg := range keys {
+			t := clock.Add(time.Duration(tg%7) * time.Millisecond)
+			for si, s := range series {
+				if err := h.Append(keys[tg][si], t, s.vals[i%len(s.vals)]+float64(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	for i := 0; i < 360; i++ {
+		sweep(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sweep(360 + i)
+	}
+	b.StopTimer()
+	st := h.Stats()
+	b.ReportMetric(float64(st.Bytes)/(1<<20), "MiB-accounted")
+	b.ReportMetric(float64(st.Samples), "samples-kept")
+	b.ReportMetric(float64(st.DroppedCap), "dropped-cap")
+}
