@@ -43,7 +43,7 @@ type Var struct {
 
 // Limits bound what Flatten accepts. A zero field takes its default.
 type Limits struct {
-	MaxDepth    int   // nesting of maps and arrays, the top-level object is depth 1 (default 32)
+	MaxDepth    int   // nesting of maps and arrays, the top-level object is depth 1 (default 32, at most 10,000)
 	MaxElements int   // entries of any one map or array (default 10,000)
 	MaxVars     int   // leaves in the document (default 100,000)
 	MaxBytes    int64 // bytes of the document (default 16 MiB)
@@ -55,12 +55,17 @@ const (
 	DefaultMaxElements = 10_000
 	DefaultMaxVars     = 100_000
 	DefaultMaxBytes    = 16 << 20
+
+	MaxMaxDepth = 10_000 // a larger MaxDepth is taken as this
 )
 
 // WithDefaults fills the zero (or negative) fields of l with the defaults.
 func (l Limits) WithDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxDepth > MaxMaxDepth { // the scanner recurses once per level
+		l.MaxDepth = MaxMaxDepth
 	}
 	if l.MaxElements <= 0 {
 		l.MaxElements = DefaultMaxElements

@@ -368,6 +368,11 @@ func TestFlattenLimits(t *testing.T) {
 			t.Errorf("%s: err = %v, want a *LimitError with %q", tc.name, err, tc.want)
 		}
 	}
+	// MaxDepth is capped, so a huge one cannot overflow the stack
+	_, err := FlattenBytes([]byte(`{"a":`+strings.Repeat("[", 20_000)), Limits{MaxDepth: 1 << 30})
+	if err == nil || !strings.Contains(err.Error(), "depth limit 10000 exceeded") {
+		t.Errorf("20,000 levels with MaxDepth 1<<30: %v", err)
+	}
 	// at the limit is fine
 	if _, err := FlattenBytes([]byte(manyElems), Limits{MaxElements: 301}); err != nil {
 		t.Error(err)
