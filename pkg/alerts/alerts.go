@@ -16,6 +16,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -47,56 +48,92 @@ var States = []string{"firing", "pending"}
 
 var pLevel = regexp.MustCompile(`^[Pp]([0-9])$`)
 
-// Priority maps a severity label to a P-level: P0..P9 as such (any case), and the common
-// words critical → P0, error/high/major → P1, warning/medium/minor → P2, info/low → P3.
-func Priority(severity string) string {
+// Levels maps an alert's severity label to a P-level. The data source configures the
+// label and the words; P0..P9 (any case) always map to themselves.
+type Levels struct {
+	// Label is the severity label's name (default "severity").
+	Label string
+	// Words maps lower-cased severity values to P-levels.
+	Words map[string]string
+}
+
+// DefaultLevels: the severity label, with critical → P0, error/high/major → P1,
+// warning/medium/minor → P2, info/low → P3.
+func DefaultLevels() Levels {
+	return Levels{Label: "severity", Words: map[string]string{
+		"critical": "P0", "page": "P0", "emergency": "P0",
+		"error": "P1", "high": "P1", "major": "P1",
+		"warning": "P2", "warn": "P2", "medium": "P2", "minor": "P2",
+		"info": "P3", "low": "P3", "none": "P3",
+	}}
+}
+
+// NewLevels validates a data source's severity label and words (nil words: the default
+// ones).
+func NewLevels(label string, words map[string]string) (Levels, error) {
+	lv := DefaultLevels()
+	if label != "" {
+		lv.Label = label
+	}
+	if words != nil {
+		lv.Words = make(map[string]string, len(words))
+		for w, p := range words {
+			if !pLevel.MatchString(p) {
+				return lv, fmt.Errorf("severity %q maps to %q: use a P-level, P0 to P9", w, p)
+			}
+			lv.Words[strings.ToLower(w)] = strings.ToUpper(p)
+		}
+	}
+	return lv, nil
+}
+
+// Severity is the severity label of an alert's labels.
+func (lv Levels) Severity(l map[string]string) string { return l[lv.Label] }
+
+// Priority is the P-level of a severity value, or "" when it maps to none.
+func (lv Levels) Priority(severity string) string {
 	if m := pLevel.FindStringSubmatch(severity); m != nil {
 		return "P" + m[1]
 	}
-	switch strings.ToLower(severity) {
-	case "critical", "page", "emergency":
-		return "P0"
-	case "error", "high", "major":
-		return "P1"
-	case "warning", "warn", "medium", "minor":
-		return "P2"
-	case "info", "low", "none":
-		return "P3"
+	return lv.Words[strings.ToLower(severity)]
+}
+
+// alert makes an Alert from labels and annotations.
+func (lv Levels) alert(l, annotations map[string]string, state, source string, since time.Time, value float64) Alert {
+	sev := lv.Severity(l)
+	return Alert{
+		Name: l["alertname"], State: state, Severity: sev, Priority: lv.Priority(sev),
+		Instance: l["instance"], Job: l["job"], ActiveSince: since.UTC(), Value: value,
+		Summary: annotations["summary"], Description: annotations["description"], Labels: l, Source: source,
 	}
-	return ""
 }
 
 // FromPrometheus converts Prometheus's active alerts.
-func FromPrometheus(in []v1.Alert) []Alert {
+func FromPrometheus(in []v1.Alert, lv Levels) []Alert {
 	out := make([]Alert, 0, len(in))
 	for _, a := range in {
-		l := make(map[string]string, len(a.Labels))
-		for k, v := range a.Labels {
-			l[string(k)] = string(v)
-		}
 		value, err := strconv.ParseFloat(a.Value, 64)
 		if err != nil {
 			value = math.NaN()
 		}
-		out = append(out, Alert{
-			Name: l["alertname"], State: string(a.State), Severity: l["severity"], Priority: Priority(l["severity"]),
-			Instance: l["instance"], Job: l["job"], ActiveSince: a.ActiveAt.UTC(), Value: value,
-			Summary: string(a.Annotations["summary"]), Description: string(a.Annotations["description"]),
-			Labels: l, Source: "prometheus",
-		})
+		out = append(out, lv.alert(labelMap(a.Labels), labelMap(a.Annotations), string(a.State), "prometheus", a.ActiveAt, value))
+	}
+	return out
+}
+
+func labelMap(ls model.LabelSet) map[string]string {
+	out := make(map[string]string, len(ls))
+	for k, v := range ls {
+		out[string(k)] = string(v)
 	}
 	return out
 }
 
 // FromAlertmanager converts Alertmanager's alerts. Alertmanager only holds firing alerts.
-func FromAlertmanager(in []alertmanager.Alert) []Alert {
+func FromAlertmanager(in []alertmanager.Alert, lv Levels) []Alert {
 	out := make([]Alert, 0, len(in))
 	for _, a := range in {
-		al := Alert{
-			Name: a.Labels["alertname"], State: "firing", Severity: a.Labels["severity"], Priority: Priority(a.Labels["severity"]),
-			Instance: a.Labels["instance"], Job: a.Labels["job"], ActiveSince: a.StartsAt.UTC(), Value: math.NaN(),
-			Summary: a.Annotations["summary"], Description: a.Annotations["description"], Labels: a.Labels, Source: "alertmanager",
-		}
+		al := lv.alert(a.Labels, a.Annotations, "firing", "alertmanager", a.StartsAt, math.NaN())
 		amStatus(&al, a)
 		out = append(out, al)
 	}
@@ -115,7 +152,7 @@ func amStatus(al *Alert, a alertmanager.Alert) {
 // Merge joins Prometheus's alerts with Alertmanager's by label set: a Prometheus alert
 // that Alertmanager holds gets its silenced, inhibited and receivers; Alertmanager's other
 // alerts (from other Prometheus servers) are added as they are.
-func Merge(prom []Alert, am []alertmanager.Alert) []Alert {
+func Merge(prom []Alert, am []alertmanager.Alert, lv Levels) []Alert {
 	byLabels := make(map[string]int, len(am))
 	for i, a := range am {
 		byLabels[labelKey(a.Labels)] = i
@@ -134,7 +171,7 @@ func Merge(prom []Alert, am []alertmanager.Alert) []Alert {
 	for _, i := range byLabels {
 		rest = append(rest, am[i])
 	}
-	return append(out, FromAlertmanager(rest)...)
+	return append(out, FromAlertmanager(rest, lv)...)
 }
 
 // labelKey identifies a label set: its pairs sorted, joined by bytes no label has.
@@ -159,6 +196,7 @@ func labelKey(l map[string]string) string {
 
 // Filter selects alerts.
 type Filter struct {
+	levels     Levels
 	states     map[string]bool
 	matchers   []*labels.Matcher
 	severities map[string]bool
@@ -169,8 +207,8 @@ var promql = parser.NewParser(parser.Options{})
 // NewFilter validates a query's filters: states (empty = firing and pending), label
 // matchers in Prometheus syntax (`severity="P0",instance=~"api-.*"`), and severities
 // (P-levels or severity label values; empty = all).
-func NewFilter(states []string, matchers string, severities []string) (Filter, error) {
-	f := Filter{states: map[string]bool{}, severities: map[string]bool{}}
+func NewFilter(states []string, matchers string, severities []string, lv Levels) (Filter, error) {
+	f := Filter{levels: lv, states: map[string]bool{}, severities: map[string]bool{}}
 	if len(states) == 0 {
 		states = States
 	}
@@ -270,8 +308,17 @@ func Table(in []Alert) *data.Frame {
 		data.NewField("labels", nil, str(func(a Alert) string { return labelString(a.Labels) })),
 		data.NewField("source", nil, str(func(a Alert) string { return a.Source })),
 	)
+	f.Fields[3].Config = &data.FieldConfig{Mappings: priorityColors}
 	return f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})
 }
+
+// priorityColors colour the P-levels in tables: P0 red, P1 orange, P2 yellow, P3 blue.
+var priorityColors = data.ValueMappings{data.ValueMapper{
+	"P0": {Color: "red", Index: 0},
+	"P1": {Color: "orange", Index: 1},
+	"P2": {Color: "yellow", Index: 2},
+	"P3": {Color: "blue", Index: 3},
+}}
 
 // labelString writes labels as Prometheus does: {a="b", c="d"}, sorted.
 func labelString(l map[string]string) string {

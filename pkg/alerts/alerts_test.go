@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestPriority(t *testing.T) {
 	for in, want := range map[string]string{"P0": "P0", "p2": "P2", "critical": "P0", "Warning": "P2", "info": "P3", "": "", "urgent-ish": ""} {
-		if got := Priority(in); got != want {
+		if got := DefaultLevels().Priority(in); got != want {
 			t.Errorf("Priority(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -39,8 +39,8 @@ func TestSelect(t *testing.T) {
 		alert("GoHighErrorRatio", "firing", "P1", "a:1", 20),
 		alert("GoServiceDown", "firing", "P0", "a:1", 40),
 		alert("Unlabelled", "firing", "", "c:1", 5),
-	})
-	all, _ := NewFilter(nil, "", nil)
+	}, DefaultLevels())
+	all, _ := NewFilter(nil, "", nil, DefaultLevels())
 	var got []string
 	for _, a := range Select(in, all) {
 		got = append(got, a.Priority+" "+a.State+" "+a.Name+" "+a.Instance)
@@ -61,7 +61,7 @@ func TestSelect(t *testing.T) {
 		{nil, "", []string{"P0", "P1"}, 3},
 		{[]string{"firing"}, `job="demo"`, []string{"P0"}, 1},
 	} {
-		f, err := NewFilter(c.states, c.matchers, c.severities)
+		f, err := NewFilter(c.states, c.matchers, c.severities, DefaultLevels())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,22 +69,22 @@ func TestSelect(t *testing.T) {
 			t.Errorf("filter %v %q %v kept %d, want %d", c.states, c.matchers, c.severities, n, c.want)
 		}
 	}
-	if in[0].Value != 1.5 || in[0].Summary != "GoGoroutineGrowth on a:1" || !math.IsNaN(FromPrometheus([]v1.Alert{{Value: "x"}})[0].Value) {
+	if in[0].Value != 1.5 || in[0].Summary != "GoGoroutineGrowth on a:1" || !math.IsNaN(FromPrometheus([]v1.Alert{{Value: "x"}}, DefaultLevels())[0].Value) {
 		t.Errorf("conversion %+v", in[0])
 	}
 }
 
 func TestFilterErrors(t *testing.T) {
-	if _, err := NewFilter([]string{"resolved"}, "", nil); err == nil || !strings.Contains(err.Error(), `state "resolved" is unknown`) {
+	if _, err := NewFilter([]string{"resolved"}, "", nil, DefaultLevels()); err == nil || !strings.Contains(err.Error(), `state "resolved" is unknown`) {
 		t.Errorf("state: %v", err)
 	}
-	if _, err := NewFilter(nil, `severity="P0`, nil); err == nil || !strings.Contains(err.Error(), "not a label-matcher list") {
+	if _, err := NewFilter(nil, `severity="P0`, nil, DefaultLevels()); err == nil || !strings.Contains(err.Error(), "not a label-matcher list") {
 		t.Errorf("matchers: %v", err)
 	}
 }
 
 func TestTable(t *testing.T) {
-	f := Table(FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40)}))
+	f := Table(FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40)}, DefaultLevels()))
 	if f.Rows() != 1 || len(f.Fields) != 15 || f.Fields[13].At(0) != `{alertname="GoServiceDown", instance="a:1", job="demo", severity="P0"}` {
 		t.Errorf("table %v", f)
 	}
@@ -94,7 +94,7 @@ func TestTable(t *testing.T) {
 }
 
 func TestMerge(t *testing.T) {
-	prom := FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40), alert("GoHighErrorRatio", "pending", "P1", "a:1", 20)})
+	prom := FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40), alert("GoHighErrorRatio", "pending", "P1", "a:1", 20)}, DefaultLevels())
 	am := []alertmanager.Alert{
 		{Labels: map[string]string{"alertname": "GoServiceDown", "severity": "P0", "instance": "a:1", "job": "demo"}},
 		{Labels: map[string]string{"alertname": "OtherPrometheus", "severity": "critical", "instance": "z:1"}, StartsAt: time.Unix(50, 0)},
@@ -103,7 +103,7 @@ func TestMerge(t *testing.T) {
 	am[0].Receivers = append(am[0].Receivers, struct {
 		Name string `json:"name"`
 	}{"pager"})
-	got := Merge(prom, am)
+	got := Merge(prom, am, DefaultLevels())
 	if len(got) != 3 {
 		t.Fatalf("%d alerts", len(got))
 	}
@@ -122,7 +122,7 @@ func TestCounts(t *testing.T) {
 	in := FromPrometheus([]v1.Alert{
 		alert("A", "firing", "P0", "a", 1), alert("B", "firing", "P0", "b", 1), alert("C", "pending", "P1", "a", 1),
 		alert("D", "firing", "warning", "a", 1), alert("E", "firing", "", "a", 1),
-	})
+	}, DefaultLevels())
 	var got []string
 	for _, f := range Counts(in) {
 		v, _ := f.Fields[0].FloatAt(0)
@@ -139,16 +139,30 @@ func TestRules(t *testing.T) {
 		v1.AlertingRule{Name: "Slow", Labels: model.LabelSet{"severity": "warning"}, State: "inactive", Health: "err", LastError: "boom"},
 		v1.RecordingRule{Name: "job:up:sum", Health: "ok", Query: "sum by (job) (up)"},
 	}}}
-	all, _ := NewFilter(nil, "", nil)
+	all, _ := NewFilter(nil, "", nil, DefaultLevels())
 	if f := Rules(groups, all); f.Rows() != 3 || f.Fields[8].At(1) != "boom" || f.Fields[6].At(1) != "P2" || f.Fields[3].At(2) != "recording" {
 		t.Errorf("rules %v", f)
 	}
-	p0, _ := NewFilter(nil, "", []string{"P0"})
+	p0, _ := NewFilter(nil, "", []string{"P0"}, DefaultLevels())
 	if f := Rules(groups, p0); f.Rows() != 1 || f.Fields[2].At(0) != "Down" {
 		t.Errorf("P0 rules %v", f)
 	}
-	named, _ := NewFilter(nil, `alertname="Slow"`, nil)
+	named, _ := NewFilter(nil, `alertname="Slow"`, nil, DefaultLevels())
 	if f := Rules(groups, named); f.Rows() != 1 {
 		t.Errorf("matcher on alertname kept %d rules", f.Rows())
+	}
+}
+
+func TestCustomLevels(t *testing.T) {
+	lv, err := NewLevels("priority", map[string]string{"Sev1": "p0", "sev2": "P1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := FromPrometheus([]v1.Alert{{Labels: model.LabelSet{"alertname": "X", "priority": "SEV1"}, State: "firing"}}, lv)[0]
+	if a.Severity != "SEV1" || a.Priority != "P0" || lv.Priority("warning") != "" || lv.Priority("p3") != "P3" {
+		t.Errorf("custom levels: %+v", a)
+	}
+	if _, err := NewLevels("", map[string]string{"sev1": "urgent"}); err == nil || !strings.Contains(err.Error(), `maps to "urgent"`) {
+		t.Errorf("bad level: %v", err)
 	}
 }

@@ -31,10 +31,10 @@ func BenchmarkMergeTable(b *testing.B) {
 			am[i].Status.SilencedBy = []string{"s"}
 		}
 	}
-	all, _ := NewFilter(nil, "", nil)
+	all, _ := NewFilter(nil, "", nil, DefaultLevels())
 	b.ReportAllocs()
 	for b.Loop() {
-		f := Table(Select(Merge(FromPrometheus(prom), am), all))
+		f := Table(Select(Merge(FromPrometheus(prom, DefaultLevels()), am, DefaultLevels()), all))
 		if f.Rows() != n {
 			b.Fatalf("%d rows", f.Rows())
 		}

@@ -20,7 +20,7 @@ func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 	)
 	add := func(g v1.RuleGroup, n, k, st, sev, h, le, q string, at time.Time, took float64) {
 		group, file, name, kind, state = append(group, g.Name), append(file, g.File), append(name, n), append(kind, k), append(state, st)
-		severity, priority, health, lastError, expr = append(severity, sev), append(priority, Priority(sev)), append(health, h), append(lastError, le), append(expr, q)
+		severity, priority, health, lastError, expr = append(severity, sev), append(priority, f.levels.Priority(sev)), append(health, h), append(lastError, le), append(expr, q)
 		lastEval, evalSeconds = append(lastEval, at.UTC()), append(evalSeconds, took)
 	}
 	for _, g := range groups {
@@ -34,7 +34,7 @@ func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 				if !f.keepLabels(l, true) {
 					continue
 				}
-				add(g, r.Name, "alerting", r.State, l["severity"], string(r.Health), r.LastError, r.Query, r.LastEvaluation, r.EvaluationTime)
+				add(g, r.Name, "alerting", r.State, f.levels.Severity(l), string(r.Health), r.LastError, r.Query, r.LastEvaluation, r.EvaluationTime)
 			case v1.RecordingRule:
 				if !f.keepLabels(map[string]string{"__name__": r.Name}, false) {
 					continue
@@ -64,7 +64,8 @@ func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 // keepLabels applies the matchers (and, for alerting rules, the severities) to a rule's
 // labels.
 func (f Filter) keepLabels(l map[string]string, alerting bool) bool {
-	if len(f.severities) > 0 && (!alerting || (!f.severities[Priority(l["severity"])] && !f.severities[l["severity"]])) {
+	sev := f.levels.Severity(l)
+	if len(f.severities) > 0 && (!alerting || (!f.severities[f.levels.Priority(sev)] && !f.severities[sev])) {
 		return false
 	}
 	for _, m := range f.matchers {

@@ -52,10 +52,10 @@ func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 				l[k] = v
 			}
 		}
-		a := Alert{Name: l["alertname"], Severity: l["severity"], Priority: Priority(l["severity"]), Instance: l["instance"], Job: l["job"], Labels: l}
-		if len(f.severities) > 0 && !f.severities[a.Priority] && !f.severities[a.Severity] {
+		if !f.keepLabels(l, true) {
 			continue
 		}
+		a := f.levels.alert(l, nil, "", "prometheus", time.Time{}, 0)
 		key := labelString(l)
 		g := groups[key]
 		if g == nil {

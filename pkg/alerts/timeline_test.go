@@ -32,7 +32,7 @@ func TestTimeline(t *testing.T) {
 		alertsSeries("Down", "firing", "P0", 4, 5),
 	}
 	r := v1.Range{Start: t0, End: t0.Add(50 * time.Second), Step: 10 * time.Second}
-	all, _ := NewFilter(nil, "", nil)
+	all, _ := NewFilter(nil, "", nil, DefaultLevels())
 	fr := Timeline(series, r, all)
 	var got []string
 	for _, f := range fr {
@@ -46,11 +46,11 @@ func TestTimeline(t *testing.T) {
 	if strings.Join(got, "|") != want {
 		t.Errorf("timeline\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
-	p1, _ := NewFilter(nil, "", []string{"P1"})
+	p1, _ := NewFilter(nil, "", []string{"P1"}, DefaultLevels())
 	if fr := Timeline(series, r, p1); len(fr) != 1 || fr[0].Name != "HighLatency a:1" {
 		t.Errorf("severity filter: %v", fr)
 	}
-	m, _ := NewFilter(nil, `alertname="Down",instance=~"a:.*"`, nil)
+	m, _ := NewFilter(nil, `alertname="Down",instance=~"a:.*"`, nil, DefaultLevels())
 	if s := m.Selector(); s != `ALERTS{alertname="Down",instance=~"a:.*"}` {
 		t.Errorf("selector %s", s)
 	}

@@ -190,7 +190,7 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
-	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities)
+	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities, d.settings.Levels)
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
@@ -221,13 +221,13 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 		if err != nil {
 			return frames.Response(nil, err)
 		}
-		list = alerts.FromPrometheus(active)
+		list = alerts.FromPrometheus(active, d.settings.Levels)
 	}
 	var amErr error
 	if model.Source == "alertmanager" || model.Source == "both" {
 		var am []alertmanager.Alert
 		if am, amErr = d.am.Alerts(ctx); amErr == nil {
-			list = alerts.Merge(list, am)
+			list = alerts.Merge(list, am, d.settings.Levels)
 		} else if model.Source == "alertmanager" {
 			return frames.Response(nil, amErr)
 		}

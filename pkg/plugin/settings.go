@@ -11,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
+	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/runtime"
@@ -28,14 +29,16 @@ const (
 // writes it (src/types.ts GoPulseOptions). Grafana's standard HTTP keys (timeout,
 // basicAuth, TLS, custom headers) are read by the SDK's HTTPClientOptions.
 type jsonData struct {
-	AlertmanagerURL      string `json:"alertmanagerUrl"`
-	QueryTimeout         string `json:"queryTimeout"`
-	MaxConcurrentQueries int    `json:"maxConcurrentQueries"`
-	MaxResponseBytes     int64  `json:"maxResponseBytes"`
-	MaxSamples           int    `json:"maxSamples"`
-	ScrapeInterval       string `json:"scrapeInterval"`
-	JobLabel             string `json:"jobLabel"`
-	InstanceLabel        string `json:"instanceLabel"`
+	AlertmanagerURL      string            `json:"alertmanagerUrl"`
+	QueryTimeout         string            `json:"queryTimeout"`
+	MaxConcurrentQueries int               `json:"maxConcurrentQueries"`
+	MaxResponseBytes     int64             `json:"maxResponseBytes"`
+	MaxSamples           int               `json:"maxSamples"`
+	ScrapeInterval       string            `json:"scrapeInterval"`
+	JobLabel             string            `json:"jobLabel"`
+	InstanceLabel        string            `json:"instanceLabel"`
+	SeverityLabel        string            `json:"severityLabel"`
+	SeverityLevels       map[string]string `json:"severityLevels"`
 }
 
 // Settings are a data source's validated settings.
@@ -50,6 +53,7 @@ type Settings struct {
 	ScrapeInterval       time.Duration
 	JobLabel             string
 	InstanceLabel        string
+	Levels               alerts.Levels
 	HTTP                 httpclient.Options
 }
 
@@ -121,6 +125,9 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 			}
 			*l.into = l.value
 		}
+	}
+	if out.Levels, err = alerts.NewLevels(jd.SeverityLabel, jd.SeverityLevels); err != nil {
+		return out, fmt.Errorf("settings: severity levels: %w", err)
 	}
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)

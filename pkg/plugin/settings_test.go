@@ -52,6 +52,7 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"http://p:9090", `{"maxConcurrentQueries":-1}`, "between 1 and 10, not -1"},
 		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
 		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
+		{"http://p:9090", `{"severityLevels":{"sev1":"urgent"}}`, `severity levels: severity "sev1" maps to "urgent"`},
 	}
 	for _, c := range cases {
 		_, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: c.url, JSONData: []byte(c.jsonData)})
