@@ -52,6 +52,9 @@ func TestAlertsTable(t *testing.T) {
 		alertsQuery("counts", map[string]any{"source": "both", "format": "counts"}),
 		alertsQuery("timeline", map[string]any{"format": "timeline", "matchers": `job="e2e"`}),
 		alertsQuery("rules", map[string]any{"format": "rules"}),
+		lastMinutes(harness.Query{RefID: "var-alertnames", Model: map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "alert_names"}}}, now),
+		lastMinutes(harness.Query{RefID: "var-severities", Model: map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "severities"}}}, now),
+		lastMinutes(harness.Query{RefID: "var-groups", Model: map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "rule_groups"}}}, now),
 		alertsQuery("am-only", map[string]any{"source": "alertmanager", "severities": []string{"P1"}}),
 	}
 	for _, p := range startPlugins(t) {
@@ -126,6 +129,18 @@ func TestAlertsTable(t *testing.T) {
 				want := "gopulse-e2e/E2EServiceDown firing P0 ok |gopulse-e2e/E2EHighLatency firing P1 ok |gopulse-e2e/E2ESlowBurn pending P2 ok "
 				if strings.Join(got, "|") != want {
 					t.Errorf("rules\n got %s\nwant %s", strings.Join(got, "|"), want)
+				}
+			})
+			t.Run("variables", func(t *testing.T) {
+				for refID, want := range map[string]string{
+					"var-alertnames": "E2EHighLatency,E2EServiceDown,E2ESlowBurn",
+					"var-severities": "P0,P1,warning",
+					"var-groups":     "gopulse-e2e",
+				} {
+					requireNoError(t, r[refID])
+					if got := strings.Join(column(r[refID].Frames[0], "text"), ","); got != want {
+						t.Errorf("%s: %s, want %s", refID, got, want)
+					}
 				}
 			})
 			t.Run("counts per P-level", func(t *testing.T) {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
@@ -53,6 +56,8 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 				texts = append(texts, fmt.Sprintf("%s %s %d", prometheus.SeriesName(s.Labels), strconv.FormatFloat(val, 'g', -1, 64), s.Times[i].UnixMilli()))
 			}
 		}
+	case query.VariableAlertNames, query.VariableSeverities, query.VariableRuleGroups:
+		texts, err = d.ruleVariable(ctx, v.Kind)
 	}
 	if err != nil {
 		return frames.Response(nil, err)
@@ -99,4 +104,33 @@ func applyVariableRegexp(texts []string, re *regexp.Regexp) (text, value []strin
 		}
 	}
 	return text, value
+}
+
+// ruleVariable lists, from Prometheus's alerting rules, the alert names, the severities
+// (with P-levels first, in order) or the rule groups.
+func (d *Datasource) ruleVariable(ctx context.Context, kind query.VariableKind) ([]string, error) {
+	groups, err := d.prom.Rules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, g := range groups {
+		if kind == query.VariableRuleGroups {
+			out = append(out, g.Name)
+			continue
+		}
+		for _, r := range g.Rules {
+			ar, ok := r.(v1.AlertingRule)
+			if !ok {
+				continue
+			}
+			if kind == query.VariableAlertNames {
+				out = append(out, ar.Name)
+			} else if sev := string(ar.Labels[model.LabelName(d.settings.Levels.Label)]); sev != "" {
+				out = append(out, sev)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -186,6 +186,9 @@ const (
 	VariableLabelNames  VariableKind = "label_names"
 	VariableMetricNames VariableKind = "metric_names"
 	VariableQueryResult VariableKind = "query_result"
+	VariableAlertNames  VariableKind = "alert_names"
+	VariableSeverities  VariableKind = "severities"
+	VariableRuleGroups  VariableKind = "rule_groups"
 )
 
 // Variable is a template-variable query (queryType "variable").
@@ -218,9 +221,9 @@ func ParseVariable(raw json.RawMessage) (Variable, error) {
 		if strings.TrimSpace(v.Expr) == "" {
 			return v, fmt.Errorf("expr is empty: enter the PromQL expression whose result to list")
 		}
-	case VariableLabelNames, VariableMetricNames:
+	case VariableLabelNames, VariableMetricNames, VariableAlertNames, VariableSeverities, VariableRuleGroups:
 	default:
-		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names or query_result", v.Kind)
+		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names, query_result, alert_names, severities or rule_groups", v.Kind)
 	}
 	return v, nil
 }
