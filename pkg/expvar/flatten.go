@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -69,6 +70,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxElements <= 0 {
 		l.MaxElements = DefaultMaxElements
+	}
+	if l.MaxElements > math.MaxInt32 { // Step.Index is an int32
+		l.MaxElements = math.MaxInt32
 	}
 	if l.MaxVars <= 0 {
 		l.MaxVars = DefaultMaxVars

@@ -97,7 +97,7 @@ func FuzzFlatten(f *testing.F) {
 				t.Fatalf("%s deeper than %d", v.Path, lim.MaxDepth)
 			}
 			for _, st := range v.Path {
-				if st.IsIndex && st.Index >= lim.MaxElements {
+				if st.IsIndex && int(st.Index) >= lim.MaxElements {
 					t.Fatalf("%s: index past %d elements", v.Path, lim.MaxElements)
 				}
 			}

@@ -50,16 +50,16 @@ import (
 )
 
 // Step is one step of a concrete path: a map key, or an array index when
-// IsIndex is set.
+// IsIndex is set. (24 bytes: a flattened document holds many.)
 type Step struct {
 	Key     string
-	Index   int
+	Index   int32 // indexes are at most MaxInt32 (and MaxElements)
 	IsIndex bool
 }
 
 // KeyStep and IndexStep build steps.
 func KeyStep(k string) Step   { return Step{Key: k} }
-func IndexStep(i int) Step    { return Step{Index: i, IsIndex: true} }
+func IndexStep(i int) Step    { return Step{Index: int32(i), IsIndex: true} }
 func (s Step) String() string { return Path{s}.String() }
 
 // Path is the concrete location of one value in a flattened document.
@@ -73,7 +73,7 @@ func (p Path) String() string {
 		switch {
 		case s.IsIndex:
 			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(s.Index))
+			b.WriteString(strconv.Itoa(int(s.Index)))
 			b.WriteByte(']')
 		case isBare(s.Key):
 			if i > 0 {
@@ -132,7 +132,7 @@ const (
 type elem struct {
 	kind  elemKind
 	key   string
-	index int
+	index int32
 }
 
 // Pattern is a parsed path, possibly with wildcards.
@@ -266,11 +266,11 @@ func (p *parser) bracket() error {
 		for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
 			p.i++
 		}
-		n, err := strconv.Atoi(p.s[start:p.i])
+		n, err := strconv.ParseInt(p.s[start:p.i], 10, 32)
 		if err != nil {
 			return p.errf(start, "index %s out of range", p.s[start:p.i])
 		}
-		p.elems = append(p.elems, elem{kind: elemIndex, index: n})
+		p.elems = append(p.elems, elem{kind: elemIndex, index: int32(n)})
 	case c == '"':
 		start := p.i
 		p.i++
@@ -317,7 +317,7 @@ func (pt Pattern) String() string {
 	for i, e := range pt.elems {
 		switch e.kind {
 		case elemIndex:
-			b.WriteString("[" + strconv.Itoa(e.index) + "]")
+			b.WriteString("[" + strconv.Itoa(int(e.index)) + "]")
 		case elemAnyIndex:
 			b.WriteString("[*]")
 		case elemKey:
@@ -360,7 +360,7 @@ func (pt Pattern) Literal() (Path, bool) {
 		case elemKey:
 			p = append(p, KeyStep(e.key))
 		case elemIndex:
-			p = append(p, IndexStep(e.index))
+			p = append(p, Step{Index: e.index, IsIndex: true})
 		default:
 			return nil, false
 		}
