@@ -228,3 +228,57 @@ func TestAlertsAlertmanagerDown(t *testing.T) {
 		t.Errorf("alertmanager without URL: %d %v", res.Status, res.Error)
 	}
 }
+
+// TestAlertsTimelineFollowsTheDemo: the demo is switched to failing and back; the
+// timeline of its error alert shows ok → pending → firing → ok, and Alertmanager gets the
+// alert while it fires.
+func TestAlertsTimelineFollowsTheDemo(t *testing.T) {
+	t.Parallel()
+	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, LoadgenRPS: 20, Prometheus: harness.PrometheusOptions{
+		NoProvisionedRules: true,
+		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-demo-alerts.yml")},
+	}})
+	start := time.Now()
+	harness.WaitForQuery(t, s.Prometheus.URL, `count_over_time(up{job="demo"}[1m]) >= 3`, 30*time.Second)
+	s.Loadgen.SetMode(t, harness.ModeFailing)
+	harness.WaitForQuery(t, s.Prometheus.URL, `ALERTS{alertname="E2EDemoErrors",alertstate="firing"}`, 45*time.Second)
+	harness.Eventually(t, 30*time.Second, 250*time.Millisecond, "Alertmanager holds the firing alert", func() error {
+		_, body, err := harness.HTTPGet(context.Background(), s.Alertmanager.URL+"/api/v2/alerts")
+		if err != nil || !strings.Contains(string(body), `"alertname":"E2EDemoErrors"`) {
+			return fmt.Errorf("alerts %s, %v", body, err)
+		}
+		return nil
+	})
+	s.Loadgen.SetMode(t, "normal")
+	harness.Eventually(t, 45*time.Second, 250*time.Millisecond, "the alert resolves", func() error {
+		samples, err := harness.PromQuery(context.Background(), s.Prometheus.URL, `ALERTS{alertname="E2EDemoErrors"}`)
+		if err != nil || len(samples) > 0 {
+			return fmt.Errorf("still active: %v %v", samples, err)
+		}
+		return nil
+	})
+	time.Sleep(1100 * time.Millisecond) // one more evaluation at which the alert is inactive
+	end := time.Now()
+
+	q := harness.Query{RefID: "timeline", From: start, To: end, Interval: time.Second, MaxDataPoints: 1000,
+		Model: map[string]any{"queryType": "alerts", "format": "timeline", "matchers": `alertname="E2EDemoErrors"`}}
+	resp, err := harness.StartPlugin(t).QueryData(context.Background(), &harness.Settings{URL: s.Prometheus.URL}, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireNoError(t, resp.Responses["timeline"])
+	fr := resp.Responses["timeline"].Frames
+	if len(fr) != 1 {
+		t.Fatalf("%d frames, want one for the demo instance", len(fr))
+	}
+	states := column(fr[0], "state")
+	var changes []string
+	for i, st := range states {
+		if i == 0 || st != states[i-1] {
+			changes = append(changes, st)
+		}
+	}
+	if got := strings.Join(changes, " → "); got != "ok → pending → firing → ok" {
+		t.Errorf("timeline %s, want ok → pending → firing → ok", got)
+	}
+}
