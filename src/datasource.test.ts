@@ -110,6 +110,12 @@ describe('DataSource', () => {
       expect(ds.filterQuery(v({ kind: 'metric_names' }))).toBe(true);
     });
 
+    it('keeps every alerts query that is not hidden (no filter lists all active alerts)', () => {
+      expect(ds.filterQuery({ refId: 'A', queryType: 'alerts' })).toBe(true);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'alerts', source: 'prometheus', format: 'table' })).toBe(true);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'alerts', hide: true })).toBe(false);
+    });
+
     it('lets the types without an editor yet through to the backend (which says they are unsupported)', () => {
       expect(ds.filterQuery({ refId: 'A', queryType: 'health' })).toBe(true);
     });
@@ -220,6 +226,37 @@ describe('DataSource.applyTemplateVariables (runtime, business, variable)', () =
       matchers: 'path=~"/api/a|/api/b",job="demo"',
       groupBy: ['path', 'code', 'instance'],
       quantiles: [0.5],
+    });
+  });
+
+  it('alerts: PromQL matchers, severities from a multi-value variable; the rest as is', () => {
+    setTemplateSrv(
+      fakeTemplateSrv([
+        { name: 'job', value: 'demo' },
+        { name: 'instances', value: ['10.0.0.1:8080', 'web.local:8080'], multi: true },
+        { name: 'severity', value: ['P0', 'critical'], multi: true },
+      ])
+    );
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'alerts',
+        source: 'prometheus',
+        format: 'table',
+        states: ['firing'],
+        matchers: 'job="$job",instance=~"$instances"',
+        severities: ['$severity', 'P2'],
+      },
+      {}
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'alerts',
+      source: 'prometheus',
+      format: 'table',
+      states: ['firing'],
+      matchers: 'job="demo",instance=~"10\\\\.0\\\\.0\\\\.1:8080|web\\\\.local:8080"',
+      severities: ['P0', 'critical', 'P2'],
     });
   });
 

@@ -39,6 +39,9 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
         return (query.signal ?? '') !== '';
       case 'business':
         return (query.metric ?? '').trim() !== '';
+      case 'alerts':
+        // Every field is optional: no filter lists all active alerts.
+        return true;
       case 'variable':
         return variableQueryComplete(query.variableQuery);
       default:
@@ -52,7 +55,8 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
    * becomes a regex alternation of its escaped values (`job=~"$job"` → `job=~"api|web"`), as
    * Grafana's Prometheus data source does; in a field that is a regex itself (the instance
    * of a runtime or business query, a variable query's regex) it becomes a plain regex
-   * alternation. The job is matched exactly by the backend: a single value.
+   * alternation. The job is matched exactly by the backend: a single value. Group-by labels
+   * and alert severities from a multi-value variable become several entries.
    */
   applyTemplateVariables(query: GoPulseQuery, scopedVars: ScopedVars): GoPulseQuery {
     const templateSrv = getTemplateSrv();
@@ -80,12 +84,17 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     if (query.matchers) {
       out.matchers = promql(query.matchers);
     }
+    // A multi-value variable in a list field expands to several entries.
+    const list = (values: string[]) =>
+      values
+        .flatMap((v) => templateSrv.replace(v, scopedVars, 'csv').split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
     if (query.groupBy) {
-      // A multi-value variable of label names expands to several labels.
-      out.groupBy = query.groupBy
-        .flatMap((label) => templateSrv.replace(label, scopedVars, 'csv').split(','))
-        .map((label) => label.trim())
-        .filter((label) => label !== '');
+      out.groupBy = list(query.groupBy);
+    }
+    if (query.severities) {
+      out.severities = list(query.severities);
     }
     if (query.variableQuery) {
       const v: VariableQuery = { ...query.variableQuery };

@@ -12,7 +12,7 @@ export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' 
 export const QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
 /** Query types that have an editor (and a backend handler) in this version. */
-export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business'];
+export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'alerts'];
 
 export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   promql: 'PromQL',
@@ -26,9 +26,26 @@ export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
 
 /** Shape of the frames a promql query returns. */
 export type PromQLFormat = 'time_series' | 'table' | 'heatmap';
+export const PROMQL_FORMATS: readonly PromQLFormat[] = ['time_series', 'table', 'heatmap'];
 
 /** Where a runtime query reads its signal: `auto` uses Prometheus and falls back to expvar. */
 export type RuntimeSource = 'auto' | 'prometheus' | 'expvar';
+export const RUNTIME_SOURCES: readonly RuntimeSource[] = ['auto', 'prometheus', 'expvar'];
+
+/** Where an alerts query reads alerts. This version answers `prometheus` only. */
+export type AlertsSource = 'prometheus' | 'alertmanager' | 'both';
+export const ALERTS_SOURCES: readonly AlertsSource[] = ['prometheus', 'alertmanager', 'both'];
+
+/** The states of an alert an alerts query can ask for. */
+export type AlertState = 'firing' | 'pending';
+
+/** Shape of the frame an alerts query returns. This version answers `table` only. */
+export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
+export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
+
+/** Alerts sources and formats the backend answers in this version (the others say "not available yet"). */
+export const AVAILABLE_ALERTS_SOURCES: readonly AlertsSource[] = ['prometheus'];
+export const AVAILABLE_ALERTS_FORMATS: readonly AlertsFormat[] = ['table'];
 
 /** How a business query aggregates across series (before grouping by `groupBy`). */
 export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
@@ -77,7 +94,8 @@ export interface GoPulseQuery extends DataQuery {
   range?: boolean;
   /** Run an instant query. Range and instant may both be true (two sets of frames). */
   instant?: boolean;
-  format?: PromQLFormat;
+  /** promql: a PromQLFormat; alerts: an AlertsFormat. */
+  format?: PromQLFormat | AlertsFormat;
 
   // runtime, and the scope of business
   /** Runtime catalogue id, e.g. `goroutines`, `heap_alloc`, `gc_pause_p99`. */
@@ -86,8 +104,8 @@ export interface GoPulseQuery extends DataQuery {
   job?: string;
   /** Instance label regex; empty = all. */
   instance?: string;
-  /** Where the signal is read; empty = auto. */
-  source?: RuntimeSource;
+  /** runtime: where the signal is read (empty = auto); alerts: where alerts are read (empty = prometheus). */
+  source?: RuntimeSource | AlertsSource;
 
   // business
   /** Metric name (as in Prometheus metadata: a histogram's or summary's base name). */
@@ -100,8 +118,17 @@ export interface GoPulseQuery extends DataQuery {
   quantiles?: number[];
   /** Keep the N largest series; 0 or absent = all. */
   topN?: number;
-  /** PromQL label-matcher list without braces, e.g. `job="demo",path=~"/api/.*"`. */
+  /**
+   * business and alerts: a PromQL label-matcher list without braces, e.g.
+   * `job="demo",path=~"/api/.*"` (alerts: matched against the alerts' labels).
+   */
   matchers?: string;
+
+  // alerts (source, format and matchers above)
+  /** Alert states to show; empty = firing and pending. */
+  states?: AlertState[];
+  /** P-levels (`P0`, `P1`, ...) or raw severity label values; empty = all. */
+  severities?: string[];
 
   // variable
   variableQuery?: VariableQuery;
@@ -119,6 +146,17 @@ export const QUERY_TYPE_DEFAULTS: Partial<Record<QueryType, Partial<GoPulseQuery
   promql: { expr: '', range: true, format: 'time_series' },
   runtime: { source: 'auto' },
   business: { aggregation: 'sum' },
+  alerts: { source: 'prometheus', format: 'table' },
+};
+
+/**
+ * Values a field shared by several query types may take in a type. When the picker switches a
+ * query to a type, a kept value outside these is replaced by the type's default.
+ */
+export const QUERY_TYPE_VALUES: Partial<Record<QueryType, Partial<Record<keyof GoPulseQuery, readonly unknown[]>>>> = {
+  promql: { format: PROMQL_FORMATS },
+  runtime: { source: RUNTIME_SOURCES },
+  alerts: { source: ALERTS_SOURCES, format: ALERTS_FORMATS },
 };
 
 /** Quantiles a business query of a histogram or summary starts with. */

@@ -11,8 +11,9 @@ import {
 } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import { GoPulseQuery, PromQLFormat } from '../types';
+import { GoPulseQuery, PROMQL_FORMATS, PromQLFormat } from '../types';
 import { durationError } from '../validation';
+import { oneOf } from './common/options';
 
 // CodeMirror and the PromQL grammar are most of the plugin's JavaScript: loaded on first use.
 const PromQLCodeEditor = lazy(() => import(/* webpackChunkName: "promql-editor" */ './promql/PromQLCodeEditor'));
@@ -154,7 +155,7 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery, datasource }: P
           <Combobox<PromQLFormat>
             id={`${id}-format`}
             options={FORMAT_OPTIONS}
-            value={query.format ?? 'time_series'}
+            value={oneOf(query.format, PROMQL_FORMATS, 'time_series')}
             onChange={onFormatChange}
             width={16}
           />

@@ -142,13 +142,13 @@ describe('QueryEditor (promql)', () => {
 });
 
 describe('QueryEditor (query type picker)', () => {
-  it('offers every query type; PromQL, Go runtime and Business are enabled', async () => {
+  it('offers every query type; PromQL, Go runtime, Business and Alerts are enabled', async () => {
     await setup(newQuery());
     expect(screen.getByRole('radio', { name: 'PromQL' })).toBeChecked();
-    for (const name of ['PromQL', 'Go runtime', 'Business']) {
+    for (const name of ['PromQL', 'Go runtime', 'Business', 'Alerts']) {
       expect(screen.getByRole('radio', { name })).toBeEnabled();
     }
-    for (const name of ['Expvar', 'Alerts', 'Health']) {
+    for (const name of ['Expvar', 'Health']) {
       expect(screen.getByRole('radio', { name })).toBeDisabled();
     }
   });
@@ -166,6 +166,35 @@ describe('QueryEditor (query type picker)', () => {
     await user.click(screen.getByRole('radio', { name: 'Business' }));
     expect(lastQuery()).toEqual({ refId: 'A', queryType: 'business', aggregation: 'sum' });
     expect(await screen.findByLabelText('Metric')).toBeInTheDocument();
+  });
+
+  it('switches to alerts with source prometheus and format table and shows the alerts editor', async () => {
+    const { user, onRunQuery, lastQuery } = await setup(newQuery());
+    await user.click(screen.getByRole('radio', { name: 'Alerts' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'alerts', source: 'prometheus', format: 'table' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(await screen.findByLabelText('Matchers')).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'Firing' })).toBeChecked();
+    expect(screen.queryByLabelText('Expression')).not.toBeInTheDocument();
+  });
+
+  it('routes a saved alerts query to the alerts editor, whose changes keep queryType alerts', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'alerts', source: 'prometheus', format: 'table' });
+    expect(screen.getByRole('radio', { name: 'Alerts' })).toBeChecked();
+    await user.click(screen.getByRole('checkbox', { name: 'Pending' }));
+    expect(lastQuery()).toEqual({
+      refId: 'A',
+      queryType: 'alerts',
+      source: 'prometheus',
+      format: 'table',
+      states: ['firing'],
+    });
+  });
+
+  it('switches from alerts back to promql without the alerts defaults', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'alerts', source: 'prometheus', format: 'table' });
+    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: '', range: true, format: 'time_series' });
   });
 
   it('keeps an expression the user wrote when switching away, and restores it when switching back', async () => {
@@ -207,6 +236,40 @@ describe('switchQueryType', () => {
       queryType: 'business',
       signal: 'goroutines',
       job: 'demo',
+      aggregation: 'sum',
+    });
+  });
+
+  it('gives alerts its own source and format when the kept ones are not alerts values', () => {
+    expect(switchQueryType({ refId: 'A', queryType: 'runtime', source: 'expvar' }, 'alerts')).toEqual({
+      refId: 'A',
+      queryType: 'alerts',
+      source: 'prometheus',
+      format: 'table',
+    });
+    expect(switchQueryType({ refId: 'A', queryType: 'promql', expr: 'up', format: 'heatmap' }, 'alerts')).toEqual({
+      refId: 'A',
+      queryType: 'alerts',
+      expr: 'up',
+      source: 'prometheus',
+      format: 'table',
+    });
+  });
+
+  it('keeps business matchers for alerts, and alerts fields for business', () => {
+    const alerts = switchQueryType({ refId: 'A', queryType: 'business', matchers: 'job="demo"' }, 'alerts');
+    expect(alerts).toEqual({
+      refId: 'A',
+      queryType: 'alerts',
+      matchers: 'job="demo"',
+      source: 'prometheus',
+      format: 'table',
+    });
+    expect(switchQueryType({ ...alerts, states: ['firing'] }, 'business')).toEqual({
+      refId: 'A',
+      queryType: 'business',
+      matchers: 'job="demo"',
+      states: ['firing'],
       aggregation: 'sum',
     });
   });

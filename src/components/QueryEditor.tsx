@@ -9,9 +9,11 @@ import {
   IMPLEMENTED_QUERY_TYPES,
   QUERY_TYPE_DEFAULTS,
   QUERY_TYPE_LABELS,
+  QUERY_TYPE_VALUES,
   QUERY_TYPES,
   QueryType,
 } from '../types';
+import { AlertsQueryEditor } from './AlertsQueryEditor';
 import { BusinessQueryEditor } from './BusinessQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
 import { RuntimeQueryEditor } from './RuntimeQueryEditor';
@@ -29,7 +31,8 @@ const UNAVAILABLE_QUERY_TYPES = QUERY_TYPES.filter((t) => !IMPLEMENTED_QUERY_TYP
 /**
  * The query switched to another type: the old type's fields that still hold their defaults
  * are dropped, the ones the user set are kept (switching back restores them), and the new
- * type's defaults are added where unset.
+ * type's defaults are added where unset. A kept field that several types share (`source`,
+ * `format`) and whose value the new type does not know gets the new type's default.
  */
 export function switchQueryType(query: GoPulseQuery, to: QueryType): GoPulseQuery {
   const out: Record<string, unknown> = { ...query };
@@ -39,8 +42,9 @@ export function switchQueryType(query: GoPulseQuery, to: QueryType): GoPulseQuer
       delete out[key];
     }
   }
+  const known: Partial<Record<string, readonly unknown[]>> = QUERY_TYPE_VALUES[to] ?? {};
   for (const [key, value] of Object.entries(QUERY_TYPE_DEFAULTS[to] ?? {})) {
-    if (out[key] === undefined) {
+    if (out[key] === undefined || !(known[key]?.includes(out[key]) ?? true)) {
       out[key] = value;
     }
   }
@@ -74,6 +78,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     case 'business':
       editor = <BusinessQueryEditor {...editorProps} />;
       break;
+    case 'alerts':
+      editor = <AlertsQueryEditor {...editorProps} />;
+      break;
     case 'variable':
       editor = (
         <Alert severity="info" title="This is a template variable query">
@@ -84,8 +91,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     default:
       editor = (
         <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
-          This version of GoPulse answers PromQL, Go runtime and business queries. Switch the query type to edit this
-          query.
+          This version of GoPulse answers PromQL, Go runtime, business and alerts queries. Switch the query type to edit
+          this query.
         </Alert>
       );
   }

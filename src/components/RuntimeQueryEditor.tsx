@@ -2,9 +2,9 @@ import React, { ChangeEvent, useId, useMemo } from 'react';
 import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import { GoPulseQuery, RuntimeSignal, RuntimeSource } from '../types';
+import { GoPulseQuery, RUNTIME_SOURCES, RuntimeSignal, RuntimeSource } from '../types';
 import { FieldHint } from './common/FieldHint';
-import { loadError, setField } from './common/options';
+import { loadError, oneOf, setField } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 
@@ -53,7 +53,7 @@ export function RuntimeQueryEditor({ query, onChange, onRunQuery, datasource }: 
   const catalogue = useResource('runtime-catalogue', () => datasource.fetchRuntimeCatalogue(), [] as RuntimeSignal[]);
   const options = useMemo(() => signalOptions(catalogue.value), [catalogue.value]);
   const signal = catalogue.value.find((s) => s.id === query.signal);
-  const source = query.source ?? 'auto';
+  const source = oneOf(query.source, RUNTIME_SOURCES, 'auto');
 
   const change = (q: GoPulseQuery) => {
     onChange(q);

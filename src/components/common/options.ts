@@ -39,6 +39,14 @@ export function setField<K extends keyof GoPulseQuery>(
   return out;
 }
 
+/**
+ * `value` when it is one of `values`, else `fallback`: reads a field that several query types
+ * share (`source`, `format`) as the value of one type.
+ */
+export function oneOf<T>(value: unknown, values: readonly T[], fallback: T): T {
+  return values.includes(value as T) ? (value as T) : fallback;
+}
+
 /** The message shown under a picker whose list could not be loaded. */
 export function loadError(what: string, error: string | undefined): string | undefined {
   return error ? `Could not load ${what}: ${error}` : undefined;

@@ -1,0 +1,162 @@
+import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
+import { screen, waitFor, within } from '@testing-library/react';
+
+import queries from '../testdata/queries.json';
+import { mockDataSource, openList, paste, pick, renderEditor, settle } from '../test/utils';
+import { GoPulseQuery } from '../types';
+import { AlertsQueryEditor, withState } from './AlertsQueryEditor';
+
+const alertsQuery = (over: Partial<GoPulseQuery> = {}): GoPulseQuery => ({
+  refId: 'A',
+  queryType: 'alerts',
+  source: 'prometheus',
+  format: 'table',
+  ...over,
+});
+
+async function setup(initial: GoPulseQuery = alertsQuery()) {
+  const { ds, getResource } = mockDataSource();
+  return { ...(await renderEditor(AlertsQueryEditor, initial, ds)), getResource };
+}
+
+/** Types a value into a multi-value picker and takes it as a custom value. */
+async function typeCustom(user: Awaited<ReturnType<typeof setup>>['user'], label: string, text: string) {
+  if (screen.queryByRole('listbox')) {
+    await user.keyboard('{Escape}');
+  }
+  await user.click(screen.getByLabelText(label));
+  await user.paste(text);
+  await settle();
+  await user.click(await screen.findByRole('option', { name: new RegExp(`^${text}`) }));
+  await settle();
+}
+
+describe('AlertsQueryEditor', () => {
+  it('reads Prometheus as the source; Alertmanager and Both are shown disabled, coming with Alertmanager support', async () => {
+    const { user, onChange } = await setup();
+    expect(screen.getByRole('radio', { name: 'Prometheus' })).toBeChecked();
+    expect(screen.getByRole('radio', { name: 'Prometheus' })).toBeEnabled();
+    for (const name of ['Alertmanager', 'Both']) {
+      expect(screen.getByRole('radio', { name })).toBeDisabled();
+    }
+    await user.click(screen.getByRole('radio', { name: 'Alertmanager' }));
+    await user.click(screen.getByRole('radio', { name: 'Both' }));
+    expect(onChange).not.toHaveBeenCalled();
+    await user.hover(screen.getByRole('radio', { name: 'Alertmanager' }));
+    expect(await screen.findByText('Coming with Alertmanager support')).toBeInTheDocument();
+  });
+
+  it('reads a saved query without source or format as Prometheus and Table', async () => {
+    await setup({ refId: 'A', queryType: 'alerts' });
+    expect(screen.getByRole('radio', { name: 'Prometheus' })).toBeChecked();
+    expect(screen.getByRole('radio', { name: 'Table' })).toBeChecked();
+  });
+
+  it('offers only the table format', async () => {
+    const { user, onChange } = await setup();
+    expect(screen.getByRole('radio', { name: 'Table' })).toBeChecked();
+    for (const name of ['Timeline', 'Counts', 'Rules']) {
+      expect(screen.getByRole('radio', { name })).toBeDisabled();
+      await user.click(screen.getByRole('radio', { name }));
+    }
+    expect(onChange).not.toHaveBeenCalled();
+  });
+
+  it('shows both states checked by default and writes the states left checked', async () => {
+    const { user, lastQuery, onRunQuery } = await setup();
+    const firing = screen.getByRole('checkbox', { name: 'Firing' });
+    const pending = screen.getByRole('checkbox', { name: 'Pending' });
+    expect(firing).toBeChecked();
+    expect(pending).toBeChecked();
+
+    await user.click(pending);
+    expect(lastQuery()).toEqual({ ...alertsQuery(), states: ['firing'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    // At least one state: the last checked one cannot be unchecked.
+    expect(screen.getByRole('checkbox', { name: 'Firing' })).toBeDisabled();
+
+    await user.click(screen.getByRole('checkbox', { name: 'Pending' }));
+    // Both is the default: states is left out.
+    expect(lastQuery()).toEqual(alertsQuery());
+    await user.click(screen.getByRole('checkbox', { name: 'Firing' }));
+    expect(lastQuery()).toEqual({ ...alertsQuery(), states: ['pending'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it('writes the matchers and runs the query on blur', async () => {
+    const { user, lastQuery, onRunQuery } = await setup();
+    await paste(user, 'Matchers', 'severity="P0",instance=~"api-.*"');
+    expect(lastQuery()).toEqual({ ...alertsQuery(), matchers: 'severity="P0",instance=~"api-.*"' });
+    expect(onRunQuery).not.toHaveBeenCalled();
+    await user.tab();
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.queryByText(/Not a label matcher/)).not.toBeInTheDocument();
+  });
+
+  it('flags matchers that are not name-operator-value pairs and does not run them', async () => {
+    const { user, lastQuery, onRunQuery } = await setup();
+    await paste(user, 'Matchers', 'severity=P0');
+    expect(lastQuery().matchers).toBe('severity=P0');
+    expect(screen.getByText(/Not a label matcher: severity=P0/)).toBeInTheDocument();
+    await user.tab();
+    expect(onRunQuery).not.toHaveBeenCalled();
+  });
+
+  it('drops cleared matchers from the query', async () => {
+    const { user, lastQuery } = await setup(alertsQuery({ matchers: 'job="demo"' }));
+    await user.clear(screen.getByLabelText('Matchers'));
+    expect(lastQuery()).toEqual(alertsQuery());
+  });
+
+  it('offers P0 to P3 as severities and writes picked and typed ones', async () => {
+    const { user, lastQuery, onRunQuery } = await setup();
+    const list = await openList(user, 'Severities');
+    expect(
+      within(list)
+        .getAllByRole('option')
+        .map((o) => o.textContent)
+    ).toEqual(['P0', 'P1', 'P2', 'P3']);
+    await user.click(within(list).getByText('P1'));
+    expect(lastQuery()).toEqual({ ...alertsQuery(), severities: ['P1'] });
+    await typeCustom(user, 'Severities', 'critical');
+    expect(lastQuery()).toEqual({ ...alertsQuery(), severities: ['P1', 'critical'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(2);
+  });
+
+  it("offers the dashboard's variables as severities", async () => {
+    setTemplateSrv({ getVariables: () => [{ name: 'severity' }], replace: (s: string) => s } as unknown as TemplateSrv);
+    const { user, lastQuery } = await setup();
+    await pick(user, 'Severities', '$severity');
+    expect(lastQuery().severities).toEqual(['$severity']);
+    setTemplateSrv(undefined as unknown as TemplateSrv);
+  });
+
+  it('drops the severities when cleared (empty = all)', async () => {
+    const { user, lastQuery } = await setup(alertsQuery({ severities: ['P0', 'P2'] }));
+    await user.click(screen.getByTitle('Clear all'));
+    await settle();
+    expect(lastQuery()).toEqual(alertsQuery());
+  });
+
+  it('writes the alerts query of src/testdata/queries.json', async () => {
+    const { user, lastQuery } = await setup({ refId: 'D', queryType: 'alerts', source: 'prometheus', format: 'table' });
+    await user.click(screen.getByRole('checkbox', { name: 'Pending' }));
+    await paste(user, 'Matchers', 'job="demo",instance=~"api-.*"');
+    await user.tab();
+    // A multi-value list stays open after a pick.
+    const list = await openList(user, 'Severities');
+    await user.click(within(list).getByText('P0'));
+    await user.click(within(list).getByText('P1'));
+    await typeCustom(user, 'Severities', 'critical');
+    await waitFor(() => expect(lastQuery()).toEqual(queries.find((q) => q.queryType === 'alerts')));
+  });
+});
+
+describe('withState', () => {
+  it('writes the states in a fixed order and leaves both out', () => {
+    const q = alertsQuery();
+    expect(withState(q, 'firing', false)).toEqual({ ...q, states: ['pending'] });
+    expect(withState({ ...q, states: ['pending'] }, 'firing', true)).toEqual(q);
+    expect(withState({ ...q, states: ['firing'] }, 'firing', false)).toEqual(q);
+  });
+});
