@@ -16,21 +16,22 @@
 // A path is a sequence of steps. The first step is a key or a wildcard; each
 // later step is written either after a dot or in brackets:
 //
-//	memstats.HeapAlloc             dotted keys
-//	memstats.PauseNs[0]            [i]: array element i (decimal, from 0)
-//	memstats.BySize[3].Mallocs     index then key
-//	requests["api.example.com:443"] ["..."]: any key, as a Go/JSON double-quoted string
-//	latency["p99.9"]               a key with a dot
-//	["key with spaces"].count      a bracketed key may start a path
-//	requests.*                     *: exactly one step (any key or any index)
-//	memstats.PauseNs[*]            [*]: exactly one array index
-//	**.Mallocs                     **: any number of steps, including none
-//	business.**                    everything under business
+//	memstats.HeapAlloc               dotted keys
+//	memstats.PauseNs[0]              [i]: array element i (decimal, from 0)
+//	memstats.BySize[3].Mallocs       an index, then a key
+//	requests["api.example.com:443"]  ["..."]: any key, as a double-quoted Go string literal
+//	latency["p99.9"]                 a key with a dot
+//	["key with spaces"].count        a bracketed key may start a path
+//	requests.*                       *: exactly one step (any key or any index)
+//	memstats.PauseNs[*]              [*]: exactly one array index
+//	**.Mallocs                       **: any number of steps, including none
+//	business.**                      everything under business
 //
 // A bare (dotted) key is one or more Unicode letters, digits, '_' or '-'.
 // Any other key — with '.', ' ', '/', ':', quotes, '*', an empty key, ... — is
 // written bracketed and double-quoted, with the escapes of Go string literals
-// (\" \\ \n \t \u00e9 \xff). There is one canonical form: [Path.String] and
+// (\" \\ \n \t \u00e9 \xff: what strconv.Quote writes and strconv.Unquote
+// reads; JSON's \/ is not one of them). There is one canonical form: [Path.String] and
 // [Pattern.String] write bare keys dotted and every other key as ["..."], so
 // that ParsePath(p.String()) gives back exactly p. Single quotes and
 // whitespace outside quotes are errors. A key literally named * or ** is
