@@ -71,7 +71,7 @@ type SeriesKey struct {
 type HistoryOptions struct {
 	Retention    time.Duration    // samples older than now-Retention are dropped (whole chunks); default 1 h
 	MaxBytes     int64            // memory cap in bytes; default 64 MiB
-	ChunkSamples int              // samples per chunk; default 120
+	ChunkSamples int              // samples per chunk (the granularity of drops); default 120
 	Now          func() time.Time // clock for retention; default time.Now
 }
 
@@ -144,6 +144,10 @@ func NewHistory(opts HistoryOptions) *History {
 
 // Append adds a sample to the series key. t is kept to the millisecond. A sample not
 // after the series' last one is refused with an error wrapping ErrOutOfOrder.
+// Afterwards closed chunks older than the retention are dropped, then the oldest closed
+// chunks of all series until Bytes <= MaxBytes; when no closed chunk is left and the cap
+// is still exceeded (a cap smaller than the open chunks), the open chunk of this series
+// is dropped. Drops are counted in Stats.
 func (h *History) Append(key SeriesKey, t time.Time, v float64) error {
 	ms := t.UnixMilli()
 	now := h.opts.Now().UnixMilli()
