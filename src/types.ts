@@ -43,10 +43,6 @@ export type AlertState = 'firing' | 'pending';
 export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
 export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
 
-/** Alerts sources and formats the backend answers in this version (the others say "not available yet"). */
-export const AVAILABLE_ALERTS_SOURCES: readonly AlertsSource[] = ['prometheus'];
-export const AVAILABLE_ALERTS_FORMATS: readonly AlertsFormat[] = ['table'];
-
 /** How a business query aggregates across series (before grouping by `groupBy`). */
 export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
 

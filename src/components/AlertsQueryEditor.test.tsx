@@ -32,18 +32,13 @@ async function typeCustom(user: Awaited<ReturnType<typeof setup>>['user'], label
 }
 
 describe('AlertsQueryEditor', () => {
-  it('reads Prometheus as the source; Alertmanager and Both are shown disabled, coming with Alertmanager support', async () => {
-    const { user, onChange } = await setup();
+  it('writes the source: Prometheus, Alertmanager or both', async () => {
+    const { user, lastQuery } = await setup();
     expect(screen.getByRole('radio', { name: 'Prometheus' })).toBeChecked();
-    expect(screen.getByRole('radio', { name: 'Prometheus' })).toBeEnabled();
-    for (const name of ['Alertmanager', 'Both']) {
-      expect(screen.getByRole('radio', { name })).toBeDisabled();
-    }
     await user.click(screen.getByRole('radio', { name: 'Alertmanager' }));
+    expect(lastQuery()).toEqual({ ...alertsQuery(), source: 'alertmanager' });
     await user.click(screen.getByRole('radio', { name: 'Both' }));
-    expect(onChange).not.toHaveBeenCalled();
-    await user.hover(screen.getByRole('radio', { name: 'Alertmanager' }));
-    expect(await screen.findByText('Coming with Alertmanager support')).toBeInTheDocument();
+    expect(lastQuery()).toEqual({ ...alertsQuery(), source: 'both' });
   });
 
   it('reads a saved query without source or format as Prometheus and Table', async () => {
@@ -52,14 +47,17 @@ describe('AlertsQueryEditor', () => {
     expect(screen.getByRole('radio', { name: 'Table' })).toBeChecked();
   });
 
-  it('offers only the table format', async () => {
-    const { user, onChange } = await setup();
+  it('writes the format: table, timeline, counts or rules', async () => {
+    const { user, lastQuery } = await setup();
     expect(screen.getByRole('radio', { name: 'Table' })).toBeChecked();
-    for (const name of ['Timeline', 'Counts', 'Rules']) {
-      expect(screen.getByRole('radio', { name })).toBeDisabled();
+    for (const [name, format] of [
+      ['Timeline', 'timeline'],
+      ['Counts', 'counts'],
+      ['Rules', 'rules'],
+    ] as const) {
       await user.click(screen.getByRole('radio', { name }));
+      expect(lastQuery()).toEqual({ ...alertsQuery(), format });
     }
-    expect(onChange).not.toHaveBeenCalled();
   });
 
   it('shows both states checked by default and writes the states left checked', async () => {

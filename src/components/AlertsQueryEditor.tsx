@@ -17,8 +17,6 @@ import {
   AlertsFormat,
   AlertsSource,
   AlertState,
-  AVAILABLE_ALERTS_FORMATS,
-  AVAILABLE_ALERTS_SOURCES,
   GoPulseQuery,
 } from '../types';
 import { matchersError } from '../validation';
@@ -33,20 +31,18 @@ export interface AlertsQueryEditorProps {
 
 const LABEL_WIDTH = 14;
 
-const COMING_WITH_ALERTMANAGER = 'Coming with Alertmanager support';
-const NOT_AVAILABLE = 'Not available yet';
 
 const SOURCE_OPTIONS: Array<{ value: AlertsSource; label: string; description: string }> = [
   { value: 'prometheus', label: 'Prometheus', description: "Prometheus's active alerts (its alerting rules)" },
-  { value: 'alertmanager', label: 'Alertmanager', description: COMING_WITH_ALERTMANAGER },
-  { value: 'both', label: 'Both', description: COMING_WITH_ALERTMANAGER },
+  { value: 'alertmanager', label: 'Alertmanager', description: "Alertmanager's alerts: silenced, inhibited, receivers" },
+  { value: 'both', label: 'Both', description: 'Prometheus and Alertmanager merged by label set' },
 ];
 
 const FORMAT_OPTIONS: Array<{ value: AlertsFormat; label: string; description: string }> = [
   { value: 'table', label: 'Table', description: 'One row per alert, most urgent first' },
-  { value: 'timeline', label: 'Timeline', description: NOT_AVAILABLE },
-  { value: 'counts', label: 'Counts', description: NOT_AVAILABLE },
-  { value: 'rules', label: 'Rules', description: NOT_AVAILABLE },
+  { value: 'timeline', label: 'Timeline', description: 'State per step over the range (for the state timeline panel)' },
+  { value: 'counts', label: 'Counts', description: 'Firing alerts per P-level (for stat panels and alert rules)' },
+  { value: 'rules', label: 'Rules', description: "Prometheus's rule groups with health and last error" },
 ];
 
 const STATES: Array<{ value: AlertState; label: string }> = [
@@ -57,8 +53,6 @@ const STATES: Array<{ value: AlertState; label: string }> = [
 /** The P-levels offered as severities; raw severity label values can be typed. */
 export const SEVERITY_CHOICES = ['P0', 'P1', 'P2', 'P3'];
 
-const UNAVAILABLE_SOURCES = SOURCE_OPTIONS.map((o) => o.value).filter((v) => !AVAILABLE_ALERTS_SOURCES.includes(v));
-const UNAVAILABLE_FORMATS = FORMAT_OPTIONS.map((o) => o.value).filter((v) => !AVAILABLE_ALERTS_FORMATS.includes(v));
 
 /**
  * The query with `state` checked or not. The states are written in a fixed order; both
@@ -103,7 +97,6 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery }: AlertsQueryEd
         <InlineField label="Source" labelWidth={LABEL_WIDTH} tooltip="Where the alerts are read.">
           <RadioButtonGroup<AlertsSource>
             options={SOURCE_OPTIONS}
-            disabledOptions={UNAVAILABLE_SOURCES}
             value={source}
             onChange={(v) => change({ ...query, source: v })}
             size="sm"
@@ -112,7 +105,6 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery }: AlertsQueryEd
         <InlineField label="Format" labelWidth={10} tooltip="Shape of the returned frame.">
           <RadioButtonGroup<AlertsFormat>
             options={FORMAT_OPTIONS}
-            disabledOptions={UNAVAILABLE_FORMATS}
             value={format}
             onChange={(v) => change({ ...query, format: v })}
             size="sm"
