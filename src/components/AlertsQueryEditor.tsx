@@ -11,14 +11,7 @@ import {
 } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import {
-  ALERTS_FORMATS,
-  ALERTS_SOURCES,
-  AlertsFormat,
-  AlertsSource,
-  AlertState,
-  GoPulseQuery,
-} from '../types';
+import { ALERTS_FORMATS, ALERTS_SOURCES, AlertsFormat, AlertsSource, AlertState, GoPulseQuery } from '../types';
 import { matchersError } from '../validation';
 import { oneOf, setField, stringOptions, variableOptions } from './common/options';
 
@@ -31,10 +24,13 @@ export interface AlertsQueryEditorProps {
 
 const LABEL_WIDTH = 14;
 
-
 const SOURCE_OPTIONS: Array<{ value: AlertsSource; label: string; description: string }> = [
   { value: 'prometheus', label: 'Prometheus', description: "Prometheus's active alerts (its alerting rules)" },
-  { value: 'alertmanager', label: 'Alertmanager', description: "Alertmanager's alerts: silenced, inhibited, receivers" },
+  {
+    value: 'alertmanager',
+    label: 'Alertmanager',
+    description: "Alertmanager's alerts: silenced, inhibited, receivers",
+  },
   { value: 'both', label: 'Both', description: 'Prometheus and Alertmanager merged by label set' },
 ];
 
@@ -52,7 +48,6 @@ const STATES: Array<{ value: AlertState; label: string }> = [
 
 /** The P-levels offered as severities; raw severity label values can be typed. */
 export const SEVERITY_CHOICES = ['P0', 'P1', 'P2', 'P3'];
-
 
 /**
  * The query with `state` checked or not. The states are written in a fixed order; both
