@@ -108,6 +108,9 @@ describe('DataSource', () => {
       expect(ds.filterQuery(v({ kind: 'query_result', expr: 'up' }))).toBe(true);
       expect(ds.filterQuery(v({ kind: 'label_names' }))).toBe(true);
       expect(ds.filterQuery(v({ kind: 'metric_names' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'alert_names' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'severities' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'rule_groups' }))).toBe(true);
     });
 
     it('keeps every alerts query that is not hidden (no filter lists all active alerts)', () => {

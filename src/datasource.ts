@@ -185,6 +185,9 @@ export function variableQueryComplete(v: VariableQuery | undefined): boolean {
       return (v.expr ?? '').trim() !== '';
     case 'label_names':
     case 'metric_names':
+    case 'alert_names':
+    case 'severities':
+    case 'rule_groups':
       return true;
     default:
       return false;

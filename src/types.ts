@@ -46,8 +46,12 @@ export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'co
 /** How a business query aggregates across series (before grouping by `groupBy`). */
 export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
 
-/** What a template-variable query lists. */
-export type VariableQueryKind = 'label_values' | 'label_names' | 'metric_names' | 'query_result';
+/**
+ * What a template-variable query lists. `alert_names`, `severities` and `rule_groups` are read
+ * from Prometheus's alerting rules and take no field but `regex`.
+ */
+export type VariableQueryKind =
+  'label_values' | 'label_names' | 'metric_names' | 'query_result' | 'alert_names' | 'severities' | 'rule_groups';
 
 /**
  * A template-variable query (`queryType: 'variable'`). The backend answers one frame with a

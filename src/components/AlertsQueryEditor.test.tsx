@@ -2,9 +2,9 @@ import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
 import { screen, waitFor, within } from '@testing-library/react';
 
 import queries from '../testdata/queries.json';
-import { mockDataSource, openList, paste, pick, renderEditor, settle } from '../test/utils';
+import { mockDataSource, openList, optionsOf, paste, pick, RESOURCES, renderEditor, settle } from '../test/utils';
 import { GoPulseQuery } from '../types';
-import { AlertsQueryEditor, withState } from './AlertsQueryEditor';
+import { AlertsQueryEditor, withMatcher, withState } from './AlertsQueryEditor';
 
 const alertsQuery = (over: Partial<GoPulseQuery> = {}): GoPulseQuery => ({
   refId: 'A',
@@ -14,8 +14,30 @@ const alertsQuery = (over: Partial<GoPulseQuery> = {}): GoPulseQuery => ({
   ...over,
 });
 
+/** The resources, with the labels and label values of the ALERTS series. */
+const ALERTS_RESOURCES: typeof RESOURCES = {
+  ...RESOURCES,
+  labels: (p) =>
+    p?.['match[]'] === 'ALERTS'
+      ? ['__name__', 'alertname', 'alertstate', 'instance', 'job', 'severity', 'team']
+      : RESOURCES.labels(p),
+  'label-values': (p) => {
+    if (p?.['match[]'] !== 'ALERTS') {
+      return RESOURCES['label-values'](p);
+    }
+    switch (p.label) {
+      case 'alertname':
+        return ['HighLatency', 'Disk "C:\\" full'];
+      case 'severity':
+        return ['critical', 'warning'];
+      default:
+        return [];
+    }
+  },
+};
+
 async function setup(initial: GoPulseQuery = alertsQuery()) {
-  const { ds, getResource } = mockDataSource();
+  const { ds, getResource } = mockDataSource(ALERTS_RESOURCES);
   return { ...(await renderEditor(AlertsQueryEditor, initial, ds)), getResource };
 }
 
@@ -106,6 +128,41 @@ describe('AlertsQueryEditor', () => {
     expect(lastQuery()).toEqual(alertsQuery());
   });
 
+  it('offers the labels of the ALERTS series to build a matcher, the usual ones first', async () => {
+    const { user, getResource } = await setup();
+    expect(getResource).toHaveBeenCalledWith('labels', { 'match[]': 'ALERTS' });
+    expect(await optionsOf(user, 'Label')).toEqual(['alertname', 'severity', 'instance', 'job', 'team']);
+  });
+
+  it("appends the picked label and value as a matcher, with the label's values on ALERTS, and runs the query", async () => {
+    const { user, lastQuery, onRunQuery, getResource } = await setup();
+    const add = screen.getByRole('button', { name: /Add/ });
+    expect(add).toHaveAttribute('aria-disabled', 'true');
+    await pick(user, 'Label', 'alertname');
+    expect(add).toHaveAttribute('aria-disabled', 'true');
+    expect(await optionsOf(user, 'Value')).toEqual(['HighLatency', 'Disk "C:\\" full']);
+    expect(getResource).toHaveBeenCalledWith('label-values', { label: 'alertname', 'match[]': 'ALERTS' });
+    await user.click(screen.getByText('HighLatency'));
+    await settle();
+    await user.click(screen.getByRole('button', { name: /Add/ }));
+    expect(lastQuery()).toEqual({ ...alertsQuery(), matchers: 'alertname="HighLatency"' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+  });
+
+  it('appends a matcher to the matchers written so far with a comma, escaping the value', async () => {
+    const { user, lastQuery, onRunQuery } = await setup(alertsQuery({ matchers: 'job="demo"' }));
+    await pick(user, 'Label', 'alertname');
+    await pick(user, 'Value', 'Disk "C:\\" full');
+    await user.click(screen.getByRole('button', { name: /Add/ }));
+    expect(lastQuery()).toEqual({ ...alertsQuery(), matchers: 'job="demo",alertname="Disk \\"C:\\\\\\" full"' });
+    await pick(user, 'Label', 'severity');
+    await pick(user, 'Value', 'critical');
+    await user.click(screen.getByRole('button', { name: /Add/ }));
+    expect(lastQuery().matchers).toBe('job="demo",alertname="Disk \\"C:\\\\\\" full",severity="critical"');
+    expect(onRunQuery).toHaveBeenCalledTimes(2);
+    expect(screen.queryByText(/Not a label matcher/)).not.toBeInTheDocument();
+  });
+
   it('offers P0 to P3 as severities and writes picked and typed ones', async () => {
     const { user, lastQuery, onRunQuery } = await setup();
     const list = await openList(user, 'Severities');
@@ -147,6 +204,15 @@ describe('AlertsQueryEditor', () => {
     await user.click(within(list).getByText('P1'));
     await typeCustom(user, 'Severities', 'critical');
     await waitFor(() => expect(lastQuery()).toEqual(queries.find((q) => q.queryType === 'alerts')));
+  });
+});
+
+describe('withMatcher', () => {
+  it('appends name="value" after a comma, escaping backslashes and double quotes', () => {
+    expect(withMatcher(undefined, 'job', 'demo')).toBe('job="demo"');
+    expect(withMatcher('  ', 'job', 'demo')).toBe('job="demo"');
+    expect(withMatcher('job="demo"', 'alertname', 'a"b\\c')).toBe('job="demo",alertname="a\\"b\\\\c"');
+    expect(withMatcher('job="demo", ', 'severity', 'P0')).toBe('job="demo",severity="P0"');
   });
 });
 

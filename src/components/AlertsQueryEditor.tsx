@@ -1,6 +1,8 @@
-import React, { ChangeEvent, useId } from 'react';
+import React, { ChangeEvent, useId, useState } from 'react';
 import {
+  Button,
   Checkbox,
+  Combobox,
   ComboboxOption,
   InlineField,
   InlineFieldRow,
@@ -12,8 +14,9 @@ import {
 
 import type { DataSource } from '../datasource';
 import { ALERTS_FORMATS, ALERTS_SOURCES, AlertsFormat, AlertsSource, AlertState, GoPulseQuery } from '../types';
-import { matchersError } from '../validation';
-import { oneOf, setField, stringOptions, variableOptions } from './common/options';
+import { escapePromQLString, matchersError } from '../validation';
+import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
+import { useResource } from './common/useResource';
 
 export interface AlertsQueryEditorProps {
   query: GoPulseQuery;
@@ -59,12 +62,33 @@ export function withState(query: GoPulseQuery, state: AlertState, checked: boole
   return setField(query, 'states', next.length === STATES.length ? undefined : next);
 }
 
+/** The series whose labels the matcher helper offers: Prometheus's active alerts. */
+export const ALERTS_SERIES = 'ALERTS';
+
+/** Alert labels the matcher helper always offers, first. */
+export const MATCHER_LABELS = ['alertname', 'severity', 'instance', 'job'];
+
+// Labels of the ALERTS series that are not labels of the alerts themselves.
+const NOT_ALERT_LABELS = ['__name__', 'alertstate'];
+
+/**
+ * The matcher list with `name="value"` appended (the value escaped for a double-quoted
+ * PromQL string), after a comma when the list is not empty.
+ */
+export function withMatcher(matchers: string | undefined, name: string, value: string): string {
+  const matcher = `${name}="${escapePromQLString(value)}"`;
+  const current = (matchers ?? '').trim().replace(/,\s*$/, '');
+  return current === '' ? matcher : `${current},${matcher}`;
+}
+
 /**
  * Editor of an `alerts` query: the source (Prometheus; Alertmanager and both come with
  * Alertmanager support), the states, label matchers, severities (P-levels or raw severity
  * values) and the format (table). Writes `source`, `states`, `matchers`, `severities`, `format`.
+ * A helper next to the matchers appends `name="value"`, picked from the labels of the
+ * `ALERTS` series (`labels?match[]=ALERTS`, `label-values?label=NAME&match[]=ALERTS`).
  */
-export function AlertsQueryEditor({ query, onChange, onRunQuery }: AlertsQueryEditorProps) {
+export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: AlertsQueryEditorProps) {
   const id = useId();
   const source = oneOf(query.source, ALERTS_SOURCES, 'prometheus');
   const format = oneOf(query.format, ALERTS_FORMATS, 'table');
@@ -75,6 +99,28 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery }: AlertsQueryEd
     ...variableOptions(),
   ];
   const matchersProblem = matchersError(query.matchers);
+
+  // The matcher helper: a label of the alerts and one of its values.
+  const [matcherLabel, setMatcherLabel] = useState<string | null>(null);
+  const [matcherValue, setMatcherValue] = useState<string | null>(null);
+  const alertLabels = useResource('alert-labels', () => datasource.fetchLabelNames(ALERTS_SERIES), [] as string[]);
+  const alertValues = useResource(
+    `alert-label-values:${matcherLabel ?? ''}`,
+    matcherLabel ? () => datasource.fetchLabelValues(matcherLabel, ALERTS_SERIES) : undefined,
+    [] as string[]
+  );
+  const labelOptions = stringOptions(
+    [...new Set([...MATCHER_LABELS, ...alertLabels.value])].filter((l) => !NOT_ALERT_LABELS.includes(l))
+  );
+  const valueOptions: Array<ComboboxOption<string>> = [...stringOptions(alertValues.value), ...variableOptions()];
+
+  const addMatcher = () => {
+    if (!matcherLabel || matcherValue === null) {
+      return;
+    }
+    change(setField(query, 'matchers', withMatcher(query.matchers, matcherLabel, matcherValue)));
+    setMatcherValue(null);
+  };
 
   const change = (q: GoPulseQuery) => {
     onChange(q);
@@ -150,23 +196,73 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery }: AlertsQueryEd
           />
         </InlineField>
       </InlineFieldRow>
-      <InlineField
-        label="Matchers"
-        labelWidth={LABEL_WIDTH}
-        grow
-        tooltip='Prometheus label matchers on the labels of the alerts, without braces, e.g. alertname="HighLatency",instance=~"api-.*". Variables are allowed.'
-        invalid={Boolean(matchersProblem)}
-        error={matchersProblem}
-      >
-        <Input
-          id={`${id}-matchers`}
-          value={query.matchers ?? ''}
-          onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(setField(query, 'matchers', e.target.value))}
-          onBlur={() => !matchersProblem && onRunQuery()}
-          placeholder='severity="critical",instance=~"api-.*"'
-          style={{ fontFamily: 'monospace' }}
-        />
-      </InlineField>
+      <InlineFieldRow>
+        <InlineField
+          label="Matchers"
+          labelWidth={LABEL_WIDTH}
+          grow
+          tooltip='Prometheus label matchers on the labels of the alerts, without braces, e.g. alertname="HighLatency",instance=~"api-.*". Variables are allowed.'
+          invalid={Boolean(matchersProblem)}
+          error={matchersProblem}
+        >
+          <Input
+            id={`${id}-matchers`}
+            value={query.matchers ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(setField(query, 'matchers', e.target.value))}
+            onBlur={() => !matchersProblem && onRunQuery()}
+            placeholder='severity="critical",instance=~"api-.*"'
+            style={{ fontFamily: 'monospace' }}
+          />
+        </InlineField>
+        <InlineField
+          label="Label"
+          labelWidth={8}
+          tooltip="Build a matcher: a label of the active alerts (the ALERTS series) and one of its values."
+          error={loadError('alert labels', alertLabels.error)}
+          invalid={Boolean(alertLabels.error)}
+        >
+          <Combobox<string>
+            id={`${id}-matcher-label`}
+            options={labelOptions}
+            value={matcherLabel}
+            loading={alertLabels.loading}
+            createCustomValue
+            placeholder="Label"
+            width={20}
+            onChange={(o: ComboboxOption<string>) => {
+              setMatcherLabel(o.value);
+              setMatcherValue(null);
+            }}
+          />
+        </InlineField>
+        <InlineField
+          label="Value"
+          labelWidth={8}
+          error={loadError('label values', alertValues.error)}
+          invalid={Boolean(alertValues.error)}
+        >
+          <Combobox<string>
+            id={`${id}-matcher-value`}
+            options={valueOptions}
+            value={matcherValue}
+            loading={alertValues.loading}
+            disabled={!matcherLabel}
+            createCustomValue
+            placeholder="Value"
+            width={24}
+            onChange={(o: ComboboxOption<string>) => setMatcherValue(o.value)}
+          />
+        </InlineField>
+        <Button
+          variant="secondary"
+          icon="plus"
+          disabled={!matcherLabel || matcherValue === null}
+          onClick={addMatcher}
+          tooltip='Append label="value" to the matchers and run the query'
+        >
+          Add
+        </Button>
+      </InlineFieldRow>
     </Stack>
   );
 }

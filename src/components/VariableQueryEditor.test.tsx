@@ -78,6 +78,23 @@ describe('VariableQueryEditor', () => {
     );
   });
 
+  it.each([
+    ['Alert names', 'alert_names'],
+    ['Severities', 'severities'],
+    ['Rule groups', 'rule_groups'],
+  ] as const)('writes %s from the alerting rules with no other field but a regex', async (name, kind) => {
+    const { user, lastQuery, onRunQuery } = await setup();
+    await user.click(screen.getByRole('radio', { name }));
+    expect(lastQuery()).toEqual(variable({ kind }));
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.queryByLabelText('Label')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Match')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Expression')).not.toBeInTheDocument();
+    await paste(user, 'Regex', '^(.+)$');
+    await user.tab();
+    expect(lastQuery()).toEqual(variable({ kind, regex: '^(.+)$' }));
+  });
+
   it('reads a variable query saved as a Prometheus-style string', async () => {
     await setup('label_values(up{job="demo"}, instance)' as unknown as GoPulseQuery);
     expect(screen.getByRole('radio', { name: 'Label values' })).toBeChecked();
@@ -103,6 +120,10 @@ describe('cleanVariableQuery', () => {
     expect(cleanVariableQuery({ kind: 'query_result', label: 'job', match: 'up', expr: 'up' })).toEqual({
       kind: 'query_result',
       expr: 'up',
+    });
+    expect(cleanVariableQuery({ kind: 'rule_groups', label: 'job', match: 'up', regex: '^api' })).toEqual({
+      kind: 'rule_groups',
+      regex: '^api',
     });
   });
 });

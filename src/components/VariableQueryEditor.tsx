@@ -17,6 +17,9 @@ const KIND_OPTIONS: Array<{ value: VariableQueryKind; label: string; description
   { value: 'label_names', label: 'Label names', description: 'Label names, optionally of matching series' },
   { value: 'metric_names', label: 'Metric names', description: 'Metric names, optionally of matching series' },
   { value: 'query_result', label: 'Query result', description: 'One line per series of an instant query' },
+  { value: 'alert_names', label: 'Alert names', description: "The alert names of Prometheus's alerting rules" },
+  { value: 'severities', label: 'Severities', description: "The severity label values of Prometheus's alerting rules" },
+  { value: 'rule_groups', label: 'Rule groups', description: "The names of Prometheus's rule groups" },
 ];
 
 const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
@@ -24,6 +27,9 @@ const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
   label_names: '^[a-z].*',
   metric_names: '^go_.*',
   query_result: 'path="([^"]+)"',
+  alert_names: '^High.*',
+  severities: '^(critical|warning)$',
+  rule_groups: '^api.*',
 };
 
 /** The fields each kind uses; the others are left out of the saved query. */
@@ -32,6 +38,9 @@ const KIND_FIELDS: Record<VariableQueryKind, Array<keyof Omit<VariableQuery, 'ki
   label_names: ['match', 'regex'],
   metric_names: ['match', 'regex'],
   query_result: ['expr', 'regex'],
+  alert_names: ['regex'],
+  severities: ['regex'],
+  rule_groups: ['regex'],
 };
 
 /** The variable query with only the fields of its kind, and no empty ones. */
@@ -108,7 +117,7 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
           />
         </InlineField>
       )}
-      {v.kind !== 'query_result' && (
+      {KIND_FIELDS[v.kind]?.includes('match') && (
         <InlineField
           label="Match"
           labelWidth={LABEL_WIDTH}
