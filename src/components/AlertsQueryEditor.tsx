@@ -94,9 +94,12 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: A
   const format = oneOf(query.format, ALERTS_FORMATS, 'table');
   const states = query.states?.length ? query.states : STATES.map((s) => s.value);
   const severities = query.severities ?? [];
+  const variables = variableOptions();
+  const variableValues = new Set(variables.map((o) => o.value));
+  // A picked variable is listed once, among the variables.
   const severityOptions: Array<ComboboxOption<string>> = [
-    ...stringOptions([...new Set([...SEVERITY_CHOICES, ...severities])]),
-    ...variableOptions(),
+    ...stringOptions([...new Set([...SEVERITY_CHOICES, ...severities])].filter((v) => !variableValues.has(v))),
+    ...variables,
   ];
   const matchersProblem = matchersError(query.matchers);
 
