@@ -1,0 +1,215 @@
+package expvar
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gopulse/health/pkg/upstream"
+)
+
+// Target is one expvar endpoint a data source polls: a name users pick it by, its URL
+// (set by an administrator, never by a query) and the instance label it answers for.
+type Target struct {
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// Status is what the last polls of a target tell: it is the expvar `up` signal.
+type Status struct {
+	Target       string        `json:"target"`
+	Instance     string        `json:"instance"`
+	Host         string        `json:"host"`
+	Up           bool          `json:"up"`
+	LastError    string        `json:"lastError,omitempty"`
+	LastDuration time.Duration `json:"lastDurationNs"`
+	LastPoll     time.Time     `json:"lastPoll"`
+	LastSuccess  time.Time     `json:"lastSuccess"`
+	Vars         int           `json:"vars"`
+}
+
+// PollerOptions tune a poller.
+type PollerOptions struct {
+	Interval    time.Duration // default 10 s
+	Timeout     time.Duration // per target, default 5 s
+	Concurrency int           // targets polled at once, default 8
+	Limits      Limits        // bounds of one document
+	History     HistoryOptions
+}
+
+// Poller polls a data source's expvar targets in the background, keeps each target's
+// latest variables and status, and appends every numeric value to the history. It is
+// started on first use and stopped when the data source instance is disposed.
+type Poller struct {
+	targets []Target
+	hc      *http.Client
+	opts    PollerOptions
+	hist    *History
+
+	mu     sync.RWMutex
+	latest map[string][]Var
+	status map[string]Status
+
+	startOnce sync.Once
+	cancel    context.CancelFunc // stops the loop; set by Start
+	done      chan struct{}      // closed when the loop has ended (or never started)
+}
+
+// NewPoller makes a poller for targets, polling through hc.
+func NewPoller(targets []Target, hc *http.Client, opts PollerOptions) *Poller {
+	if opts.Interval <= 0 {
+		opts.Interval = 10 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	opts.Limits = opts.Limits.WithDefaults()
+	p := &Poller{
+		targets: targets, hc: hc, opts: opts, hist: NewHistory(opts.History),
+		latest: map[string][]Var{}, status: map[string]Status{},
+		done: make(chan struct{}),
+	}
+	for _, t := range targets {
+		p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Host: hostOf(t.URL)}
+	}
+	return p
+}
+
+// Targets are the poller's targets, in their configured order.
+func (p *Poller) Targets() []Target { return p.targets }
+
+// History is the poller's history of numeric values.
+func (p *Poller) History() *History { return p.hist }
+
+// Start starts polling (once): a first sweep at once, then one every interval. It
+// returns after the first sweep, so that the first query has data.
+func (p *Poller) Start(ctx context.Context) {
+	p.startOnce.Do(func() {
+		p.Sweep(ctx)
+		loopCtx, cancel := context.WithCancel(context.Background())
+		p.cancel = cancel
+		go p.loop(loopCtx)
+	})
+}
+
+// Stop stops polling and waits for the poller's goroutine to end. It is safe to call more
+// than once, and before Start (which then never starts).
+func (p *Poller) Stop() {
+	p.startOnce.Do(func() { close(p.done) })
+	if p.cancel != nil {
+		p.cancel()
+	}
+	<-p.done
+}
+
+func (p *Poller) loop(ctx context.Context) {
+	defer close(p.done)
+	tick := time.NewTicker(p.opts.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			p.Sweep(ctx)
+		}
+	}
+}
+
+// Sweep polls every target once, at most Concurrency at a time.
+func (p *Poller) Sweep(ctx context.Context) {
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, t := range p.targets {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			p.poll(ctx, t)
+		})
+	}
+	wg.Wait()
+}
+
+// poll fetches and flattens one target's document.
+func (p *Poller) poll(ctx context.Context, t Target) {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	vars, err := p.fetch(ctx, t)
+	took := time.Since(start)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st := p.status[t.Name]
+	st.LastPoll, st.LastDuration = start.UTC(), took
+	if err != nil {
+		st.Up, st.LastError = false, err.Error()
+		p.status[t.Name] = st
+		return
+	}
+	st.Up, st.LastError, st.LastSuccess, st.Vars = true, "", start.UTC(), len(vars)
+	p.status[t.Name] = st
+	p.latest[t.Name] = vars
+	for _, v := range vars {
+		if v.Kind == KindNumber || v.Kind == KindBool {
+			_ = p.hist.Append(SeriesKey{Target: t.Name, Path: v.Path.String()}, start, v.Num)
+		}
+	}
+}
+
+func (p *Poller) fetch(ctx context.Context, t Target) ([]Var, error) {
+	service := "expvar target " + t.Name
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return nil, upstream.Transport(service, hostOf(t.URL), err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return nil, upstream.Status(service, resp.StatusCode, req.URL.Path, excerpt)
+	}
+	vars, err := Flatten(resp.Body, p.opts.Limits)
+	if err != nil {
+		return nil, upstream.Errorf(service, http.StatusBadGateway, "%s: %s", hostOf(t.URL), err)
+	}
+	return vars, nil
+}
+
+// Latest returns a target's variables from its last successful poll, and its status.
+func (p *Poller) Latest(target string) ([]Var, Status, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	st, ok := p.status[target]
+	return p.latest[target], st, ok
+}
+
+// Statuses returns every target's status, in the configured order.
+func (p *Poller) Statuses() []Status {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]Status, 0, len(p.targets))
+	for _, t := range p.targets {
+		out = append(out, p.status[t.Name])
+	}
+	return out
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Sprintf("%q", raw)
+	}
+	return u.Host
+}
