@@ -19,6 +19,7 @@ import (
 
 	"github.com/gopulse/health/pkg/alertmanager"
 	"github.com/gopulse/health/pkg/alerts"
+	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
@@ -43,6 +44,10 @@ type Datasource struct {
 	mux         *datasource.QueryTypeMux
 	resources   backend.CallResourceHandler
 	cache       *ttlCache
+	// expvar polls the expvar targets (nil without targets); its transport is closed
+	// with the instance.
+	expvar          *expvar.Poller
+	expvarTransport *http.Transport
 }
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
@@ -73,11 +78,17 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if settings.AlertmanagerURL != nil {
 		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
 	}
+	if len(settings.Expvar.Targets) > 0 {
+		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar); err != nil {
+			return nil, fmt.Errorf("expvar client: %w", err)
+		}
+	}
 	d.mux = datasource.NewQueryTypeMux()
 	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
 	d.mux.HandleFunc(string(query.TypeRuntime), d.perQuery(d.queryRuntime))
 	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.queryBusiness))
 	d.mux.HandleFunc(string(query.TypeAlerts), d.perQuery(d.queryAlerts))
+	d.mux.HandleFunc(string(query.TypeExpvar), d.perQuery(d.queryExpvar))
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
@@ -100,8 +111,13 @@ func withResponseLimit(mws []httpclient.Middleware, limit int64) []httpclient.Mi
 
 // Dispose releases the instance's connections when its settings change or it is deleted.
 func (d *Datasource) Dispose() {
-	if d.transport != nil {
-		d.transport.CloseIdleConnections()
+	if d.expvar != nil {
+		d.expvar.Stop()
+	}
+	for _, t := range []*http.Transport{d.transport, d.expvarTransport} {
+		if t != nil {
+			t.CloseIdleConnections()
+		}
 	}
 }
 
@@ -145,7 +161,7 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 		return d.queryPromQL(ctx, q)
 	}
 	switch query.Type(q.QueryType) {
-	case query.TypeExpvar, query.TypeHealth:
+	case query.TypeHealth:
 		return frames.Response(nil, frames.BadInput(fmt.Errorf("query type %q is not available yet in this version of GoPulse", q.QueryType)))
 	}
 	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))

@@ -39,6 +39,7 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 	mux.HandleFunc("GET /runtime-catalogue", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, runtime.Catalogue())
 	})
+	mux.HandleFunc("GET /expvar-targets", d.expvarStatuses)
 	return httpadapter.New(mux)
 }
 
@@ -160,4 +161,15 @@ func writeError(w http.ResponseWriter, err error) {
 		msg = ue.Error()
 	}
 	writeJSON(w, int(res.Status), map[string]string{"error": msg})
+}
+
+// expvarStatuses answers expvar-targets: every target with its status (polling starts on
+// this first use).
+func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
+	if d.expvar == nil {
+		writeJSON(w, http.StatusOK, []any{})
+		return
+	}
+	d.expvar.Start(r.Context())
+	writeJSON(w, http.StatusOK, d.expvar.Statuses())
 }

@@ -39,6 +39,7 @@ type jsonData struct {
 	InstanceLabel        string            `json:"instanceLabel"`
 	SeverityLabel        string            `json:"severityLabel"`
 	SeverityLevels       map[string]string `json:"severityLevels"`
+	expvarJSON
 }
 
 // Settings are a data source's validated settings.
@@ -54,6 +55,7 @@ type Settings struct {
 	JobLabel             string
 	InstanceLabel        string
 	Levels               alerts.Levels
+	Expvar               ExpvarSettings
 	HTTP                 httpclient.Options
 }
 
@@ -128,6 +130,9 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	}
 	if out.Levels, err = alerts.NewLevels(jd.SeverityLabel, jd.SeverityLevels); err != nil {
 		return out, fmt.Errorf("settings: severity levels: %w", err)
+	}
+	if out.Expvar, err = loadExpvar(jd.expvarJSON); err != nil {
+		return out, err
 	}
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)

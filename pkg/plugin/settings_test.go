@@ -76,3 +76,29 @@ func TestLoadSettingsNullTimeout(t *testing.T) {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
 }
+
+func TestExpvarSettings(t *testing.T) {
+	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(
+		`{"expvarTargets":[{"name":"api","url":"http://api:6060"},{"name":"web","url":"https://web:443/vars","instance":"web-1"}],"expvarPollInterval":"2s"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := s.Expvar.Targets
+	if len(ts) != 2 || ts[0].URL != "http://api:6060/debug/vars" || ts[0].Instance != "api:6060" || ts[1].URL != "https://web:443/vars" || ts[1].Instance != "web-1" {
+		t.Errorf("targets %+v", ts)
+	}
+	if s.Expvar.Poller.Interval != 2*time.Second || s.Expvar.Poller.Timeout != 5*time.Second || s.Expvar.Poller.History.Retention != time.Hour {
+		t.Errorf("poller %+v", s.Expvar.Poller)
+	}
+	for jd, want := range map[string]string{
+		`{"expvarTargets":[{"url":"http://a"}]}`:                                          "expvar target 1 has no name",
+		`{"expvarTargets":[{"name":"a","url":"http://a"},{"name":"a","url":"http://b"}]}`: `expvar target name "a" is used twice`,
+		`{"expvarTargets":[{"name":"a","url":"file:///etc/passwd"}]}`:                     "must start with http:// or https://",
+		`{"expvarPollInterval":"1ms"}`:                                                    "at least 100ms",
+		`{"expvarConcurrency":1000}`:                                                      "between 1 and 256",
+	} {
+		if _, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(jd)}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", jd, err, want)
+		}
+	}
+}

@@ -177,6 +177,43 @@ func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	return q, nil
 }
 
+// ExpvarMode is what an expvar query returns.
+type ExpvarMode string
+
+// Modes of an expvar query.
+const (
+	ExpvarLatest  ExpvarMode = "latest"
+	ExpvarHistory ExpvarMode = "history"
+)
+
+// Expvar is the model of an `expvar` query.
+type Expvar struct {
+	Targets []string   `json:"targets,omitempty"`
+	Paths   []string   `json:"paths"`
+	Mode    ExpvarMode `json:"mode,omitempty"`
+}
+
+// ParseExpvar decodes and validates an expvar query.
+func ParseExpvar(raw json.RawMessage) (Expvar, error) {
+	var q Expvar
+	if err := decode(raw, &q); err != nil {
+		return q, err
+	}
+	if len(q.Paths) == 0 {
+		return q, fmt.Errorf("paths is empty: name the variables, e.g. memstats.HeapAlloc or business.**")
+	}
+	switch q.Mode {
+	case "":
+		q.Mode = ExpvarLatest
+	case ExpvarLatest, ExpvarHistory:
+	case "rate":
+		return q, fmt.Errorf("mode %q is not available yet in this version of GoPulse: use latest or history", q.Mode)
+	default:
+		return q, fmt.Errorf("mode %q is unknown: use latest, history or rate", q.Mode)
+	}
+	return q, nil
+}
+
 // VariableKind is what a template-variable query lists.
 type VariableKind string
 

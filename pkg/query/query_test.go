@@ -104,3 +104,19 @@ func TestParseAlerts(t *testing.T) {
 		}
 	}
 }
+
+func TestParseExpvar(t *testing.T) {
+	q, err := ParseExpvar([]byte(`{"paths":["memstats.HeapAlloc"]}`))
+	if err != nil || q.Mode != ExpvarLatest {
+		t.Errorf("expvar %+v, %v", q, err)
+	}
+	for in, want := range map[string]string{
+		`{}`:                             "paths is empty",
+		`{"paths":["x"],"mode":"rate"}`:  "not available yet",
+		`{"paths":["x"],"mode":"delta"}`: `mode "delta" is unknown`,
+	} {
+		if _, err := ParseExpvar([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", in, err, want)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/gopulse/health/e2e/harness"
+)
+
+// TestExpvarQueries: a data source with the demo's real /debug/vars and a target that is
+// down; latest values as a table, history as time series after a few polls, the target
+// statuses as a resource, and bad input failing alone — through the plugin's gRPC protocol.
+func TestExpvarQueries(t *testing.T) {
+	t.Parallel()
+	demo := harness.StartDemo(t)
+	ds := &harness.Settings{URL: closedURL(t), JSONData: map[string]any{
+		"expvarPollInterval": "200ms",
+		"expvarTargets": []map[string]any{
+			{"name": "demo", "url": demo.URL}, // the path defaults to /debug/vars
+			{"name": "gone", "url": closedURL(t) + "/debug/vars", "instance": "gone:8080"},
+		},
+	}}
+	now := time.Now()
+	q := func(refID string, model map[string]any) harness.Query {
+		model["queryType"] = "expvar"
+		return harness.Query{RefID: refID, From: now.Add(-time.Minute), To: now.Add(time.Minute), Interval: time.Second, MaxDataPoints: 100, Model: model}
+	}
+	for _, p := range startPlugins(t) {
+		t.Run(p.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			resp, err := p.client.QueryData(ctx, ds,
+				q("latest", map[string]any{"paths": []string{"goroutines", "memstats.HeapAlloc", "cmdline[0]", "business.*"}}),
+				q("unknown-target", map[string]any{"targets": []string{"nope"}, "paths": []string{"goroutines"}}),
+				q("bad-path", map[string]any{"paths": []string{"memstats..HeapAlloc"}}),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := resp.Responses
+			requireNoError(t, r["latest"])
+			f := r["latest"].Frames[0]
+			rows := map[string]string{}
+			for i := range f.Rows() {
+				val := f.Fields[4].At(i).(string)
+				if n, ok := f.Fields[3].At(i).(*float64); ok && n != nil && *n > 0 {
+					val = "number"
+				}
+				rows[f.Fields[0].At(i).(string)+" "+f.Fields[2].At(i).(string)] = val
+			}
+			for _, want := range []string{"demo goroutines", "demo memstats.HeapAlloc"} {
+				if rows[want] != "number" {
+					t.Errorf("%s = %q, want a positive number (rows %v)", want, rows[want], rows)
+				}
+			}
+			if !strings.Contains(rows["demo cmdline[0]"], "demo") {
+				t.Errorf("cmdline[0] = %q", rows["demo cmdline[0]"])
+			}
+			if len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, "expvar target gone is down") || !strings.Contains(f.Meta.Notices[0].Text, "connection refused") {
+				t.Errorf("notices %+v", f.Meta.Notices)
+			}
+			for refID, want := range map[string]string{
+				"unknown-target": `expvar target "nope" is not configured: known targets are demo, gone`,
+				"bad-path":       "expected a key",
+			} {
+				if res := r[refID]; res.Error == nil || !strings.Contains(res.Error.Error(), want) || res.Status != backend.StatusBadRequest {
+					t.Errorf("%s: %d %v, want 400 with %q", refID, res.Status, res.Error, want)
+				}
+			}
+
+			// The history fills as the poller sweeps every 200 ms.
+			harness.Eventually(t, 10*time.Second, 100*time.Millisecond, "three polls of NumGC in the history", func() error {
+				resp, err := p.client.QueryData(ctx, ds, q("history", map[string]any{"targets": []string{"demo"}, "paths": []string{"memstats.NumGC"}, "mode": "history"}))
+				if err != nil {
+					return err
+				}
+				res := resp.Responses["history"]
+				if res.Error != nil || len(res.Frames) != 1 || res.Frames[0].Rows() < 3 || res.Frames[0].Fields[1].Labels["path"] != "memstats.NumGC" {
+					return errNotYet
+				}
+				return nil
+			})
+
+			var targets []struct {
+				Target, Instance, LastError string
+				Up                          bool
+			}
+			getJSON(ctx, t, p.client, ds, "expvar-targets", &targets)
+			if len(targets) != 2 || !targets[0].Up || targets[0].Instance != demo.Addr || targets[1].Up || targets[1].Instance != "gone:8080" || !strings.Contains(targets[1].LastError, "connection refused") {
+				t.Errorf("targets %+v", targets)
+			}
+		})
+	}
+}
+
+type notYet struct{}
+
+func (notYet) Error() string { return "not yet" }
+
+var errNotYet error = notYet{}

@@ -1,0 +1,174 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/query"
+)
+
+// newExpvarPoller makes the poller of the data source's expvar targets, with its own
+// HTTP client: the Prometheus credentials are not sent to services, each answer is
+// bounded, and a redirect to another host is refused.
+func newExpvarPoller(s ExpvarSettings) (*expvar.Poller, *http.Transport, error) {
+	var transport *http.Transport
+	limits := s.Poller.Limits.WithDefaults()
+	hc, err := httpclient.New(httpclient.Options{
+		Timeouts:           &httpclient.TimeoutOptions{Timeout: s.Poller.Timeout},
+		Middlewares:        []httpclient.Middleware{httpclient.ResponseLimitMiddleware(limits.MaxBytes + 1)},
+		ConfigureTransport: func(_ httpclient.Options, t *http.Transport) { transport = t },
+		ConfigureClient: func(_ httpclient.Options, c *http.Client) {
+			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+				if req.URL.Host != via[0].URL.Host {
+					return fmt.Errorf("redirect to another host (%s) refused", req.URL.Host)
+				}
+				if len(via) >= 5 {
+					return errors.New("too many redirects")
+				}
+				return nil
+			}
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return expvar.NewPoller(s.Targets, hc, s.Poller), transport, nil
+}
+
+var errNoTargets = errors.New("no expvar targets are configured for this data source: add them in its settings")
+
+// queryExpvar answers an expvar query: variables of targets (by name, or all) matching
+// paths (with wildcards), latest values as a table, or their history as time series.
+func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseExpvar(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	if d.expvar == nil {
+		return frames.Response(nil, frames.BadInput(errNoTargets))
+	}
+	targets, err := d.expvarTargets(model.Targets)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	patterns := make([]expvar.Pattern, len(model.Paths))
+	for i, p := range model.Paths {
+		if patterns[i], err = expvar.ParsePath(p); err != nil {
+			return frames.Response(nil, frames.BadInput(err))
+		}
+	}
+	d.expvar.Start(ctx)
+	var fr data.Frames
+	var notices []data.Notice
+	for _, t := range targets {
+		vars, st, _ := d.expvar.Latest(t.Name)
+		if !st.Up {
+			notices = append(notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf("expvar target %s is down: %s", t.Name, st.LastError)})
+		}
+		matched := matching(vars, patterns)
+		if model.Mode == query.ExpvarHistory {
+			fr = append(fr, d.expvarHistory(t, matched, q.TimeRange, &notices)...)
+		} else {
+			fr = appendLatest(fr, t, matched)
+		}
+	}
+	if len(fr) == 0 {
+		fr = data.Frames{data.NewFrame("expvar")}
+	}
+	for _, n := range notices {
+		addNotice(fr[0], n)
+	}
+	return frames.Response(fr, nil)
+}
+
+func (d *Datasource) expvarTargets(names []string) ([]expvar.Target, error) {
+	all := d.expvar.Targets()
+	if len(names) == 0 {
+		return all, nil
+	}
+	out := make([]expvar.Target, 0, len(names))
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(t expvar.Target) bool { return t.Name == n })
+		if i < 0 {
+			known := make([]string, len(all))
+			for j, t := range all {
+				known[j] = t.Name
+			}
+			return nil, fmt.Errorf("expvar target %q is not configured: known targets are %s", n, strings.Join(known, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+func matching(vars []expvar.Var, patterns []expvar.Pattern) []expvar.Var {
+	var out []expvar.Var
+	for _, v := range vars {
+		for _, p := range patterns {
+			if p.Match(v.Path) {
+				out = append(out, v)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// appendLatest adds a target's matched variables to the one latest table (made on the
+// first call): target, instance, path, value (numbers and bools) and text (strings).
+func appendLatest(fr data.Frames, t expvar.Target, vars []expvar.Var) data.Frames {
+	if len(fr) == 0 {
+		fr = data.Frames{data.NewFrame("expvar",
+			data.NewField("target", nil, []string{}),
+			data.NewField("instance", nil, []string{}),
+			data.NewField("path", nil, []string{}),
+			data.NewField("value", nil, []*float64{}),
+			data.NewField("text", nil, []string{}),
+		).SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})}
+	}
+	f := fr[0]
+	for _, v := range vars {
+		var num *float64
+		text := v.Str
+		if v.Kind == expvar.KindNumber || v.Kind == expvar.KindBool {
+			n := v.Num
+			num, text = &n, ""
+		}
+		f.AppendRow(t.Name, t.Instance, v.Path.String(), num, text)
+	}
+	return fr
+}
+
+// expvarHistory makes one time series per matched numeric variable from the poller's
+// history, noting when the range reaches past what is kept.
+func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backend.TimeRange, notices *[]data.Notice) data.Frames {
+	var out data.Frames
+	cut := false
+	for _, v := range vars {
+		if v.Kind != expvar.KindNumber && v.Kind != expvar.KindBool {
+			continue
+		}
+		path := v.Path.String()
+		times, values, truncated := d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: path}, tr.From, tr.To)
+		cut = cut || truncated
+		value := data.NewField("Value", data.Labels{"target": t.Name, "instance": t.Instance, "path": path}, values)
+		value.Config = &data.FieldConfig{DisplayNameFromDS: t.Name + " " + path}
+		out = append(out, data.NewFrame("", data.NewField("Time", nil, times), value).SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}}))
+	}
+	if cut {
+		*notices = append(*notices, data.Notice{Severity: data.NoticeSeverityInfo,
+			Text: fmt.Sprintf("the range starts before the history kept for %s (polled every %s, kept %s)", t.Name, d.settings.Expvar.Poller.Interval, d.settings.Expvar.Poller.History.Retention.Round(time.Second))})
+	}
+	return out
+}
