@@ -85,6 +85,31 @@ func TestExpvarQueries(t *testing.T) {
 				return nil
 			})
 
+			t.Run("runtime signals from expvar", func(t *testing.T) {
+				rt := func(refID, signal string) harness.Query {
+					m := map[string]any{"queryType": "runtime", "signal": signal, "source": "expvar", "instance": demo.Addr}
+					return harness.Query{RefID: refID, From: now.Add(-time.Minute), To: time.Now().Add(time.Minute), Interval: time.Second, MaxDataPoints: 100, Model: m}
+				}
+				resp, err := p.client.QueryData(ctx, ds, rt("heap", "heap_alloc"), rt("goroutines", "goroutines"), rt("alloc", "alloc_rate"), rt("pause", "gc_pause_p99"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for refID, unit := range map[string]string{"heap": "bytes", "goroutines": "short", "alloc": "Bps"} {
+					res := resp.Responses[refID]
+					requireNoError(t, res)
+					if len(res.Frames) != 1 || res.Frames[0].Rows() < 2 {
+						t.Fatalf("%s: frames %v", refID, res.Frames)
+					}
+					v := res.Frames[0].Fields[1]
+					if x, _ := v.FloatAt(v.Len() - 1); !(x > 0) || v.Config.Unit != unit || v.Labels["instance"] != demo.Addr {
+						t.Errorf("%s: last %v unit %q labels %v", refID, x, v.Config.Unit, v.Labels)
+					}
+				}
+				if res := resp.Responses["pause"]; res.Error == nil || !strings.Contains(res.Error.Error(), "no expvar equivalent") {
+					t.Errorf("gc_pause_p99 from expvar: %v", res.Error)
+				}
+			})
+
 			var targets []struct {
 				Target, Instance, LastError string
 				Up                          bool

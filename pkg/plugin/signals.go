@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/gopulse/health/pkg/business"
+	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
@@ -17,7 +19,7 @@ import (
 )
 
 // errNoExpvar is the answer of the expvar source until expvar targets exist.
-var errNoExpvar = errors.New("the expvar source is not configured: this data source has no expvar targets yet, use source prometheus or auto")
+var errNoExpvar = errors.New("the expvar source is not configured: this data source has no expvar targets, use source prometheus or auto")
 
 // queryRuntime answers a runtime query: one signal of the runtime catalogue for a scope,
 // from the first of the signal's expressions whose series exist, with the signal's unit.
@@ -31,7 +33,7 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 		return frames.Response(nil, frames.BadInput(err))
 	}
 	if model.Source == query.SourceExpvar {
-		return frames.Response(nil, frames.BadInput(errNoExpvar))
+		return frames.Response(d.runtimeFromExpvar(ctx, sig, model, q))
 	}
 	sel, err := d.selector(model.Job, model.Instance)
 	if err != nil {
@@ -42,6 +44,10 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 		return frames.Response(nil, err)
 	}
 	expr, err := sig.Expr(sel, func(m string) bool { return present[m] })
+	if err != nil && model.Source == query.SourceAuto && d.expvar != nil {
+		// Prometheus has no series for the scope: the expvar targets may.
+		return frames.Response(d.runtimeFromExpvar(ctx, sig, model, q))
+	}
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
@@ -54,6 +60,63 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 		setUnit(f, sig.Unit)
 	}
 	return frames.Response(fr, err)
+}
+
+// runtimeFromExpvar answers a runtime signal from the expvar targets' history: the value
+// at the signal's expvar path, scaled to its unit, as a per-second rate where the signal
+// is one (counter resets skipped), one series per target in the instance scope, with the
+// same shape and unit as from Prometheus.
+func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, model query.Runtime, q backend.DataQuery) (data.Frames, error) {
+	if d.expvar == nil {
+		return nil, frames.BadInput(errNoExpvar)
+	}
+	if sig.ExpvarPath == "" || sig.Kind == runtime.KindMean || sig.Kind == runtime.KindQuantile || sig.Kind == runtime.KindChanges {
+		return nil, frames.BadInput(fmt.Errorf("signal %s has no expvar equivalent in this version of GoPulse: use source prometheus", sig.ID))
+	}
+	re, err := anchoredRegexp(model.Instance)
+	if err != nil {
+		return nil, err
+	}
+	d.expvar.Start(ctx)
+	scale := sig.ExpvarScale
+	if scale == 0 {
+		scale = 1
+	}
+	var out data.Frames
+	for _, t := range d.expvar.Targets() {
+		if re != nil && !re.MatchString(t.Instance) {
+			continue
+		}
+		times, values, _ := d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, q.TimeRange.From, q.TimeRange.To)
+		for i := range values {
+			values[i] *= scale
+		}
+		if sig.ExpvarRate {
+			times, values = perSecond(times, values)
+		}
+		value := data.NewField(data.TimeSeriesValueFieldName, data.Labels{d.settings.InstanceLabel: t.Instance, "target": t.Name}, values)
+		value.Config = &data.FieldConfig{DisplayNameFromDS: t.Instance, Unit: sig.Unit}
+		meta := &data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}, ExecutedQueryString: "expvar " + sig.ExpvarPath}
+		out = append(out, data.NewFrame("", data.NewField(data.TimeSeriesTimeFieldName, nil, times), value).SetMeta(meta))
+	}
+	if len(out) == 0 {
+		return nil, frames.BadInput(fmt.Errorf("no expvar target matches instance %q", model.Instance))
+	}
+	return out, nil
+}
+
+// perSecond turns a counter into its per-second rate between polls; a drop (a restart
+// reset the counter) gives no point.
+func perSecond(times []time.Time, values []float64) ([]time.Time, []float64) {
+	var ts []time.Time
+	var vs []float64
+	for i := 1; i < len(values); i++ {
+		dt := times[i].Sub(times[i-1]).Seconds()
+		if dv := values[i] - values[i-1]; dv >= 0 && dt > 0 {
+			ts, vs = append(ts, times[i]), append(vs, dv/dt)
+		}
+	}
+	return ts, vs
 }
 
 // presentMetrics asks Prometheus, in one query, which of the metrics have series in the
