@@ -48,6 +48,10 @@ func TestTypeScriptExamples(t *testing.T) {
 				t.Errorf("business example decoded as %+v", q)
 			}
 			model = q
+		case TypeExpvar:
+			q, err := ParseExpvar(ex)
+			checkErr(t, qt, err)
+			model = q
 		case TypeAlerts:
 			q, err := ParseAlerts(ex)
 			checkErr(t, qt, err)
