@@ -85,6 +85,22 @@ func TestExpvarQueries(t *testing.T) {
 				return nil
 			})
 
+			t.Run("rate of a counter", func(t *testing.T) {
+				resp, err := p.client.QueryData(ctx, ds, q("rate", map[string]any{"targets": []string{"demo"}, "paths": []string{"memstats.TotalAlloc"}, "mode": "rate"}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := resp.Responses["rate"]
+				requireNoError(t, res)
+				if len(res.Frames) != 1 || res.Frames[0].Rows() < 2 {
+					t.Fatalf("frames %v", res.Frames)
+				}
+				for i := range res.Frames[0].Rows() {
+					if v, _ := res.Frames[0].Fields[1].FloatAt(i); v < 0 {
+						t.Errorf("rate %v < 0", v)
+					}
+				}
+			})
 			t.Run("runtime signals from expvar", func(t *testing.T) {
 				rt := func(refID, signal string) harness.Query {
 					m := map[string]any{"queryType": "runtime", "signal": signal, "source": "expvar", "instance": demo.Addr}

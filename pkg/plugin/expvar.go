@@ -77,8 +77,8 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 			notices = append(notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf("expvar target %s is down: %s", t.Name, st.LastError)})
 		}
 		matched := matching(vars, patterns)
-		if model.Mode == query.ExpvarHistory {
-			fr = append(fr, d.expvarHistory(t, matched, q.TimeRange, &notices)...)
+		if model.Mode != query.ExpvarLatest {
+			fr = append(fr, d.expvarHistory(t, matched, q.TimeRange, model.Mode == query.ExpvarRate, &notices)...)
 		} else {
 			fr = appendLatest(fr, t, matched)
 		}
@@ -151,8 +151,9 @@ func appendLatest(fr data.Frames, t expvar.Target, vars []expvar.Var) data.Frame
 }
 
 // expvarHistory makes one time series per matched numeric variable from the poller's
-// history, noting when the range reaches past what is kept.
-func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backend.TimeRange, notices *[]data.Notice) data.Frames {
+// history (or its per-second rate, counter resets skipped), noting when the range
+// reaches past what is kept.
+func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backend.TimeRange, rate bool, notices *[]data.Notice) data.Frames {
 	var out data.Frames
 	cut := false
 	for _, v := range vars {
@@ -162,6 +163,9 @@ func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backen
 		path := v.Path.String()
 		times, values, truncated := d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: path}, tr.From, tr.To)
 		cut = cut || truncated
+		if rate {
+			times, values = perSecond(times, values)
+		}
 		value := data.NewField("Value", data.Labels{"target": t.Name, "instance": t.Instance, "path": path}, values)
 		value.Config = &data.FieldConfig{DisplayNameFromDS: t.Name + " " + path}
 		out = append(out, data.NewFrame("", data.NewField("Time", nil, times), value).SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}}))

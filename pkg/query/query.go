@@ -184,6 +184,7 @@ type ExpvarMode string
 const (
 	ExpvarLatest  ExpvarMode = "latest"
 	ExpvarHistory ExpvarMode = "history"
+	ExpvarRate    ExpvarMode = "rate"
 )
 
 // Expvar is the model of an `expvar` query.
@@ -205,9 +206,7 @@ func ParseExpvar(raw json.RawMessage) (Expvar, error) {
 	switch q.Mode {
 	case "":
 		q.Mode = ExpvarLatest
-	case ExpvarLatest, ExpvarHistory:
-	case "rate":
-		return q, fmt.Errorf("mode %q is not available yet in this version of GoPulse: use latest or history", q.Mode)
+	case ExpvarLatest, ExpvarHistory, ExpvarRate:
 	default:
 		return q, fmt.Errorf("mode %q is unknown: use latest, history or rate", q.Mode)
 	}
