@@ -143,3 +143,34 @@ type notYet struct{}
 func (notYet) Error() string { return "not yet" }
 
 var errNotYet error = notYet{}
+
+// TestExpvarDiscovery: the demo's expvar endpoint found from Prometheus's active targets
+// of job demo (same host and port as /metrics, path /debug/vars), polled, and queried by
+// its job/instance name.
+func TestExpvarDiscovery(t *testing.T) {
+	t.Parallel()
+	s := harness.StartStackWith(t, harness.StackOptions{NoAlertmanager: true})
+	ds := &harness.Settings{URL: s.Prometheus.URL, JSONData: map[string]any{"expvarDiscoverJobs": []string{"demo"}}}
+	p := harness.StartPlugin(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var targets []struct {
+		Target, Instance, Host string
+		Up                     bool
+	}
+	getJSON(ctx, t, p, ds, "expvar-targets", &targets)
+	name := "demo/" + s.Demo.Addr
+	if len(targets) != 1 || targets[0].Target != name || !targets[0].Up || targets[0].Instance != s.Demo.Addr {
+		t.Fatalf("targets %+v, want %s up", targets, name)
+	}
+	now := time.Now()
+	resp, err := p.QueryData(ctx, ds, harness.Query{RefID: "A", From: now.Add(-time.Minute), To: now, Interval: time.Second, MaxDataPoints: 100,
+		Model: map[string]any{"queryType": "expvar", "targets": []string{name}, "paths": []string{"goroutines"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	requireNoError(t, resp.Responses["A"])
+	if f := resp.Responses["A"].Frames[0]; f.Rows() != 1 || f.Fields[0].At(0) != name {
+		t.Errorf("latest %v", f)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,20 +41,25 @@ type PollerOptions struct {
 	Concurrency int           // targets polled at once, default 8
 	Limits      Limits        // bounds of one document
 	History     HistoryOptions
+	// Discover, when set, finds more targets before every sweep (Prometheus's active
+	// targets of chosen jobs); a failing discovery keeps the targets found before.
+	Discover func(context.Context) ([]Target, error)
 }
 
 // Poller polls a data source's expvar targets in the background, keeps each target's
 // latest variables and status, and appends every numeric value to the history. It is
 // started on first use and stopped when the data source instance is disposed.
 type Poller struct {
-	targets []Target
-	hc      *http.Client
-	opts    PollerOptions
-	hist    *History
+	static []Target
+	hc     *http.Client
+	opts   PollerOptions
+	hist   *History
 
-	mu     sync.RWMutex
-	latest map[string][]Var
-	status map[string]Status
+	mu           sync.RWMutex
+	targets      []Target // static, then discovered
+	discoveryErr error
+	latest       map[string][]Var
+	status       map[string]Status
 
 	startOnce sync.Once
 	cancel    context.CancelFunc // stops the loop; set by Start
@@ -73,7 +79,7 @@ func NewPoller(targets []Target, hc *http.Client, opts PollerOptions) *Poller {
 	}
 	opts.Limits = opts.Limits.WithDefaults()
 	p := &Poller{
-		targets: targets, hc: hc, opts: opts, hist: NewHistory(opts.History),
+		static: targets, targets: targets, hc: hc, opts: opts, hist: NewHistory(opts.History),
 		latest: map[string][]Var{}, status: map[string]Status{},
 		done: make(chan struct{}),
 	}
@@ -83,8 +89,54 @@ func NewPoller(targets []Target, hc *http.Client, opts PollerOptions) *Poller {
 	return p
 }
 
-// Targets are the poller's targets, in their configured order.
-func (p *Poller) Targets() []Target { return p.targets }
+// Targets are the poller's targets: the configured ones in order, then the discovered.
+func (p *Poller) Targets() []Target {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.targets
+}
+
+// DiscoveryError is the error of the last discovery, or nil.
+func (p *Poller) DiscoveryError() error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.discoveryErr
+}
+
+// discover refreshes the discovered targets; names already configured win, and the
+// state of targets that are gone is dropped.
+func (p *Poller) discover(ctx context.Context) {
+	found, err := p.opts.Discover(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.discoveryErr = err
+	if err != nil {
+		return
+	}
+	targets := slices.Clone(p.static)
+	names := map[string]bool{}
+	for _, t := range targets {
+		names[t.Name] = true
+	}
+	for _, t := range found {
+		if !names[t.Name] {
+			names[t.Name] = true
+			targets = append(targets, t)
+		}
+	}
+	for name := range p.status {
+		if !names[name] {
+			delete(p.status, name)
+			delete(p.latest, name)
+		}
+	}
+	for _, t := range targets {
+		if _, ok := p.status[t.Name]; !ok {
+			p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Host: hostOf(t.URL)}
+		}
+	}
+	p.targets = targets
+}
 
 // History is the poller's history of numeric values.
 func (p *Poller) History() *History { return p.hist }
@@ -126,9 +178,12 @@ func (p *Poller) loop(ctx context.Context) {
 
 // Sweep polls every target once, at most Concurrency at a time.
 func (p *Poller) Sweep(ctx context.Context) {
+	if p.opts.Discover != nil {
+		p.discover(ctx)
+	}
 	sem := make(chan struct{}, p.opts.Concurrency)
 	var wg sync.WaitGroup
-	for _, t := range p.targets {
+	for _, t := range p.Targets() {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -147,7 +202,10 @@ func (p *Poller) poll(ctx context.Context, t Target) {
 	took := time.Since(start)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	st := p.status[t.Name]
+	st, ok := p.status[t.Name]
+	if !ok {
+		return // no longer a target
+	}
 	st.LastPoll, st.LastDuration = start.UTC(), took
 	if err != nil {
 		st.Up, st.LastError = false, err.Error()

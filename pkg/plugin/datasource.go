@@ -78,8 +78,12 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if settings.AlertmanagerURL != nil {
 		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
 	}
-	if len(settings.Expvar.Targets) > 0 {
-		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar); err != nil {
+	if settings.Expvar.enabled() {
+		var discover func(context.Context) ([]expvar.Target, error)
+		if len(settings.Expvar.DiscoverJobs) > 0 {
+			discover = d.discoverExpvar
+		}
+		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar, discover); err != nil {
 			return nil, fmt.Errorf("expvar client: %w", err)
 		}
 	}

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
@@ -21,7 +25,7 @@ import (
 // newExpvarPoller makes the poller of the data source's expvar targets, with its own
 // HTTP client: the Prometheus credentials are not sent to services, each answer is
 // bounded, and a redirect to another host is refused.
-func newExpvarPoller(s ExpvarSettings) (*expvar.Poller, *http.Transport, error) {
+func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.Target, error)) (*expvar.Poller, *http.Transport, error) {
 	var transport *http.Transport
 	limits := s.Poller.Limits.WithDefaults()
 	hc, err := httpclient.New(httpclient.Options{
@@ -43,10 +47,41 @@ func newExpvarPoller(s ExpvarSettings) (*expvar.Poller, *http.Transport, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return expvar.NewPoller(s.Targets, hc, s.Poller), transport, nil
+	opts := s.Poller
+	opts.Discover = discover
+	return expvar.NewPoller(s.Targets, hc, opts), transport, nil
 }
 
-var errNoTargets = errors.New("no expvar targets are configured for this data source: add them in its settings")
+// discoverExpvar turns Prometheus's active targets of the configured jobs into expvar
+// targets named job/instance: the scrape URL's scheme and host (with the configured
+// port, when set) and the expvar path. Only what Prometheus scrapes is reachable.
+func (d *Datasource) discoverExpvar(ctx context.Context) ([]expvar.Target, error) {
+	active, err := d.prom.ActiveTargets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := d.settings.Expvar
+	var out []expvar.Target
+	for _, a := range active {
+		job := string(a.Labels[model.LabelName(d.settings.JobLabel)])
+		if !slices.Contains(s.DiscoverJobs, job) {
+			continue
+		}
+		u, err := url.Parse(a.ScrapeURL)
+		if err != nil || u.Host == "" {
+			continue
+		}
+		if s.DiscoverPort != 0 {
+			u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(s.DiscoverPort))
+		}
+		instance := string(a.Labels[model.LabelName(d.settings.InstanceLabel)])
+		target := url.URL{Scheme: u.Scheme, Host: u.Host, Path: s.Path}
+		out = append(out, expvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance})
+	}
+	return out, nil
+}
+
+var errNoTargets = errors.New("no expvar targets are configured for this data source: add targets or jobs to discover in its settings")
 
 // queryExpvar answers an expvar query: variables of targets (by name, or all) matching
 // paths (with wildcards), latest values as a table, or their history as time series.

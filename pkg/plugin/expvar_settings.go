@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gopulse/health/pkg/expvar"
@@ -17,18 +18,39 @@ type expvarJSON struct {
 	Concurrency  int             `json:"expvarConcurrency"`
 	MaxBytes     int64           `json:"expvarMaxBytes"`
 	HistoryBytes int64           `json:"expvarHistoryBytes"`
+	DiscoverJobs []string        `json:"expvarDiscoverJobs"`
+	DiscoverPort int             `json:"expvarDiscoverPort"`
+	Path         string          `json:"expvarPath"`
 }
 
-// ExpvarSettings are the validated expvar settings; no targets means no poller.
+// ExpvarSettings are the validated expvar settings; no targets and no discovery means no
+// poller.
 type ExpvarSettings struct {
 	Targets []expvar.Target
 	Poller  expvar.PollerOptions
+	// Discovery turns Prometheus's active targets of these jobs into expvar targets: the
+	// scrape URL's scheme and host, Port instead of its port when set, and Path.
+	DiscoverJobs []string
+	DiscoverPort int
+	Path         string
 }
+
+// enabled tells whether the data source polls expvar targets at all.
+func (s ExpvarSettings) enabled() bool { return len(s.Targets) > 0 || len(s.DiscoverJobs) > 0 }
 
 // loadExpvar validates the expvar targets (unique names, http(s) URLs set by the
 // administrator) and the poller's options.
 func loadExpvar(jd expvarJSON) (ExpvarSettings, error) {
-	out := ExpvarSettings{}
+	out := ExpvarSettings{DiscoverJobs: jd.DiscoverJobs, DiscoverPort: jd.DiscoverPort, Path: jd.Path}
+	if out.Path == "" {
+		out.Path = "/debug/vars"
+	}
+	if !strings.HasPrefix(out.Path, "/") || strings.ContainsAny(out.Path, "?#") {
+		return out, fmt.Errorf("settings: expvar path %q must be a path starting with /", out.Path)
+	}
+	if out.DiscoverPort < 0 || out.DiscoverPort > 65535 {
+		return out, fmt.Errorf("settings: expvar discovery port %d is not a port", out.DiscoverPort)
+	}
 	seen := map[string]bool{}
 	for i, t := range jd.Targets {
 		if t.Name == "" {
@@ -43,7 +65,7 @@ func loadExpvar(jd expvarJSON) (ExpvarSettings, error) {
 			return out, err
 		}
 		if u.Path == "" || u.Path == "/" {
-			u.Path = "/debug/vars"
+			u.Path = out.Path
 		}
 		t.URL = u.String()
 		if t.Instance == "" {

@@ -63,7 +63,7 @@ func TestExpvarTargetFaults(t *testing.T) {
 	defer close(release)
 	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{
 		Timeout: 300 * time.Millisecond, Interval: time.Hour, Limits: expvar.Limits{MaxBytes: 1 << 20},
-	}})
+	}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func BenchmarkSweep1000(b *testing.B) {
 	for i := range targets {
 		targets[i] = expvar.Target{Name: fmt.Sprintf("t%d", i), URL: fmt.Sprintf("%s/debug/vars?i=%d", srv.URL, i)}
 	}
-	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}})
+	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

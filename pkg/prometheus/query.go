@@ -255,3 +255,12 @@ func (c *Client) Rules(ctx context.Context) ([]v1.RuleGroup, error) {
 	}
 	return res.Groups, nil
 }
+
+// ActiveTargets returns Prometheus's active scrape targets.
+func (c *Client) ActiveTargets(ctx context.Context) ([]v1.ActiveTarget, error) {
+	res, err := c.api.Targets(ctx)
+	if err != nil {
+		return nil, describe(err)
+	}
+	return res.Active, nil
+}
