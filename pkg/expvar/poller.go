@@ -32,7 +32,14 @@ type Status struct {
 	LastPoll     time.Time     `json:"lastPoll"`
 	LastSuccess  time.Time     `json:"lastSuccess"`
 	Vars         int           `json:"vars"`
+	// Failures counts the polls failed in a row; a failing target is polled less often
+	// (the interval doubled per failure, at most maxBackoff), from NextPoll on.
+	Failures int       `json:"failures"`
+	NextPoll time.Time `json:"nextPoll"`
 }
+
+// maxBackoff is the longest wait between polls of a failing target.
+const maxBackoff = 5 * time.Minute
 
 // PollerOptions tune a poller.
 type PollerOptions struct {
@@ -183,7 +190,11 @@ func (p *Poller) Sweep(ctx context.Context) {
 	}
 	sem := make(chan struct{}, p.opts.Concurrency)
 	var wg sync.WaitGroup
+	now := time.Now()
 	for _, t := range p.Targets() {
+		if p.backingOff(t.Name, now) {
+			continue
+		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -191,6 +202,13 @@ func (p *Poller) Sweep(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// backingOff tells whether a failing target waits for its next poll.
+func (p *Poller) backingOff(name string, now time.Time) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return now.Before(p.status[name].NextPoll)
 }
 
 // poll fetches and flattens one target's document.
@@ -209,10 +227,14 @@ func (p *Poller) poll(ctx context.Context, t Target) {
 	st.LastPoll, st.LastDuration = start.UTC(), took
 	if err != nil {
 		st.Up, st.LastError = false, err.Error()
+		st.Failures++
+		wait := p.opts.Interval << min(st.Failures-1, 16)
+		st.NextPoll = start.Add(min(wait, maxBackoff)).UTC()
 		p.status[t.Name] = st
 		return
 	}
 	st.Up, st.LastError, st.LastSuccess, st.Vars = true, "", start.UTC(), len(vars)
+	st.Failures, st.NextPoll = 0, time.Time{}
 	p.status[t.Name] = st
 	p.latest[t.Name] = vars
 	for _, v := range vars {

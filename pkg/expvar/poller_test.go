@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,3 +72,35 @@ type notYet struct{}
 func (notYet) Error() string { return "not yet" }
 
 var errNotYet error = notYet{}
+
+// A failing target is polled less and less often; a good one every interval.
+func TestPollerBacksOff(t *testing.T) {
+	var bad, good atomic.Int32
+	badSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bad.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer badSrv.Close()
+	goodSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		good.Add(1)
+		_, _ = w.Write([]byte(`{"goroutines": 3}`))
+	}))
+	defer goodSrv.Close()
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	p := NewPoller([]Target{{Name: "bad", URL: badSrv.URL}, {Name: "good", URL: goodSrv.URL}}, hc, PollerOptions{Interval: 10 * time.Millisecond})
+	p.Start(context.Background())
+	harness.Eventually(t, 10*time.Second, 10*time.Millisecond, "40 polls of the good target", func() error {
+		if good.Load() < 40 {
+			return errNotYet
+		}
+		return nil
+	})
+	p.Stop()
+	if n := bad.Load(); n > 12 {
+		t.Errorf("the failing target was polled %d times while the good one was polled %d", n, good.Load())
+	}
+	if _, st, _ := p.Latest("bad"); st.Failures < 3 || !st.NextPoll.After(st.LastPoll) {
+		t.Errorf("bad status %+v", st)
+	}
+}
