@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
 
 	"github.com/gopulse/health/e2e/harness"
 )
@@ -172,5 +175,63 @@ func TestExpvarDiscovery(t *testing.T) {
 	requireNoError(t, resp.Responses["A"])
 	if f := resp.Responses["A"].Frames[0]; f.Rows() != 1 || f.Fields[0].At(0) != name {
 		t.Errorf("latest %v", f)
+	}
+}
+
+// TestExpvarLive: a Grafana Live subscription to an expvar query gets the latest values
+// pushed after each poll, over the plugin's stream protocol; a bad query is not found.
+func TestExpvarLive(t *testing.T) {
+	t.Parallel()
+	demo := harness.StartDemo(t)
+	ds := &harness.Settings{URL: closedURL(t), JSONData: map[string]any{
+		"expvarPollInterval": "200ms",
+		"expvarTargets":      []map[string]any{{"name": "demo", "url": demo.URL}},
+	}}
+	for _, p := range startPlugins(t) {
+		t.Run(p.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			subscribe := func(query string) pluginv2.SubscribeStreamResponse_Status {
+				res, err := p.client.Stream.SubscribeStream(ctx, &pluginv2.SubscribeStreamRequest{PluginContext: ds.PluginContext(), Path: "expvar", Data: []byte(query)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res.Status
+			}
+			if st := subscribe(`{"targets":["nope"],"paths":["goroutines"]}`); st != pluginv2.SubscribeStreamResponse_NOT_FOUND {
+				t.Errorf("unknown target: %v, want NOT_FOUND", st)
+			}
+			q := `{"targets":["demo"],"paths":["goroutines","memstats.NumGC"]}`
+			if st := subscribe(q); st != pluginv2.SubscribeStreamResponse_OK {
+				t.Fatalf("subscribe: %v", st)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			defer stop()
+			stream, err := p.client.Stream.RunStream(runCtx, &pluginv2.RunStreamRequest{PluginContext: ds.PluginContext(), Path: "expvar", Data: []byte(q)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var times []time.Time
+			for len(times) < 3 {
+				packet, err := stream.Recv()
+				if err != nil {
+					t.Fatalf("after %d packets: %v", len(times), err)
+				}
+				var f data.Frame
+				if err := json.Unmarshal(packet.Data, &f); err != nil {
+					t.Fatal(err)
+				}
+				if len(f.Fields) != 3 || f.Fields[1].Labels["path"] != "goroutines" {
+					t.Fatalf("frame %s", describeFields(&f))
+				}
+				if v, _ := f.Fields[1].FloatAt(0); !(v > 0) {
+					t.Errorf("goroutines %v", v)
+				}
+				times = append(times, f.Fields[0].At(0).(time.Time))
+			}
+			if !times[2].After(times[0]) {
+				t.Errorf("times %v: the pushes must follow the polls", times)
+			}
+		})
 	}
 }
