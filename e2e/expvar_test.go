@@ -129,6 +129,39 @@ func TestExpvarQueries(t *testing.T) {
 				}
 			})
 
+			t.Run("variables and the vars resource", func(t *testing.T) {
+				v := func(refID string, vq map[string]any) harness.Query {
+					return harness.Query{RefID: refID, From: now.Add(-time.Minute), To: now, Interval: time.Second, MaxDataPoints: 100,
+						Model: map[string]any{"queryType": "variable", "variableQuery": vq}}
+				}
+				resp, err := p.client.QueryData(ctx, ds, v("targets", map[string]any{"kind": "expvar_targets"}), v("paths", map[string]any{"kind": "expvar_paths", "label": "demo", "regex": `/^memstats\.Heap/`}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				requireNoError(t, resp.Responses["targets"])
+				requireNoError(t, resp.Responses["paths"])
+				if got := strings.Join(column(resp.Responses["targets"].Frames[0], "text"), ","); got != "demo,gone" {
+					t.Errorf("targets %s", got)
+				}
+				if paths := column(resp.Responses["paths"].Frames[0], "text"); !contains(paths, "memstats.HeapAlloc") || contains(paths, "goroutines") {
+					t.Errorf("paths %v", paths)
+				}
+				var vars []struct {
+					Path, Kind string
+					Value      *float64
+				}
+				getJSON(ctx, t, p.client, ds, "expvar-vars?target=demo", &vars)
+				found := false
+				for _, x := range vars {
+					if x.Path == "goroutines" && x.Kind == "number" && x.Value != nil && *x.Value > 0 {
+						found = true
+					}
+				}
+				if !found || len(vars) < 100 {
+					t.Errorf("%d vars, goroutines found: %v", len(vars), found)
+				}
+			})
+
 			var targets []struct {
 				Target, Instance, LastError string
 				Up                          bool

@@ -13,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/runtime"
@@ -40,6 +41,7 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 		writeJSON(w, http.StatusOK, runtime.Catalogue())
 	})
 	mux.HandleFunc("GET /expvar-targets", d.expvarStatuses)
+	mux.HandleFunc("GET /expvar-vars", d.expvarVars)
 	return httpadapter.New(mux)
 }
 
@@ -172,4 +174,36 @@ func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
 	}
 	d.expvar.Start(r.Context())
 	writeJSON(w, http.StatusOK, d.expvar.Statuses())
+}
+
+// expvarVars answers expvar-vars?target=NAME: the flattened variables of the target's
+// latest document, with kind and value, for the editor's autocomplete.
+func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
+	if d.expvar == nil {
+		writeError(w, frames.BadInput(errNoTargets))
+		return
+	}
+	name := r.URL.Query().Get("target")
+	if _, err := d.expvarTargets([]string{name}); err != nil || name == "" {
+		writeError(w, frames.BadInput(fmt.Errorf("target is required and must be a configured expvar target: expvar-vars?target=NAME")))
+		return
+	}
+	d.expvar.Start(r.Context())
+	vars, _, _ := d.expvar.Latest(name)
+	type variable struct {
+		Path  string   `json:"path"`
+		Kind  string   `json:"kind"`
+		Value *float64 `json:"value,omitempty"`
+		Text  string   `json:"text,omitempty"`
+	}
+	out := make([]variable, 0, len(vars))
+	for _, v := range vars {
+		item := variable{Path: v.Path.String(), Kind: v.Kind.String(), Text: v.Str}
+		if v.Kind == expvar.KindNumber || v.Kind == expvar.KindBool {
+			n := v.Num
+			item.Value = &n
+		}
+		out = append(out, item)
+	}
+	writeJSON(w, http.StatusOK, out)
 }

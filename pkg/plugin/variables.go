@@ -58,6 +58,8 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 		}
 	case query.VariableAlertNames, query.VariableSeverities, query.VariableRuleGroups:
 		texts, err = d.ruleVariable(ctx, v.Kind)
+	case query.VariableExpvarTargets, query.VariableExpvarPaths:
+		texts, err = d.expvarVariable(ctx, v)
 	}
 	if err != nil {
 		return frames.Response(nil, err)
@@ -133,4 +135,35 @@ func (d *Datasource) ruleVariable(ctx context.Context, kind query.VariableKind) 
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+// expvarVariable lists the expvar targets' names, or the paths of the variables of one
+// target (Label) or of all targets.
+func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]string, error) {
+	if d.expvar == nil {
+		return nil, frames.BadInput(errNoTargets)
+	}
+	var names []string
+	if v.Label != "" {
+		names = []string{v.Label}
+	}
+	targets, err := d.expvarTargets(names)
+	if err != nil {
+		return nil, frames.BadInput(err)
+	}
+	var out []string
+	if v.Kind == query.VariableExpvarTargets {
+		for _, t := range targets {
+			out = append(out, t.Name)
+		}
+		return out, nil
+	}
+	d.expvar.Start(ctx)
+	for _, t := range targets {
+		vars, _, _ := d.expvar.Latest(t.Name)
+		for _, x := range vars {
+			out = append(out, x.Path.String())
+		}
+	}
+	return out, nil
 }

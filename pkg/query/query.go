@@ -225,6 +225,9 @@ const (
 	VariableAlertNames  VariableKind = "alert_names"
 	VariableSeverities  VariableKind = "severities"
 	VariableRuleGroups  VariableKind = "rule_groups"
+	// expvar: the targets' names, and the paths of a target's variables (label = target).
+	VariableExpvarTargets VariableKind = "expvar_targets"
+	VariableExpvarPaths   VariableKind = "expvar_paths"
 )
 
 // Variable is a template-variable query (queryType "variable").
@@ -257,9 +260,9 @@ func ParseVariable(raw json.RawMessage) (Variable, error) {
 		if strings.TrimSpace(v.Expr) == "" {
 			return v, fmt.Errorf("expr is empty: enter the PromQL expression whose result to list")
 		}
-	case VariableLabelNames, VariableMetricNames, VariableAlertNames, VariableSeverities, VariableRuleGroups:
+	case VariableLabelNames, VariableMetricNames, VariableAlertNames, VariableSeverities, VariableRuleGroups, VariableExpvarTargets, VariableExpvarPaths:
 	default:
-		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names, query_result, alert_names, severities or rule_groups", v.Kind)
+		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names, query_result, alert_names, severities, rule_groups, expvar_targets or expvar_paths", v.Kind)
 	}
 	return v, nil
 }
