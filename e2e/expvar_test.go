@@ -109,7 +109,7 @@ func TestExpvarQueries(t *testing.T) {
 					m := map[string]any{"queryType": "runtime", "signal": signal, "source": "expvar", "instance": demo.Addr}
 					return harness.Query{RefID: refID, From: now.Add(-time.Minute), To: time.Now().Add(time.Minute), Interval: time.Second, MaxDataPoints: 100, Model: m}
 				}
-				resp, err := p.client.QueryData(ctx, ds, rt("heap", "heap_alloc"), rt("goroutines", "goroutines"), rt("alloc", "alloc_rate"), rt("pause", "gc_pause_p99"))
+				resp, err := p.client.QueryData(ctx, ds, rt("heap", "heap_alloc"), rt("goroutines", "goroutines"), rt("alloc", "alloc_rate"), rt("pause", "gc_pause_p99"), rt("restarts", "restarts"))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -124,8 +124,16 @@ func TestExpvarQueries(t *testing.T) {
 						t.Errorf("%s: last %v unit %q labels %v", refID, x, v.Config.Unit, v.Labels)
 					}
 				}
-				if res := resp.Responses["pause"]; res.Error == nil || !strings.Contains(res.Error.Error(), "no expvar equivalent") {
+				// GC pause p99 from the PauseNs ring, in seconds (the demo has run GCs by now).
+				if res := resp.Responses["pause"]; res.Error != nil || len(res.Frames) != 1 {
 					t.Errorf("gc_pause_p99 from expvar: %v", res.Error)
+				} else if v := res.Frames[0].Fields[1]; v.Len() > 0 {
+					if x, _ := v.FloatAt(v.Len() - 1); !(x > 0 && x < 1) || v.Config.Unit != "s" {
+						t.Errorf("gc pause p99 %v %s", x, v.Config.Unit)
+					}
+				}
+				if res := resp.Responses["restarts"]; res.Error == nil || !strings.Contains(res.Error.Error(), "no expvar equivalent") {
+					t.Errorf("restarts from expvar: %v", res.Error)
 				}
 			})
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -70,7 +71,7 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 	if d.expvar == nil {
 		return nil, frames.BadInput(errNoExpvar)
 	}
-	if sig.ExpvarPath == "" || sig.Kind == runtime.KindMean || sig.Kind == runtime.KindQuantile || sig.Kind == runtime.KindChanges {
+	if sig.ExpvarPath == "" || sig.Kind == runtime.KindChanges {
 		return nil, frames.BadInput(fmt.Errorf("signal %s has no expvar equivalent in this version of GoPulse: use source prometheus", sig.ID))
 	}
 	re, err := anchoredRegexp(model.Instance)
@@ -87,7 +88,14 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 		if re != nil && !re.MatchString(t.Instance) {
 			continue
 		}
-		times, values, _ := d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, q.TimeRange.From, q.TimeRange.To)
+		var times []time.Time
+		var values []float64
+		switch sig.Kind {
+		case runtime.KindMean, runtime.KindQuantile:
+			times, values = ringStat(d.expvar.History(), t.Name, sig, q.TimeRange)
+		default:
+			times, values, _ = d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, q.TimeRange.From, q.TimeRange.To)
+		}
 		for i := range values {
 			values[i] *= scale
 		}
@@ -103,6 +111,51 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 		return nil, frames.BadInput(fmt.Errorf("no expvar target matches instance %q", model.Instance))
 	}
 	return out, nil
+}
+
+// ringSize is the length of MemStats.PauseNs, the ring of the last GC pauses.
+const ringSize = 256
+
+// ringStat computes, at every poll, the mean or the quantile of the non-zero entries of
+// a ring such as memstats.PauseNs (zeros are entries not used yet).
+func ringStat(h *expvar.History, target string, sig runtime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
+	at := map[int64][]float64{}
+	var order []time.Time
+	for i := range ringSize {
+		times, values, _ := h.Range(expvar.SeriesKey{Target: target, Path: fmt.Sprintf("%s[%d]", sig.ExpvarPath, i)}, tr.From, tr.To)
+		for j, t := range times {
+			k := t.UnixMilli()
+			if _, ok := at[k]; !ok {
+				order = append(order, t)
+			}
+			if values[j] != 0 {
+				at[k] = append(at[k], values[j])
+			} else if at[k] == nil {
+				at[k] = []float64{}
+			}
+		}
+	}
+	slices.SortFunc(order, time.Time.Compare)
+	var ts []time.Time
+	var vs []float64
+	for _, t := range order {
+		pauses := at[t.UnixMilli()]
+		if len(pauses) == 0 {
+			continue
+		}
+		ts = append(ts, t)
+		if sig.Kind == runtime.KindMean {
+			sum := 0.0
+			for _, p := range pauses {
+				sum += p
+			}
+			vs = append(vs, sum/float64(len(pauses)))
+			continue
+		}
+		slices.Sort(pauses)
+		vs = append(vs, pauses[min(len(pauses)-1, int(math.Ceil(sig.Quantile*float64(len(pauses))))-1)])
+	}
+	return ts, vs
 }
 
 // perSecond turns a counter into its per-second rate between polls; a drop (a restart
