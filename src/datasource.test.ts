@@ -119,6 +119,14 @@ describe('DataSource', () => {
       expect(ds.filterQuery({ refId: 'A', queryType: 'alerts', hide: true })).toBe(false);
     });
 
+    it('drops an expvar query without paths (the backend needs at least one); targets are optional', () => {
+      expect(ds.filterQuery({ refId: 'A', queryType: 'expvar' })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'expvar', mode: 'latest', paths: [] })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'expvar', paths: [' '], targets: ['demo'] })).toBe(false);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'expvar', mode: 'latest', paths: ['goroutines'] })).toBe(true);
+      expect(ds.filterQuery({ refId: 'A', queryType: 'expvar', paths: ['goroutines'], hide: true })).toBe(false);
+    });
+
     it('lets the types without an editor yet through to the backend (which says they are unsupported)', () => {
       expect(ds.filterQuery({ refId: 'A', queryType: 'health' })).toBe(true);
     });
@@ -263,6 +271,48 @@ describe('DataSource.applyTemplateVariables (runtime, business, variable)', () =
     });
   });
 
+  it('expvar: targets and paths from a multi-value variable become several entries; the rest as is', () => {
+    setTemplateSrv(
+      fakeTemplateSrv([
+        { name: 'target', value: ['demo', 'worker'], multi: true },
+        { name: 'area', value: 'memstats' },
+        { name: 'metrics', value: ['HeapAlloc', 'Mallocs'], multi: true },
+      ])
+    );
+    const out = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        queryType: 'expvar',
+        mode: 'history',
+        targets: ['$target', 'api'],
+        paths: ['$area.NumGC', 'business.$metrics', 'requests["a.example.com:443,b"]'],
+      },
+      {}
+    );
+    expect(out).toEqual({
+      refId: 'A',
+      queryType: 'expvar',
+      mode: 'history',
+      targets: ['demo', 'worker', 'api'],
+      // One path per value; a path without a variable is kept whole, commas and all.
+      paths: ['memstats.NumGC', 'business.HeapAlloc', 'business.Mallocs', 'requests["a.example.com:443,b"]'],
+    });
+  });
+
+  it('expvar: a path with two multi-value variables gives every combination', () => {
+    setTemplateSrv(
+      fakeTemplateSrv([
+        { name: 'area', value: ['memstats', 'business'], multi: true },
+        { name: 'metrics', value: ['HeapAlloc', 'Mallocs'], multi: true },
+      ])
+    );
+    const out = ds.applyTemplateVariables(
+      { refId: 'A', queryType: 'expvar', paths: ['${area}.$metrics', 'memstats.HeapAlloc'] },
+      {}
+    );
+    expect(out.paths).toEqual(['memstats.HeapAlloc', 'memstats.Mallocs', 'business.HeapAlloc', 'business.Mallocs']);
+  });
+
   it('variable: label, PromQL match and expr, plain regex', () => {
     const out = ds.applyTemplateVariables(
       {
@@ -308,6 +358,7 @@ describe('DataSource resources', () => {
     await ds.fetchMetadata();
     await ds.fetchMetadata('http_requests_total');
     await ds.fetchRuntimeCatalogue();
+    await ds.fetchExpvarTargets();
     expect(getResource.mock.calls).toEqual([
       ['label-values', { label: 'job' }],
       ['label-values', { label: 'instance', 'match[]': '{job="demo"}' }],
@@ -318,6 +369,7 @@ describe('DataSource resources', () => {
       ['metadata', {}],
       ['metadata', { metric: 'http_requests_total' }],
       ['runtime-catalogue', {}],
+      ['expvar-targets', {}],
     ]);
   });
 
@@ -338,6 +390,7 @@ describe('DataSource resources', () => {
     await expect(ds.fetchLabelNames()).resolves.toEqual(['job', 'instance']);
     await expect(ds.fetchMetadata()).resolves.toEqual([{ metric: 'up', type: 'gauge', help: '', unit: '' }]);
     await expect(ds.fetchRuntimeCatalogue()).resolves.toEqual([]);
+    await expect(ds.fetchExpvarTargets()).resolves.toEqual([]);
     await expect(ds.fetchMetricNames()).resolves.toEqual([]);
   });
 

@@ -1,7 +1,15 @@
 import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
-import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal, VariableQuery } from './types';
+import {
+  DEFAULT_QUERY,
+  ExpvarTarget,
+  GoPulseOptions,
+  GoPulseQuery,
+  MetricMetadata,
+  RuntimeSignal,
+  VariableQuery,
+} from './types';
 import { escapePromQLRegex, escapeRegex } from './validation';
 
 export { escapePromQLRegex };
@@ -39,6 +47,9 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
         return (query.signal ?? '') !== '';
       case 'business':
         return (query.metric ?? '').trim() !== '';
+      case 'expvar':
+        // Targets are optional (all); at least one path is needed.
+        return (query.paths ?? []).some((p) => p.trim() !== '');
       case 'alerts':
         // Every field is optional: no filter lists all active alerts.
         return true;
@@ -56,7 +67,8 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
    * Grafana's Prometheus data source does; in a field that is a regex itself (the instance
    * of a runtime or business query, a variable query's regex) it becomes a plain regex
    * alternation. The job is matched exactly by the backend: a single value. Group-by labels
-   * and alert severities from a multi-value variable become several entries.
+   * and alert severities from a multi-value variable become several entries, and so do
+   * expvar targets and paths.
    */
   applyTemplateVariables(query: GoPulseQuery, scopedVars: ScopedVars): GoPulseQuery {
     const templateSrv = getTemplateSrv();
@@ -95,6 +107,22 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     }
     if (query.severities) {
       out.severities = list(query.severities);
+    }
+    // An expvar target or path with a multi-value variable becomes one entry per value
+    // (`business.$m` → `business.a`, `business.b`); a comma in a path (`requests["a,b"]`) stays.
+    const names = (values: string[]) => [
+      ...new Set(
+        values
+          .flatMap((v) => expandVariables(v, (text, format) => templateSrv.replace(text, scopedVars, format)))
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+      ),
+    ];
+    if (query.targets) {
+      out.targets = names(query.targets);
+    }
+    if (query.paths) {
+      out.paths = names(query.paths);
     }
     if (query.variableQuery) {
       const v: VariableQuery = { ...query.variableQuery };
@@ -153,6 +181,14 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     return this.cachedResource<RuntimeSignal[]>('runtime-catalogue', {}).then((v) => (Array.isArray(v) ? v : []));
   }
 
+  /**
+   * The expvar targets and their poll status: `expvar-targets` →
+   * `[{target, instance, host, up, lastError, lastDurationNs, lastPoll, lastSuccess, vars}]`.
+   */
+  fetchExpvarTargets(): Promise<ExpvarTarget[]> {
+    return this.cachedResource<ExpvarTarget[]>('expvar-targets', {}).then((v) => (Array.isArray(v) ? v : []));
+  }
+
   /** Calls a resource, reusing an answer younger than RESOURCE_TTL_MS. Failures are not kept. */
   private cachedResource<T>(path: string, params: Params): Promise<T> {
     const key = `${path}?${new URLSearchParams(params).toString()}`;
@@ -192,6 +228,29 @@ export function variableQueryComplete(v: VariableQuery | undefined): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * The entries `text` becomes when its variables are replaced: one per combination of the
+ * values of its multi-value variables (a single-value variable gives one).
+ */
+export function expandVariables(
+  text: string,
+  replace: (text: string, format: (value: unknown) => string) => string
+): string[] {
+  const MARK = '\u0000';
+  const lists: string[][] = [];
+  const marked = replace(text, (value) => {
+    lists.push(Array.isArray(value) ? value.map(String) : [value === undefined || value === null ? '' : String(value)]);
+    return `${MARK}${lists.length - 1}${MARK}`;
+  });
+  // Between the marks: literal text at even positions, a variable's values at odd ones.
+  let out = [''];
+  marked.split(MARK).forEach((part, i) => {
+    const values = i % 2 === 1 ? (lists[Number(part)] ?? []) : [part];
+    out = out.flatMap((prefix) => values.map((v) => prefix + v));
+  });
+  return out;
 }
 
 function asStringList(v: unknown): string[] {

@@ -12,7 +12,7 @@ export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' 
 export const QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
 /** Query types that have an editor (and a backend handler) in this version. */
-export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'alerts'];
+export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts'];
 
 export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   promql: 'PromQL',
@@ -42,6 +42,14 @@ export type AlertState = 'firing' | 'pending';
 /** Shape of the frame an alerts query returns. This version answers `table` only. */
 export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
 export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
+
+/**
+ * What an expvar query returns: `latest` (one table of the latest values) or `history`
+ * (time series from the poll history). `rate` is not available yet (the backend rejects it).
+ */
+export type ExpvarMode = 'latest' | 'history' | 'rate';
+/** The expvar modes the backend answers in this version. */
+export const EXPVAR_MODES: readonly ExpvarMode[] = ['latest', 'history'];
 
 /** How a business query aggregates across series (before grouping by `groupBy`). */
 export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
@@ -130,6 +138,17 @@ export interface GoPulseQuery extends DataQuery {
   /** P-levels (`P0`, `P1`, ...) or raw severity label values; empty = all. */
   severities?: string[];
 
+  // expvar
+  /** Expvar target names (`jsonData.expvarTargets[].name`); empty = all targets. */
+  targets?: string[];
+  /**
+   * Expvar paths, at least one: `memstats.HeapAlloc`, `memstats.PauseNs[0]`,
+   * `requests["api.example.com:443"]`, wildcards `business.*` and `**.Mallocs`.
+   */
+  paths?: string[];
+  /** Default latest. */
+  mode?: ExpvarMode;
+
   // variable
   variableQuery?: VariableQuery;
 }
@@ -146,6 +165,7 @@ export const QUERY_TYPE_DEFAULTS: Partial<Record<QueryType, Partial<GoPulseQuery
   promql: { expr: '', range: true, format: 'time_series' },
   runtime: { source: 'auto' },
   business: { aggregation: 'sum' },
+  expvar: { mode: 'latest', paths: ['goroutines'] },
   alerts: { source: 'prometheus', format: 'table' },
 };
 
@@ -156,6 +176,7 @@ export const QUERY_TYPE_DEFAULTS: Partial<Record<QueryType, Partial<GoPulseQuery
 export const QUERY_TYPE_VALUES: Partial<Record<QueryType, Partial<Record<keyof GoPulseQuery, readonly unknown[]>>>> = {
   promql: { format: PROMQL_FORMATS },
   runtime: { source: RUNTIME_SOURCES },
+  expvar: { mode: EXPVAR_MODES },
   alerts: { source: ALERTS_SOURCES, format: ALERTS_FORMATS },
 };
 
@@ -182,6 +203,24 @@ export interface RuntimeSignal {
   description: string;
   /** Path in /debug/vars when the signal has an expvar source, e.g. `memstats.HeapAlloc`. */
   expvarPath?: string;
+}
+
+/** One entry of the `expvar-targets` resource: a configured expvar target and its poll status. */
+export interface ExpvarTarget {
+  /** The target's name, as an expvar query's `targets` names it. */
+  target: string;
+  instance: string;
+  host: string;
+  /** Whether the last poll succeeded. */
+  up: boolean;
+  /** Why the last poll failed (absent when up). */
+  lastError?: string;
+  lastDurationNs: number;
+  /** RFC 3339 times of the last poll and the last successful one (Go's zero time, year 1, before the first). */
+  lastPoll: string;
+  lastSuccess: string;
+  /** Number of variables the last successful poll read. */
+  vars: number;
 }
 
 /** One entry of the `metadata` resource (Prometheus `/api/v1/metadata`). */

@@ -142,13 +142,13 @@ describe('QueryEditor (promql)', () => {
 });
 
 describe('QueryEditor (query type picker)', () => {
-  it('offers every query type; PromQL, Go runtime, Business and Alerts are enabled', async () => {
+  it('offers every query type; PromQL, Go runtime, Business, Expvar and Alerts are enabled', async () => {
     await setup(newQuery());
     expect(screen.getByRole('radio', { name: 'PromQL' })).toBeChecked();
-    for (const name of ['PromQL', 'Go runtime', 'Business', 'Alerts']) {
+    for (const name of ['PromQL', 'Go runtime', 'Business', 'Expvar', 'Alerts']) {
       expect(screen.getByRole('radio', { name })).toBeEnabled();
     }
-    for (const name of ['Expvar', 'Health']) {
+    for (const name of ['Health']) {
       expect(screen.getByRole('radio', { name })).toBeDisabled();
     }
   });
@@ -166,6 +166,20 @@ describe('QueryEditor (query type picker)', () => {
     await user.click(screen.getByRole('radio', { name: 'Business' }));
     expect(lastQuery()).toEqual({ refId: 'A', queryType: 'business', aggregation: 'sum' });
     expect(await screen.findByLabelText('Metric')).toBeInTheDocument();
+  });
+
+  it('switches to expvar with mode latest and the goroutines path and shows the expvar editor', async () => {
+    const { user, lastQuery, onRunQuery } = await setup(newQuery());
+    await user.click(screen.getByRole('radio', { name: 'Expvar' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'expvar', mode: 'latest', paths: ['goroutines'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(await screen.findByLabelText('Paths')).toBeInTheDocument();
+  });
+
+  it('routes a saved expvar query to the expvar editor, whose changes keep queryType expvar', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'expvar', paths: ['goroutines'] });
+    await user.click(await screen.findByRole('radio', { name: 'History' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'expvar', paths: ['goroutines'], mode: 'history' });
   });
 
   it('switches to alerts with source prometheus and format table and shows the alerts editor', async () => {
@@ -237,6 +251,25 @@ describe('switchQueryType', () => {
       signal: 'goroutines',
       job: 'demo',
       aggregation: 'sum',
+    });
+  });
+
+  it('drops the untouched expvar defaults when switching away, and keeps paths the user chose', () => {
+    expect(
+      switchQueryType({ refId: 'A', queryType: 'expvar', mode: 'latest', paths: ['goroutines'] }, 'promql')
+    ).toEqual({ refId: 'A', queryType: 'promql', expr: '', range: true, format: 'time_series' });
+    expect(
+      switchQueryType(
+        { refId: 'A', queryType: 'expvar', mode: 'history', paths: ['memstats.HeapAlloc'], targets: ['demo'] },
+        'runtime'
+      )
+    ).toEqual({
+      refId: 'A',
+      queryType: 'runtime',
+      mode: 'history',
+      paths: ['memstats.HeapAlloc'],
+      targets: ['demo'],
+      source: 'auto',
     });
   });
 

@@ -15,6 +15,7 @@ import {
 } from '../types';
 import { AlertsQueryEditor } from './AlertsQueryEditor';
 import { BusinessQueryEditor } from './BusinessQueryEditor';
+import { ExpvarQueryEditor } from './ExpvarQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
 import { RuntimeQueryEditor } from './RuntimeQueryEditor';
 
@@ -38,14 +39,15 @@ export function switchQueryType(query: GoPulseQuery, to: QueryType): GoPulseQuer
   const out: Record<string, unknown> = { ...query };
   const from = query.queryType ?? 'promql';
   for (const [key, value] of Object.entries(QUERY_TYPE_DEFAULTS[from] ?? {})) {
-    if (out[key] === value) {
+    // A list default (expvar paths) is compared by its entries: a saved query holds a copy.
+    if (JSON.stringify(out[key]) === JSON.stringify(value)) {
       delete out[key];
     }
   }
   const known: Partial<Record<string, readonly unknown[]>> = QUERY_TYPE_VALUES[to] ?? {};
   for (const [key, value] of Object.entries(QUERY_TYPE_DEFAULTS[to] ?? {})) {
     if (out[key] === undefined || !(known[key]?.includes(out[key]) ?? true)) {
-      out[key] = value;
+      out[key] = Array.isArray(value) ? [...value] : value;
     }
   }
   return { ...(out as unknown as GoPulseQuery), queryType: to };
@@ -78,6 +80,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     case 'business':
       editor = <BusinessQueryEditor {...editorProps} />;
       break;
+    case 'expvar':
+      editor = <ExpvarQueryEditor {...editorProps} />;
+      break;
     case 'alerts':
       editor = <AlertsQueryEditor {...editorProps} />;
       break;
@@ -91,8 +96,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     default:
       editor = (
         <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
-          This version of GoPulse answers PromQL, Go runtime, business and alerts queries. Switch the query type to edit
-          this query.
+          This version of GoPulse answers PromQL, Go runtime, business, expvar and alerts queries. Switch the query type
+          to edit this query.
         </Alert>
       );
   }

@@ -4,7 +4,7 @@ import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 import { DataSource } from '../datasource';
-import { GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal } from '../types';
+import { ExpvarTarget, GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal } from '../types';
 
 export const settings = {
   id: 1,
@@ -71,12 +71,37 @@ export const METADATA: MetricMetadata[] = [
   { metric: 'cart_items', type: 'gauge', help: 'Items in open carts.', unit: '' },
 ];
 
+export const EXPVAR_TARGETS: ExpvarTarget[] = [
+  {
+    target: 'demo',
+    instance: 'demo:8080',
+    host: 'demo:8080',
+    up: true,
+    lastDurationNs: 2_000_000,
+    lastPoll: '2026-01-01T00:00:10Z',
+    lastSuccess: '2026-01-01T00:00:10Z',
+    vars: 42,
+  },
+  {
+    target: 'worker',
+    instance: 'worker:9000',
+    host: 'worker:9000',
+    up: false,
+    lastError: 'connection refused',
+    lastDurationNs: 1_000_000,
+    lastPoll: '2026-01-01T00:00:10Z',
+    lastSuccess: '0001-01-01T00:00:00Z',
+    vars: 0,
+  },
+];
+
 type Params = Record<string, string> | undefined;
 export type ResourceAnswer = (params: Params) => unknown;
 
 /** The default answers of the mocked resources (DEVELOPERS.md "Resources"). */
 export const RESOURCES: Record<string, ResourceAnswer> = {
   'runtime-catalogue': () => CATALOGUE,
+  'expvar-targets': () => EXPVAR_TARGETS,
   metadata: () => METADATA,
   metrics: () => ['go_goroutines', 'go_threads', 'http_requests_total'],
   labels: (p) => {
