@@ -244,6 +244,18 @@ export interface GoPulseOptions extends DataSourceJsonData {
   maxConcurrentQueries?: number;
   /** Prometheus scrape interval, e.g. `15s` (default): the floor of `$__rate_interval` in the backend. */
   scrapeInterval?: string;
+  /** Expvar targets polled by the backend: `url` is the full expvar URL, `instance` an optional label. */
+  expvarTargets?: Array<{ name: string; url: string; instance?: string }>;
+  /** Prometheus jobs whose active targets are polled for expvar as well (named `job/instance`). */
+  expvarDiscoverJobs?: string[];
+  /** Port of the discovered targets' expvar endpoint (default: the scrape URL's port). */
+  expvarDiscoverPort?: number;
+  /** Path of the discovered targets' expvar endpoint (default `/debug/vars`). */
+  expvarPath?: string;
+  /** How often the targets are polled, a duration (default `10s`). */
+  expvarPollInterval?: string;
+  /** How long the poll history is kept, a duration (default `1h`). */
+  expvarRetention?: string;
 
   // Grafana's standard HTTP settings, written by DataSourceHttpSettings.
   tlsAuth?: boolean;

@@ -193,4 +193,97 @@ describe('ConfigEditor', () => {
     await user.click(screen.getByLabelText('Skip TLS Verify'));
     expect(last().jsonData.tlsSkipVerify).toBe(true);
   });
+
+  describe('Expvar', () => {
+    it('adds a target and writes it into jsonData.expvarTargets without an empty instance', async () => {
+      const { user, last } = setup(baseSettings());
+      await user.click(screen.getByRole('button', { name: /Add target/ }));
+      await user.type(screen.getByLabelText('Target 1 name'), 'api');
+      await user.type(screen.getByLabelText('Target 1 URL'), 'http://api:8080/debug/vars');
+      expect(last().jsonData.expvarTargets).toEqual([{ name: 'api', url: 'http://api:8080/debug/vars' }]);
+      expect(screen.queryByText(/required/)).not.toBeInTheDocument();
+    });
+
+    it('edits the instance of a saved target', async () => {
+      const { user, last } = setup(
+        baseSettings({ jsonData: { expvarTargets: [{ name: 'api', url: 'http://api:8080/debug/vars' }] } })
+      );
+      expect(screen.getByLabelText('Target 1 name')).toHaveValue('api');
+      await user.type(screen.getByLabelText('Target 1 instance'), 'api-0');
+      expect(last().jsonData.expvarTargets).toEqual([
+        { name: 'api', url: 'http://api:8080/debug/vars', instance: 'api-0' },
+      ]);
+      await user.clear(screen.getByLabelText('Target 1 instance'));
+      expect(last().jsonData.expvarTargets).toEqual([{ name: 'api', url: 'http://api:8080/debug/vars' }]);
+    });
+
+    it('removes a row, and leaves expvarTargets out when none is left', async () => {
+      const { user, last } = setup(
+        baseSettings({
+          jsonData: {
+            expvarTargets: [
+              { name: 'api', url: 'http://api:8080/debug/vars' },
+              { name: 'worker', url: 'http://worker:8080/debug/vars', instance: 'w1' },
+            ],
+          },
+        })
+      );
+      await user.click(screen.getByRole('button', { name: 'Remove target 1' }));
+      expect(last().jsonData.expvarTargets).toEqual([
+        { name: 'worker', url: 'http://worker:8080/debug/vars', instance: 'w1' },
+      ]);
+      expect(screen.getByLabelText('Target 1 name')).toHaveValue('worker');
+      await user.click(screen.getByRole('button', { name: 'Remove target 1' }));
+      expect(last().jsonData.expvarTargets).toBeUndefined();
+      expect(screen.queryByLabelText('Target 1 name')).not.toBeInTheDocument();
+    });
+
+    it('flags a bad URL, a missing name and a duplicate name', async () => {
+      const { user, last } = setup(
+        baseSettings({ jsonData: { expvarTargets: [{ name: 'api', url: 'http://api:8080/debug/vars' }] } })
+      );
+      await user.click(screen.getByRole('button', { name: /Add target/ }));
+      await user.type(screen.getByLabelText('Target 2 URL'), 'api:8080/debug/vars');
+      expect(last().jsonData.expvarTargets?.[1]).toEqual({ name: '', url: 'api:8080/debug/vars' });
+      expect(screen.getByText('Must start with http:// or https://')).toBeInTheDocument();
+      expect(screen.getByText('Name is required')).toBeInTheDocument();
+
+      await user.type(screen.getByLabelText('Target 2 name'), 'api');
+      expect(screen.getAllByText('Name must be unique')).toHaveLength(2);
+      await user.clear(screen.getByLabelText('Target 2 URL'));
+      await user.type(screen.getByLabelText('Target 2 URL'), 'http://api-2:8080/debug/vars');
+      expect(screen.queryByText('Must start with http:// or https://')).not.toBeInTheDocument();
+    });
+
+    it('writes discover jobs as an array and the discover port as a number', async () => {
+      const { user, last } = setup(baseSettings());
+      const jobs = screen.getByLabelText(/Discover jobs/);
+      await user.type(jobs, 'api{Enter}');
+      await user.type(jobs, 'worker{Enter}');
+      expect(last().jsonData.expvarDiscoverJobs).toEqual(['api', 'worker']);
+      await user.type(screen.getByLabelText(/Discover port/), '6060');
+      expect(last().jsonData.expvarDiscoverPort).toBe(6060);
+      await user.clear(screen.getByLabelText(/Discover port/));
+      expect(last().jsonData.expvarDiscoverPort).toBeUndefined();
+    });
+
+    it('writes the poll interval, retention and path as strings and flags a bad duration', async () => {
+      const { user, last } = setup(baseSettings());
+      const poll = screen.getByLabelText(/Poll interval/);
+      expect(poll).toHaveAttribute('placeholder', '10s');
+      expect(screen.getByLabelText(/Retention/)).toHaveAttribute('placeholder', '1h');
+      expect(screen.getByLabelText(/Expvar path/)).toHaveAttribute('placeholder', '/debug/vars');
+      await user.type(poll, '30s');
+      expect(last().jsonData.expvarPollInterval).toBe('30s');
+      expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
+      await user.clear(poll);
+      expect(last().jsonData.expvarPollInterval).toBeUndefined();
+      await user.type(poll, 'often');
+      expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
+      await user.type(screen.getByLabelText(/Retention/), '6h');
+      expect(last().jsonData.expvarRetention).toBe('6h');
+      await user.type(screen.getByLabelText(/Expvar path/), '/vars');
+      expect(last().jsonData.expvarPath).toBe('/vars');
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import React, { ChangeEvent, useId, useState } from 'react';
 import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
-import { DataSourceHttpSettings, Field, Input, Stack } from '@grafana/ui';
+import { Button, DataSourceHttpSettings, Field, IconButton, Input, Stack, TagsInput } from '@grafana/ui';
 
 import {
   DEFAULT_MAX_CONCURRENT_QUERIES,
@@ -13,6 +13,51 @@ import { durationError, httpUrlError, integerRangeError } from '../validation';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
 type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
+type ExpvarTarget = NonNullable<GoPulseOptions['expvarTargets']>[number];
+
+const DEFAULT_EXPVAR_PATH = '/debug/vars';
+const DEFAULT_EXPVAR_POLL_INTERVAL = '10s';
+const DEFAULT_EXPVAR_RETENTION = '1h';
+
+/** A row of the expvar target list: the typed text, with a key that stays with the row. */
+interface TargetRow {
+  key: number;
+  name: string;
+  url: string;
+  instance: string;
+}
+
+let nextRowKey = 0;
+const newRow = (t?: ExpvarTarget): TargetRow => ({
+  key: nextRowKey++,
+  name: t?.name ?? '',
+  url: t?.url ?? '',
+  instance: t?.instance ?? '',
+});
+
+/** The targets a list of rows stores: blank rows left out, an empty instance left out. */
+function rowsToTargets(rows: TargetRow[]): ExpvarTarget[] | undefined {
+  const targets = rows
+    .map((r) => ({ name: r.name.trim(), url: r.url.trim(), instance: r.instance.trim() }))
+    .filter((t) => t.name !== '' || t.url !== '' || t.instance !== '')
+    .map(({ name, url, instance }) => (instance === '' ? { name, url } : { name, url, instance }));
+  return targets.length > 0 ? targets : undefined;
+}
+
+/** The inline errors of a row's name and URL (names are required and unique). */
+function rowErrors(rows: TargetRow[], i: number): { name?: string; url?: string } {
+  const name = rows[i].name.trim();
+  const url = rows[i].url.trim();
+  const blank = name === '' && url === '' && rows[i].instance.trim() === '';
+  let nameError: string | undefined;
+  if (name === '') {
+    nameError = blank ? undefined : 'Name is required';
+  } else if (rows.some((r, j) => j !== i && r.name.trim() === name)) {
+    nameError = 'Name must be unique';
+  }
+  const urlError = url === '' ? (blank ? undefined : 'URL is required') : httpUrlError(url);
+  return { name: nameError, url: urlError };
+}
 
 /**
  * Settings of a GoPulse data source: the Prometheus URL with Grafana's standard HTTP settings
@@ -23,6 +68,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const id = useId();
   const { jsonData } = options;
   const [maxConcurrent, setMaxConcurrent] = useState(jsonData.maxConcurrentQueries?.toString() ?? '');
+  const [targetRows, setTargetRows] = useState<TargetRow[]>(() => (jsonData.expvarTargets ?? []).map(newRow));
+  const [discoverPort, setDiscoverPort] = useState(jsonData.expvarDiscoverPort?.toString() ?? '');
 
   const setJsonData = (patch: Partial<GoPulseOptions>) => {
     onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
@@ -37,10 +84,28 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     setJsonData({ maxConcurrentQueries: /^\d+$/.test(v) ? parseInt(v, 10) : undefined });
   };
 
+  const setTargetRowsAndJsonData = (rows: TargetRow[]) => {
+    setTargetRows(rows);
+    setJsonData({ expvarTargets: rowsToTargets(rows) });
+  };
+  const onTargetChange = (i: number, patch: Partial<TargetRow>) => {
+    setTargetRowsAndJsonData(targetRows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  };
+
+  const onDiscoverPortChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const text = event.target.value;
+    setDiscoverPort(text);
+    const v = text.trim();
+    setJsonData({ expvarDiscoverPort: /^\d+$/.test(v) ? parseInt(v, 10) : undefined });
+  };
+
   const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
   const queryTimeoutError = durationError(jsonData.queryTimeout);
   const scrapeIntervalError = durationError(jsonData.scrapeInterval);
   const maxConcurrentError = integerRangeError(maxConcurrent, 1, MAX_CONCURRENT_QUERIES_LIMIT);
+  const discoverPortError = integerRangeError(discoverPort, 1, 65535);
+  const pollIntervalError = durationError(jsonData.expvarPollInterval);
+  const retentionError = durationError(jsonData.expvarRetention);
 
   return (
     <Stack direction="column" gap={5}>
@@ -118,6 +183,140 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             placeholder={String(DEFAULT_MAX_CONCURRENT_QUERIES)}
             value={maxConcurrent}
             onChange={onMaxConcurrentChange}
+          />
+        </Field>
+      </section>
+
+      <section>
+        <h3 className="page-heading">Expvar</h3>
+        <p>
+          Services that publish Go&apos;s expvar (<code>{DEFAULT_EXPVAR_PATH}</code>): listed here and/or discovered
+          from the Prometheus targets of some jobs.
+        </p>
+        <Field label="Targets" description="Each target's expvar URL, with an optional instance label.">
+          <Stack direction="column" gap={1}>
+            {targetRows.map((row, i) => {
+              const errors = rowErrors(targetRows, i);
+              return (
+                <Stack key={row.key} direction="row" gap={1} alignItems="flex-start">
+                  <Field invalid={Boolean(errors.name)} error={errors.name} noMargin>
+                    <Input
+                      aria-label={`Target ${i + 1} name`}
+                      width={16}
+                      placeholder="Name"
+                      value={row.name}
+                      onChange={(e: ChangeEvent<HTMLInputElement>) => onTargetChange(i, { name: e.target.value })}
+                    />
+                  </Field>
+                  <Field invalid={Boolean(errors.url)} error={errors.url} noMargin>
+                    <Input
+                      aria-label={`Target ${i + 1} URL`}
+                      width={40}
+                      placeholder={`http://api:8080${DEFAULT_EXPVAR_PATH}`}
+                      value={row.url}
+                      onChange={(e: ChangeEvent<HTMLInputElement>) => onTargetChange(i, { url: e.target.value })}
+                    />
+                  </Field>
+                  <Field noMargin>
+                    <Input
+                      aria-label={`Target ${i + 1} instance`}
+                      width={20}
+                      placeholder="Instance (optional)"
+                      value={row.instance}
+                      onChange={(e: ChangeEvent<HTMLInputElement>) => onTargetChange(i, { instance: e.target.value })}
+                    />
+                  </Field>
+                  <IconButton
+                    name="trash-alt"
+                    tooltip={`Remove target ${i + 1}`}
+                    onClick={() => setTargetRowsAndJsonData(targetRows.filter((_, j) => j !== i))}
+                  />
+                </Stack>
+              );
+            })}
+            <div>
+              <Button
+                variant="secondary"
+                size="sm"
+                icon="plus"
+                onClick={() => setTargetRows([...targetRows, newRow()])}
+              >
+                Add target
+              </Button>
+            </div>
+          </Stack>
+        </Field>
+        <Field
+          label="Discover jobs"
+          description="Prometheus jobs whose active targets are polled for expvar too (named job/instance). Type a job and press Enter."
+        >
+          <TagsInput
+            id={`${id}-expvar-discover-jobs`}
+            width={40}
+            placeholder="Job, then Enter"
+            tags={jsonData.expvarDiscoverJobs ?? []}
+            onChange={(tags: string[]) => setJsonData({ expvarDiscoverJobs: tags.length > 0 ? tags : undefined })}
+          />
+        </Field>
+        <Field
+          label="Discover port"
+          description="Port of the discovered targets' expvar endpoint. Empty: the port Prometheus scrapes."
+          invalid={Boolean(discoverPortError)}
+          error={discoverPortError}
+        >
+          <Input
+            id={`${id}-expvar-discover-port`}
+            width={40}
+            inputMode="numeric"
+            placeholder="Scrape port"
+            value={discoverPort}
+            onChange={onDiscoverPortChange}
+          />
+        </Field>
+        <Field
+          label="Expvar path"
+          description={`Path of the discovered targets' expvar endpoint. Empty: ${DEFAULT_EXPVAR_PATH}.`}
+        >
+          <Input
+            id={`${id}-expvar-path`}
+            width={40}
+            placeholder={DEFAULT_EXPVAR_PATH}
+            value={jsonData.expvarPath ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ expvarPath: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Poll interval"
+          description={`How often the targets are polled, e.g. 10s or 1m. Empty: ${DEFAULT_EXPVAR_POLL_INTERVAL}.`}
+          invalid={Boolean(pollIntervalError)}
+          error={pollIntervalError}
+        >
+          <Input
+            id={`${id}-expvar-poll-interval`}
+            width={40}
+            placeholder={DEFAULT_EXPVAR_POLL_INTERVAL}
+            value={jsonData.expvarPollInterval ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ expvarPollInterval: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Retention"
+          description={`How long the poll history is kept, e.g. 1h or 6h. Empty: ${DEFAULT_EXPVAR_RETENTION}.`}
+          invalid={Boolean(retentionError)}
+          error={retentionError}
+        >
+          <Input
+            id={`${id}-expvar-retention`}
+            width={40}
+            placeholder={DEFAULT_EXPVAR_RETENTION}
+            value={jsonData.expvarRetention ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ expvarRetention: e.target.value === '' ? undefined : e.target.value })
+            }
           />
         </Field>
       </section>
