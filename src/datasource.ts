@@ -189,6 +189,13 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     return this.cachedResource<ExpvarTarget[]>('expvar-targets', {}).then((v) => (Array.isArray(v) ? v : []));
   }
 
+  /** A target's flattened variables: `expvar-vars?target=NAME` → `[{path, kind, value?, text?}]`. */
+  fetchExpvarVars(target: string): Promise<Array<{ path: string; kind: string }>> {
+    return this.cachedResource<Array<{ path: string; kind: string }>>('expvar-vars', { target }).then((v) =>
+      Array.isArray(v) ? v : []
+    );
+  }
+
   /** Calls a resource, reusing an answer younger than RESOURCE_TTL_MS. Failures are not kept. */
   private cachedResource<T>(path: string, params: Params): Promise<T> {
     const key = `${path}?${new URLSearchParams(params).toString()}`;

@@ -44,12 +44,12 @@ export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
 export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
 
 /**
- * What an expvar query returns: `latest` (one table of the latest values) or `history`
- * (time series from the poll history). `rate` is not available yet (the backend rejects it).
+ * What an expvar query returns: `latest` (one table of the latest values), `history` (time
+ * series from the poll history) or `rate` (per-second rate of counters between polls).
  */
 export type ExpvarMode = 'latest' | 'history' | 'rate';
-/** The expvar modes the backend answers in this version. */
-export const EXPVAR_MODES: readonly ExpvarMode[] = ['latest', 'history'];
+/** The expvar modes. */
+export const EXPVAR_MODES: readonly ExpvarMode[] = ['latest', 'history', 'rate'];
 
 /** How a business query aggregates across series (before grouping by `groupBy`). */
 export type Aggregation = 'sum' | 'avg' | 'min' | 'max';

@@ -75,12 +75,14 @@ describe('ExpvarQueryEditor', () => {
     setTemplateSrv(undefined as unknown as TemplateSrv);
   });
 
-  it("offers the runtime catalogue's expvar paths and writes picked and typed paths", async () => {
+  it("offers the first target's variables and the runtime catalogue's expvar paths, and writes picked and typed paths", async () => {
     const { user, lastQuery, onRunQuery } = await setup();
     const list = await openList(user, 'Paths');
     const options = within(list).getAllByRole('option');
     expect(options.map((o) => o.textContent)).toEqual([
       expect.stringContaining('goroutines'),
+      expect.stringContaining('business.orders'),
+      expect.stringContaining('cmdline[0]'),
       expect.stringContaining('memstats.HeapAlloc'),
     ]);
     await user.click(within(list).getByText('memstats.HeapAlloc'));
@@ -107,15 +109,16 @@ describe('ExpvarQueryEditor', () => {
     expect(onRunQuery).not.toHaveBeenCalled();
   });
 
-  it('writes the mode: latest or history; rate is not available yet', async () => {
+  it('writes the mode: latest, history or rate', async () => {
     const { user, lastQuery, onRunQuery } = await setup();
     expect(screen.getByRole('radio', { name: 'Latest' })).toBeChecked();
-    expect(screen.getByRole('radio', { name: 'Rate' })).toBeDisabled();
     await user.click(screen.getByRole('radio', { name: 'History' }));
     expect(lastQuery()).toEqual(expvarQuery({ mode: 'history' }));
+    await user.click(screen.getByRole('radio', { name: 'Rate' }));
+    expect(lastQuery()).toEqual(expvarQuery({ mode: 'rate' }));
     await user.click(screen.getByRole('radio', { name: 'Latest' }));
     expect(lastQuery()).toEqual(expvarQuery());
-    expect(onRunQuery).toHaveBeenCalledTimes(2);
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
   });
 
   it('reads a saved query without mode as latest', async () => {
@@ -149,5 +152,15 @@ describe('targetStatus', () => {
     expect(targetStatus(EXPVAR_TARGETS[0])).toBe('Up: 42 vars (demo:8080)');
     expect(targetStatus(EXPVAR_TARGETS[1])).toBe('Down: connection refused');
     expect(targetStatus({ ...EXPVAR_TARGETS[1], lastError: undefined })).toBe('Not polled yet');
+  });
+
+  it("suggests only the picked target's own variables when it has none", async () => {
+    const { user } = await setup(expvarQuery({ targets: ['worker'] }));
+    const list = await openList(user, 'Paths');
+    const texts = within(list)
+      .getAllByRole('option')
+      .map((o) => o.textContent ?? '');
+    expect(texts.some((t) => t.includes('business.orders'))).toBe(false);
+    expect(texts.some((t) => t.includes('memstats.HeapAlloc'))).toBe(true);
   });
 });

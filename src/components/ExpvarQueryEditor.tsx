@@ -18,10 +18,8 @@ const LABEL_WIDTH = 14;
 const MODE_OPTIONS: Array<{ value: ExpvarMode; label: string; description: string }> = [
   { value: 'latest', label: 'Latest', description: 'One table of the latest values: target, instance, path, value' },
   { value: 'history', label: 'History', description: 'Time series from the poll history' },
-  { value: 'rate', label: 'Rate', description: 'Not available yet' },
+  { value: 'rate', label: 'Rate', description: 'Per-second rate of counters between polls' },
 ];
-
-const UNAVAILABLE_MODES = MODE_OPTIONS.map((o) => o.value).filter((m) => !EXPVAR_MODES.includes(m));
 
 /** The error shown under the paths when there are none (the backend needs at least one). */
 export const NO_PATHS_ERROR = 'Enter at least one path, e.g. memstats.HeapAlloc or business.*';
@@ -38,6 +36,9 @@ export function targetStatus(t: ExpvarTarget): string {
 }
 
 /** Entries picked or typed in a multi-value picker: trimmed, without empties and repeats. */
+/** At most this many of a target's variables are offered as paths. */
+const MAX_SUGGESTED_VARS = 500;
+
 function picked(selected: Array<ComboboxOption<string>>): string[] {
   return [...new Set(selected.map((o) => String(o.value).trim()).filter((v) => v !== ''))];
 }
@@ -57,6 +58,13 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
 
   const expvarTargets = useResource('expvar-targets', () => datasource.fetchExpvarTargets(), [] as ExpvarTarget[]);
   const catalogue = useResource('runtime-catalogue', () => datasource.fetchRuntimeCatalogue(), [] as RuntimeSignal[]);
+  // The variables of the first picked target (or the first target): what its document holds.
+  const sample = targets.find((t) => !t.startsWith('$')) ?? expvarTargets.value[0]?.target;
+  const sampleVars = useResource(
+    `expvar-vars:${sample ?? ''}`,
+    sample ? () => datasource.fetchExpvarVars(sample) : undefined,
+    [] as Array<{ path: string; kind: string }>
+  );
 
   // A picked variable is listed once, among the variables; a saved name the resource no
   // longer lists is still shown.
@@ -68,6 +76,9 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
   ];
 
   const suggested = new Map<string, string>();
+  for (const v of sampleVars.value.slice(0, MAX_SUGGESTED_VARS)) {
+    suggested.set(v.path, `${v.kind} in ${sample}`);
+  }
   for (const s of catalogue.value) {
     if (s.expvarPath && !suggested.has(s.expvarPath)) {
       suggested.set(s.expvarPath, s.title);
@@ -118,7 +129,6 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
         >
           <RadioButtonGroup<ExpvarMode>
             options={MODE_OPTIONS}
-            disabledOptions={UNAVAILABLE_MODES}
             value={mode}
             onChange={(v) => change({ ...query, mode: v })}
             size="sm"
