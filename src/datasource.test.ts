@@ -1,5 +1,12 @@
-import { DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
-import { setTemplateSrv, TemplateSrv } from '@grafana/runtime';
+import { DataQueryRequest, DataSourceInstanceSettings, LiveChannelScope, ScopedVars } from '@grafana/data';
+import {
+  GrafanaLiveSrv,
+  LiveDataStreamOptions,
+  setGrafanaLiveSrv,
+  setTemplateSrv,
+  TemplateSrv,
+} from '@grafana/runtime';
+import { lastValueFrom, of } from 'rxjs';
 
 import {
   DataSource,
@@ -444,5 +451,36 @@ describe('interpolatePromQLVariable', () => {
   it('escapes backslashes and double quotes so the PromQL string stays closed', () => {
     expect(escapePromQLRegex('a\\b')).toBe('a\\\\\\\\b');
     expect(escapePromQLRegex('say "hi"')).toBe('say \\"hi\\"');
+  });
+});
+
+describe('DataSource.query (live expvar)', () => {
+  it('subscribes a live expvar query to the expvar channel with its targets and paths', async () => {
+    setTemplateSrv(fakeTemplateSrv([]));
+    const streams: LiveDataStreamOptions[] = [];
+    setGrafanaLiveSrv({
+      getDataStream: (options: LiveDataStreamOptions) => {
+        streams.push(options);
+        return of({ data: [], key: options.key });
+      },
+    } as unknown as GrafanaLiveSrv);
+    const ds = new DataSource(settings);
+    const request = {
+      requestId: 'Q1',
+      scopedVars: {},
+      targets: [{ refId: 'A', queryType: 'expvar', targets: ['demo'], paths: ['goroutines'], live: true }],
+    } as unknown as DataQueryRequest<GoPulseQuery>;
+    await lastValueFrom(ds.query(request));
+    expect(streams).toEqual([
+      {
+        key: 'Q1-A',
+        addr: {
+          scope: LiveChannelScope.DataSource,
+          stream: 'gopulse',
+          path: 'expvar',
+          data: { targets: ['demo'], paths: ['goroutines'], mode: 'latest' },
+        },
+      },
+    ]);
   });
 });

@@ -1,5 +1,13 @@
-import { CoreApp, DataSourceInstanceSettings, ScopedVars } from '@grafana/data';
-import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
+import {
+  CoreApp,
+  DataQueryRequest,
+  DataQueryResponse,
+  DataSourceInstanceSettings,
+  LiveChannelScope,
+  ScopedVars,
+} from '@grafana/data';
+import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv } from '@grafana/runtime';
+import { merge, Observable } from 'rxjs';
 
 import {
   DEFAULT_QUERY,
@@ -30,6 +38,31 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
 
   getDefaultQuery(_: CoreApp): Partial<GoPulseQuery> {
     return DEFAULT_QUERY;
+  }
+
+  /**
+   * Live expvar queries subscribe to the backend's `expvar` stream (the latest values after
+   * every poll); every other query goes to the backend as usual.
+   */
+  query(request: DataQueryRequest<GoPulseQuery>): Observable<DataQueryResponse> {
+    const live = request.targets.filter((q) => q.queryType === 'expvar' && q.live && this.filterQuery(q));
+    if (live.length === 0) {
+      return super.query(request);
+    }
+    const streams = live.map((q) => {
+      const { targets, paths } = this.applyTemplateVariables(q, request.scopedVars);
+      return getGrafanaLiveSrv().getDataStream({
+        key: `${request.requestId}-${q.refId}`,
+        addr: {
+          scope: LiveChannelScope.DataSource,
+          stream: this.uid,
+          path: 'expvar',
+          data: { targets, paths, mode: 'latest' },
+        },
+      });
+    });
+    const rest = request.targets.filter((q) => !live.includes(q));
+    return rest.length > 0 ? merge(...streams, super.query({ ...request, targets: rest })) : merge(...streams);
   }
 
   /**

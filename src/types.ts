@@ -148,6 +148,8 @@ export interface GoPulseQuery extends DataQuery {
   paths?: string[];
   /** Default latest. */
   mode?: ExpvarMode;
+  /** Stream the latest values through Grafana Live after every poll (channel `expvar`). */
+  live?: boolean;
 
   // variable
   variableQuery?: VariableQuery;

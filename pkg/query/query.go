@@ -192,6 +192,9 @@ type Expvar struct {
 	Targets []string   `json:"targets,omitempty"`
 	Paths   []string   `json:"paths"`
 	Mode    ExpvarMode `json:"mode,omitempty"`
+	// Live: the editor subscribes to the Live channel `expvar` with this query instead of
+	// sending it to QueryData (which answers it like a latest query when it comes).
+	Live bool `json:"live,omitempty"`
 }
 
 // ParseExpvar decodes and validates an expvar query.

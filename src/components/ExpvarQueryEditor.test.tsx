@@ -163,4 +163,10 @@ describe('targetStatus', () => {
     expect(texts.some((t) => t.includes('business.orders'))).toBe(false);
     expect(texts.some((t) => t.includes('memstats.HeapAlloc'))).toBe(true);
   });
+
+  it('writes live when the Live switch is turned on', async () => {
+    const { user, lastQuery } = await setup();
+    await user.click(screen.getByRole('switch'));
+    expect(lastQuery()).toEqual(expvarQuery({ live: true }));
+  });
 });

@@ -1,5 +1,13 @@
 import React, { useId } from 'react';
-import { ComboboxOption, InlineField, InlineFieldRow, MultiCombobox, RadioButtonGroup, Stack } from '@grafana/ui';
+import {
+  ComboboxOption,
+  InlineField,
+  InlineFieldRow,
+  InlineSwitch,
+  MultiCombobox,
+  RadioButtonGroup,
+  Stack,
+} from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { EXPVAR_MODES, ExpvarMode, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
@@ -132,6 +140,20 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
             value={mode}
             onChange={(v) => change({ ...query, mode: v })}
             size="sm"
+          />
+        </InlineField>
+        <InlineField
+          label="Live"
+          labelWidth={6}
+          tooltip="Stream the latest values through Grafana Live after every poll."
+        >
+          <InlineSwitch
+            id={`${id}-live`}
+            value={query.live ?? false}
+            onChange={(e) => {
+              const { live: _, ...rest } = query;
+              change(e.currentTarget.checked ? { ...rest, live: true } : rest);
+            }}
           />
         </InlineField>
       </InlineFieldRow>
