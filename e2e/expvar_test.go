@@ -88,6 +88,17 @@ func TestExpvarQueries(t *testing.T) {
 				return nil
 			})
 
+			t.Run("history of a string is said", func(t *testing.T) {
+				resp, err := p.client.QueryData(ctx, ds, q("str", map[string]any{"targets": []string{"demo"}, "paths": []string{"cmdline[0]"}, "mode": "history"}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res := resp.Responses["str"]
+				requireNoError(t, res)
+				if n := res.Frames[0].Meta; n == nil || len(n.Notices) != 1 || !strings.Contains(n.Notices[0].Text, "cmdline[0] is a string, not a number") {
+					t.Errorf("frames %v", res.Frames)
+				}
+			})
 			t.Run("rate of a counter", func(t *testing.T) {
 				resp, err := p.client.QueryData(ctx, ds, q("rate", map[string]any{"targets": []string{"demo"}, "paths": []string{"memstats.TotalAlloc"}, "mode": "rate"}))
 				if err != nil {

@@ -193,6 +193,8 @@ func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backen
 	cut := false
 	for _, v := range vars {
 		if v.Kind != expvar.KindNumber && v.Kind != expvar.KindBool {
+			*notices = append(*notices, data.Notice{Severity: data.NoticeSeverityWarning,
+				Text: fmt.Sprintf("%s %s is a %s, not a number: it has no history (use mode latest)", t.Name, v.Path, v.Kind)})
 			continue
 		}
 		path := v.Path.String()
