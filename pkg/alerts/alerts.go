@@ -5,7 +5,6 @@ package alerts
 
 import (
 	"cmp"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -18,9 +17,9 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gopulse/health/pkg/alertmanager"
+	"github.com/gopulse/health/pkg/runtime"
 )
 
 // Alert is one active alert, whatever its source.
@@ -202,8 +201,6 @@ type Filter struct {
 	severities map[string]bool
 }
 
-var promql = parser.NewParser(parser.Options{})
-
 // NewFilter validates a query's filters: states (empty = firing and pending), label
 // matchers in Prometheus syntax (`severity="P0",instance=~"api-.*"`), and severities
 // (P-levels or severity label values; empty = all).
@@ -219,12 +216,8 @@ func NewFilter(states []string, matchers string, severities []string, lv Levels)
 		f.states[s] = true
 	}
 	if m := strings.TrimSpace(matchers); m != "" {
-		ms, err := promql.ParseMetricSelector("{" + m + "}")
+		ms, err := runtime.ParseMatchers("", m)
 		if err != nil {
-			var pe parser.ParseErrors
-			if errors.As(err, &pe) && len(pe) > 0 {
-				err = pe[0].Err
-			}
 			return f, fmt.Errorf("matchers %q are not a label-matcher list like severity=\"P0\",instance=~\"api-.*\": %v", m, err)
 		}
 		f.matchers = ms

@@ -27,7 +27,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/gopulse/health/pkg/runtime"
 )
@@ -77,8 +76,6 @@ type Plan struct {
 }
 
 var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-
-var promql = parser.NewParser(parser.Options{})
 
 // Build makes the expressions of q for a metric of type metricType ("" when Prometheus
 // has no metadata for it) in the scope.
@@ -188,13 +185,8 @@ func selector(scope, user, metric string) (string, error) {
 	if strings.TrimSpace(user) == "" {
 		return scope, nil
 	}
-	ms, err := promql.ParseMetricSelector(metric + "{" + user + "}")
+	ms, err := runtime.ParseMatchers(metric, user)
 	if err != nil {
-		// The positions are in the text with the metric name added: drop them.
-		var pe parser.ParseErrors
-		if errors.As(err, &pe) && len(pe) > 0 {
-			err = pe[0].Err
-		}
 		return "", fmt.Errorf("matchers %q are not a PromQL label-matcher list like job=\"demo\",path=~\"/api/.*\": %v", user, err)
 	}
 	out := []string{scope}

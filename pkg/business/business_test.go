@@ -6,11 +6,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.uber.org/goleak"
 
 	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/pkg/runtime"
 )
+
+var promql = parser.NewParser(parser.Options{})
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))

@@ -18,8 +18,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
 }
 
-var promql = parser.NewParser(parser.Options{})
-
 // wantIDs is the catalogue's contract with queries, dashboards and the health join.
 var wantIDs = []string{
 	"goroutines", "threads",

@@ -1,10 +1,14 @@
 package runtime
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // labelName is a Prometheus label name (the classic character set, which every engine
@@ -75,4 +79,21 @@ func (s Selector) PresenceQuery(metrics []string) string {
 		m += "," + s.Matchers
 	}
 	return "count by (__name__) ({" + m + "})"
+}
+
+var promql = parser.NewParser(parser.Options{})
+
+// ParseMatchers parses a user's label-matcher list (`job="demo",path=~"/api/.*"`, without
+// braces), prefixed by metric when it is not empty. Errors carry the parser's message
+// without its positions, which would point into the text with the braces added.
+func ParseMatchers(metric, text string) ([]*labels.Matcher, error) {
+	ms, err := promql.ParseMetricSelector(metric + "{" + text + "}")
+	if err != nil {
+		var pe parser.ParseErrors
+		if errors.As(err, &pe) && len(pe) > 0 {
+			err = pe[0].Err
+		}
+		return nil, err
+	}
+	return ms, nil
 }
