@@ -1,0 +1,342 @@
+package health
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gopulse/health/pkg/prometheus"
+)
+
+// Status is the verdict on an instance at a step. Its numbers are what the numeric and
+// time-series formats carry, for alert rules: 0 ok, 1 warning, 2 critical, 3 down, and
+// -1 unknown.
+type Status int8
+
+// The statuses, from best to worst; Unknown is not known to be ok.
+const (
+	Unknown  Status = -1
+	OK       Status = 0
+	Warning  Status = 1
+	Critical Status = 2
+	Down     Status = 3
+)
+
+func (s Status) String() string {
+	switch s {
+	case OK:
+		return "ok"
+	case Warning:
+		return "warning"
+	case Critical:
+		return "critical"
+	case Down:
+		return "down"
+	}
+	return "unknown"
+}
+
+// rank orders statuses for "worst first": down, critical, warning, unknown, ok.
+func (s Status) rank() int {
+	if s == Unknown {
+		return 1
+	}
+	if s == OK {
+		return 0
+	}
+	return int(s) + 1
+}
+
+// Grid is the steps a join evaluates: Points steps of Step from Start. An instant join is
+// one point (Step 0) and takes every sample as that point.
+type Grid struct {
+	Start  time.Time
+	Step   time.Duration
+	Points int
+}
+
+// index is the step of t, or -1 when t is off the grid.
+func (g Grid) index(t time.Time) int {
+	if g.Step <= 0 {
+		return 0
+	}
+	d := t.Sub(g.Start)
+	if d < -g.Step/2 {
+		return -1
+	}
+	k := int((d + g.Step/2) / g.Step)
+	if k >= g.Points {
+		return -1
+	}
+	return k
+}
+
+// At is the time of step k.
+func (g Grid) At(k int) time.Time { return g.Start.Add(time.Duration(k) * g.Step) }
+
+// Alert is an alert firing for an instance: its name, P-level ("" when its severity maps
+// to none), labels (instance and job) and the times at which it fires.
+type Alert struct {
+	Name   string
+	Level  string
+	Labels map[string]string
+	Times  []time.Time
+}
+
+// Input is what a join reads.
+type Input struct {
+	Grid Grid
+	// Series holds each signal's series in join order (see Signals): for one signal,
+	// Prometheus's series first, then those from the expvar targets.
+	Series [NumSignals][]prometheus.Series
+	Alerts []Alert
+	// Failed says which sources did not answer, and why: an instance that would be ok
+	// without them is unknown.
+	Failed []string
+}
+
+// Options are the data source's (and the query's) rules of the join.
+type Options struct {
+	InstanceLabel, JobLabel string
+	Thresholds              Thresholds
+	// AlertCritical is the least urgent P-level whose firing alerts make an instance
+	// critical ("P1": P0 and P1); other firing alerts make it a warning.
+	AlertCritical string
+}
+
+// noLevel is the level of an alert whose severity maps to no P-level: the least urgent.
+const noLevel = 10
+
+// level is the number of a P-level, noLevel when s is not one.
+func level(s string) int8 {
+	if len(s) == 2 && (s[0] == 'P' || s[0] == 'p') && s[1] >= '0' && s[1] <= '9' {
+		return int8(s[1] - '0')
+	}
+	return noLevel
+}
+
+// row is one instance: the series and alerts that name it.
+type row struct {
+	instance, job string
+	series        [NumSignals][]*prometheus.Series
+	alerts        []*Alert
+}
+
+// Join is the signals of an input grouped by instance, ready to be evaluated.
+type Join struct {
+	grid     Grid
+	failed   []string
+	bounds   bounds
+	critical int8
+	rows     []*row
+	// scratch holds one row's values (NumSignals x Points, signal-major) and, per step,
+	// the most urgent firing level (-1 none); reused from row to row.
+	values []float64
+	levels []int8
+}
+
+// NewJoin groups the input's series and alerts by instance. Rows come in the order their
+// instances are first seen; series without the instance label are left out.
+func NewJoin(in *Input, opts Options) *Join {
+	j := &Join{grid: in.Grid, failed: in.Failed, bounds: opts.Thresholds.bounds(), critical: level(opts.AlertCritical)}
+	if j.grid.Points < 1 {
+		j.grid.Points = 1
+	}
+	byInstance := map[string]*row{}
+	get := func(l map[string]string) *row {
+		inst, ok := l[opts.InstanceLabel]
+		if !ok {
+			return nil
+		}
+		r := byInstance[inst]
+		if r == nil {
+			r = &row{instance: inst}
+			byInstance[inst] = r
+			j.rows = append(j.rows, r)
+		}
+		if r.job == "" {
+			r.job = l[opts.JobLabel]
+		}
+		return r
+	}
+	for i := range in.Series {
+		for k := range in.Series[i] {
+			s := &in.Series[i][k]
+			if r := get(s.Labels); r != nil {
+				r.series[i] = append(r.series[i], s)
+			}
+		}
+	}
+	for k := range in.Alerts {
+		a := &in.Alerts[k]
+		if r := byInstance[a.Labels[opts.InstanceLabel]]; r != nil {
+			r.alerts = append(r.alerts, a)
+		}
+	}
+	n := NumSignals * j.grid.Points
+	j.values = make([]float64, n)
+	j.levels = make([]int8, j.grid.Points)
+	return j
+}
+
+// Len is the number of instances.
+func (j *Join) Len() int { return len(j.rows) }
+
+// fill puts a row's values and firing levels on the grid, in the scratch buffers. The
+// first value given for a signal at a step wins; NaN is no value.
+func (j *Join) fill(r *row) {
+	p := j.grid.Points
+	for i := range j.values {
+		j.values[i] = math.NaN()
+	}
+	for i := range j.levels {
+		j.levels[i] = -1
+	}
+	for sig := range r.series {
+		vals := j.values[sig*p : (sig+1)*p]
+		for _, s := range r.series[sig] {
+			for n, t := range s.Times {
+				if k := j.grid.index(t); k >= 0 && math.IsNaN(vals[k]) {
+					vals[k] = s.Values[n]
+				}
+			}
+		}
+	}
+	for _, a := range r.alerts {
+		lv := level(a.Level)
+		for _, t := range a.Times {
+			if k := j.grid.index(t); k >= 0 && (j.levels[k] < 0 || lv < j.levels[k]) {
+				j.levels[k] = lv
+			}
+		}
+	}
+}
+
+// status is the verdict at step k of the filled row.
+func (j *Join) status(k int) Status {
+	p := j.grid.Points
+	if j.values[k] == 0 { // up
+		return Down
+	}
+	worst, known := OK, j.levels[k] >= 0
+	for sig := 1; sig < NumSignals; sig++ {
+		v := j.values[sig*p+k]
+		if math.IsNaN(v) {
+			continue
+		}
+		known = true
+		switch b := j.bounds[sig]; {
+		case v >= b.critical:
+			worst = Critical
+		case v >= b.warning && worst < Warning:
+			worst = Warning
+		}
+	}
+	if lv := j.levels[k]; lv >= 0 {
+		if lv <= j.critical {
+			worst = Critical
+		} else if worst < Warning {
+			worst = Warning
+		}
+	}
+	if worst == OK && (len(j.failed) > 0 || (!known && math.IsNaN(j.values[k]))) {
+		return Unknown
+	}
+	return worst
+}
+
+// reason says why the filled row has its status at step k: each signal past a threshold
+// and each firing alert, worst first, and the sources that failed.
+func (j *Join) reason(r *row, k int, st Status) string {
+	p := j.grid.Points
+	var parts []string
+	if st == Down {
+		parts = append(parts, "down: up = 0 (not answering its scrapes or polls)")
+	}
+	for _, want := range []Status{Critical, Warning} {
+		for sig := 1; sig < NumSignals; sig++ {
+			v, b := j.values[sig*p+k], j.bounds[sig]
+			bound, name := b.warning, "warning"
+			if want == Critical {
+				bound, name = b.critical, "critical"
+			}
+			if v >= bound && (want == Critical || !(v >= b.critical)) {
+				parts = append(parts, fmt.Sprintf("%s: %s %s ≥ %s", name, strings.ToLower(signals[sig].Title), format(sig, v), format(sig, bound)))
+			}
+		}
+	}
+	alerts := slices.Clone(r.alerts)
+	slices.SortFunc(alerts, func(a, b *Alert) int {
+		return cmp.Or(cmp.Compare(level(a.Level), level(b.Level)), strings.Compare(a.Name, b.Name))
+	})
+	for _, a := range alerts {
+		if !slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.index(t) == k }) {
+			continue
+		}
+		name := "warning"
+		if level(a.Level) <= j.critical {
+			name = "critical"
+		}
+		lv := a.Level
+		if lv == "" {
+			lv = "no P-level"
+		}
+		parts = append(parts, fmt.Sprintf("%s: alert %s (%s) firing", name, a.Name, lv))
+	}
+	for _, f := range j.failed {
+		parts = append(parts, "unknown: "+f)
+	}
+	if len(parts) == 0 && st == Unknown {
+		parts = append(parts, "unknown: no signal has a value for this instance")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// alertNames lists the alerts firing at step k, most urgent first: "GoServiceDown (P0)".
+func (j *Join) alertNames(r *row, k int) string {
+	type named struct {
+		name string
+		lv   int8
+	}
+	var out []named
+	for _, a := range r.alerts {
+		if slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.index(t) == k }) {
+			n := a.Name
+			if a.Level != "" {
+				n += " (" + a.Level + ")"
+			}
+			out = append(out, named{n, level(a.Level)})
+		}
+	}
+	slices.SortFunc(out, func(a, b named) int { return cmp.Or(cmp.Compare(a.lv, b.lv), strings.Compare(a.name, b.name)) })
+	s := make([]string, len(out))
+	for i, n := range out {
+		s[i] = n.name
+	}
+	return strings.Join(s, ", ")
+}
+
+// Resample puts irregular samples (an expvar target's history) on the grid: at each step
+// the last sample at or before it, if no older than lookback.
+func Resample(times []time.Time, values []float64, g Grid, lookback time.Duration) ([]time.Time, []float64) {
+	var ts []time.Time
+	var vs []float64
+	n := 0
+	for k := range max(g.Points, 1) {
+		at := g.At(k)
+		for n < len(times) && !times[n].After(at) {
+			n++
+		}
+		if n > 0 && at.Sub(times[n-1]) <= lookback {
+			ts, vs = append(ts, at), append(vs, values[n-1])
+		}
+	}
+	return ts, vs
+}
+
+// statusText is a status as the numeric formats' value mappings show it.
+func statusText(s Status) string { return strconv.Itoa(int(s)) }
