@@ -217,10 +217,10 @@ func TestThresholds(t *testing.T) {
 		t.Errorf("With replaces only the bounds given, without changing the defaults: %v %v", over[LatencyP99], def[LatencyP99])
 	}
 	for th, want := range map[string]string{
-		`{"latency":{"warning":1}}`:                     `thresholds: unknown signal "latency": use goroutines, goroutine_growth, heap_inuse, gc_pause_p99, request_rate, error_ratio, latency_p99`,
-		`{"up":{"warning":1}}`:                          "thresholds: up has no threshold (0 is down)",
+		`{"latency":{"warning":1}}`:                      `thresholds: unknown signal "latency": use goroutines, goroutine_growth, heap_inuse, gc_pause_p99, request_rate, error_ratio, latency_p99`,
+		`{"up":{"warning":1}}`:                           "thresholds: up has no threshold (0 is down)",
 		`{"error_ratio":{"warning":0.5,"critical":0.1}}`: "thresholds: error_ratio warning 0.5 is above its critical 0.1",
-		`{"goroutines":{"critical":-1}}`:                "thresholds: goroutines critical must be a number at or above 0, not -1",
+		`{"goroutines":{"critical":-1}}`:                 "thresholds: goroutines critical must be a number at or above 0, not -1",
 	} {
 		var tt Thresholds
 		if err := json.Unmarshal([]byte(th), &tt); err != nil {
