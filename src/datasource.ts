@@ -14,6 +14,7 @@ import {
   ExpvarTarget,
   GoPulseOptions,
   GoPulseQuery,
+  HealthSignal,
   MetricMetadata,
   RuntimeSignal,
   VariableQuery,
@@ -30,9 +31,12 @@ type Params = Record<string, string>;
 
 export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptions> {
   private readonly resourceCache = new Map<string, { at: number; value: Promise<unknown> }>();
+  /** The data source's options, for the editors' defaults. */
+  readonly jsonData: GoPulseOptions;
 
   constructor(instanceSettings: DataSourceInstanceSettings<GoPulseOptions>) {
     super(instanceSettings);
+    this.jsonData = instanceSettings.jsonData ?? {};
     this.variables = new GoPulseVariableSupport(this);
   }
 
@@ -129,6 +133,9 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     if (query.matchers) {
       out.matchers = promql(query.matchers);
     }
+    if (query.alertCritical) {
+      out.alertCritical = plain(query.alertCritical);
+    }
     // A multi-value variable in a list field expands to several entries.
     const list = (values: string[]) =>
       values
@@ -212,6 +219,14 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
   /** The runtime catalogue: `runtime-catalogue` → `[{id, title, area, unit, kind, description, expvarPath}]`. */
   fetchRuntimeCatalogue(): Promise<RuntimeSignal[]> {
     return this.cachedResource<RuntimeSignal[]>('runtime-catalogue', {}).then((v) => (Array.isArray(v) ? v : []));
+  }
+
+  /**
+   * The health signals that take thresholds, with the data source's default levels:
+   * `health-signals` → `[{id, title, unit, description, warning?, critical?}]`.
+   */
+  fetchHealthSignals(): Promise<HealthSignal[]> {
+    return this.cachedResource<HealthSignal[]>('health-signals', {}).then((v) => (Array.isArray(v) ? v : []));
   }
 
   /**

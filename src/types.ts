@@ -12,7 +12,7 @@ export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' 
 export const QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
 /** Query types that have an editor (and a backend handler) in this version. */
-export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts'];
+export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
 export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   promql: 'PromQL',
@@ -42,6 +42,102 @@ export type AlertState = 'firing' | 'pending';
 /** Shape of the frame an alerts query returns. This version answers `table` only. */
 export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
 export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
+
+/**
+ * Shape of the frames a health query returns: `table` (one row per instance), `numeric` (one
+ * numeric frame per instance, status 0 ok, 1 warning, 2 critical, 3 down: for alert rules) or
+ * `time_series` (a wide frame per instance over the range: status and signals).
+ */
+export type HealthFormat = 'table' | 'numeric' | 'time_series';
+export const HEALTH_FORMATS: readonly HealthFormat[] = ['table', 'numeric', 'time_series'];
+
+/**
+ * The health signals that take thresholds. A value at or above a threshold crosses it. The
+ * health frames also carry `up` (0 = down), which takes none.
+ */
+export type HealthThresholdSignal =
+  'goroutines' | 'goroutine_growth' | 'heap_inuse' | 'gc_pause_p99' | 'request_rate' | 'error_ratio' | 'latency_p99';
+
+/** Warning and critical levels of one signal; a level left out is the data source's (or none). */
+export interface HealthThreshold {
+  warning?: number;
+  critical?: number;
+}
+
+/** Thresholds by signal id: per-query overrides, or the data source's defaults (`healthThresholds`). */
+export type HealthThresholds = Partial<Record<HealthThresholdSignal, HealthThreshold>>;
+
+/**
+ * One entry of the `health-signals` resource: a signal that takes thresholds, with the data
+ * source's effective default levels (absent when not set).
+ */
+export interface HealthSignal extends HealthThreshold {
+  id: string;
+  title: string;
+  /** Grafana unit id, e.g. `s`, `bytes`, `reqps`, `percentunit`, `short`. */
+  unit: string;
+  description: string;
+}
+
+/**
+ * The built-in health signals with the backend's built-in default thresholds: titles and
+ * units when the `health-signals` resource cannot be read, and the defaults of the data
+ * source settings.
+ */
+export const HEALTH_SIGNALS: ReadonlyArray<HealthSignal & { id: HealthThresholdSignal }> = [
+  {
+    id: 'goroutines',
+    title: 'Goroutines',
+    unit: 'short',
+    description: 'Live goroutines',
+    warning: 10000,
+    critical: 50000,
+  },
+  {
+    id: 'goroutine_growth',
+    title: 'Goroutine growth',
+    unit: 'short',
+    description: 'Goroutines added per second over the growth window (a leak)',
+    warning: 5,
+    critical: 50,
+  },
+  {
+    id: 'heap_inuse',
+    title: 'Heap in use',
+    unit: 'bytes',
+    description: 'Bytes in in-use heap spans',
+    warning: 536870912,
+    critical: 1073741824,
+  },
+  {
+    id: 'gc_pause_p99',
+    title: 'GC pause p99',
+    unit: 's',
+    description: '99th percentile of the stop-the-world GC pauses',
+    warning: 0.01,
+    critical: 0.1,
+  },
+  { id: 'request_rate', title: 'Request rate', unit: 'reqps', description: 'Requests per second' },
+  {
+    id: 'error_ratio',
+    title: 'Error ratio',
+    unit: 'percentunit',
+    description: 'Failed requests / all requests, from 0 to 1',
+    warning: 0.01,
+    critical: 0.05,
+  },
+  {
+    id: 'latency_p99',
+    title: 'Latency p99',
+    unit: 's',
+    description: '99th percentile of the request latency',
+    warning: 0.25,
+    critical: 0.5,
+  },
+];
+
+/** The P-levels, most urgent first. */
+export const P_LEVELS: readonly string[] = ['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9'];
 
 /**
  * What an expvar query returns: `latest` (one table of the latest values), `history` (time
@@ -102,8 +198,8 @@ export interface GoPulseQuery extends DataQuery {
   range?: boolean;
   /** Run an instant query. Range and instant may both be true (two sets of frames). */
   instant?: boolean;
-  /** promql: a PromQLFormat; alerts: an AlertsFormat. */
-  format?: PromQLFormat | AlertsFormat;
+  /** promql: a PromQLFormat; alerts: an AlertsFormat; health: a HealthFormat. */
+  format?: PromQLFormat | AlertsFormat | HealthFormat;
 
   // runtime, and the scope of business
   /** Runtime catalogue id, e.g. `goroutines`, `heap_alloc`, `gc_pause_p99`. */
@@ -151,6 +247,15 @@ export interface GoPulseQuery extends DataQuery {
   /** Stream the latest values through Grafana Live after every poll (channel `expvar`). */
   live?: boolean;
 
+  // health (job, instance and format above)
+  /** Per-query overrides of the data source's thresholds (`healthThresholds`); absent = none. */
+  thresholds?: HealthThresholds;
+  /**
+   * Firing alerts at this P-level (`P0`..`P9`) or more urgent make an instance critical, less
+   * urgent ones warning. Empty = the data source's `healthAlertCritical`.
+   */
+  alertCritical?: string;
+
   // variable
   variableQuery?: VariableQuery;
 }
@@ -169,6 +274,7 @@ export const QUERY_TYPE_DEFAULTS: Partial<Record<QueryType, Partial<GoPulseQuery
   business: { aggregation: 'sum' },
   expvar: { mode: 'latest', paths: ['goroutines'] },
   alerts: { source: 'prometheus', format: 'table' },
+  health: { format: 'table' },
 };
 
 /**
@@ -180,6 +286,7 @@ export const QUERY_TYPE_VALUES: Partial<Record<QueryType, Partial<Record<keyof G
   runtime: { source: RUNTIME_SOURCES },
   expvar: { mode: EXPVAR_MODES },
   alerts: { source: ALERTS_SOURCES, format: ALERTS_FORMATS },
+  health: { format: HEALTH_FORMATS },
 };
 
 /** Quantiles a business query of a histogram or summary starts with. */
@@ -258,6 +365,18 @@ export interface GoPulseOptions extends DataSourceJsonData {
   expvarPollInterval?: string;
   /** How long the poll history is kept, a duration (default `1h`). */
   expvarRetention?: string;
+  /** Health: the request counter (default `http_requests_total`). */
+  healthRequestMetric?: string;
+  /** Health: label matchers that pick the failed requests (default `code=~"5.."`). */
+  healthErrorSelector?: string;
+  /** Health: a classic histogram of the request latency, without `_bucket` (default `http_request_duration_seconds`). */
+  healthLatencyMetric?: string;
+  /** Health: the window of the goroutine growth, a duration (default `5m`). */
+  healthGrowthWindow?: string;
+  /** Health: firing alerts at this P-level or more urgent make an instance critical (default `P1`). */
+  healthAlertCritical?: string;
+  /** Health: the default thresholds, by signal (the built-in ones where a level is left out). */
+  healthThresholds?: HealthThresholds;
 
   // Grafana's standard HTTP settings, written by DataSourceHttpSettings.
   tlsAuth?: boolean;
@@ -271,6 +390,11 @@ export interface GoPulseOptions extends DataSourceJsonData {
 
 export const DEFAULT_MAX_CONCURRENT_QUERIES = 4;
 export const DEFAULT_SCRAPE_INTERVAL = '15s';
+export const DEFAULT_HEALTH_REQUEST_METRIC = 'http_requests_total';
+export const DEFAULT_HEALTH_ERROR_SELECTOR = 'code=~"5.."';
+export const DEFAULT_HEALTH_LATENCY_METRIC = 'http_request_duration_seconds';
+export const DEFAULT_HEALTH_GROWTH_WINDOW = '5m';
+export const DEFAULT_HEALTH_ALERT_CRITICAL = 'P1';
 /** The backend's upper bound of maxConcurrentQueries (the SDK's concurrent query helper caps at 10). */
 export const MAX_CONCURRENT_QUERIES_LIMIT = 10;
 

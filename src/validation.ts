@@ -148,3 +148,56 @@ export function escapePromQLRegex(value: string): string {
     .replace(/[$^*{}[\]+?.()|]/g, '\\\\$&')
     .replace(/"/g, '\\"');
 }
+
+// A decimal number, optionally with an exponent: "10000", "0.25", ".5", "1e9".
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Reads a threshold input: undefined when empty, NaN when not a number. */
+export function parseThreshold(text: string | undefined): number | undefined {
+  const v = (text ?? '').trim();
+  if (v === '') {
+    return undefined;
+  }
+  const n = Number(v);
+  return NUMBER.test(v) && Number.isFinite(n) ? n : NaN;
+}
+
+/** Returns an error message for one threshold input, or undefined when it is empty or a number of at least 0. */
+export function thresholdError(text: string | undefined): string | undefined {
+  const n = parseThreshold(text);
+  if (n === undefined) {
+    return undefined;
+  }
+  if (Number.isNaN(n)) {
+    return 'Not a number';
+  }
+  return n < 0 ? 'Must not be negative' : undefined;
+}
+
+/**
+ * The inline errors of a signal's warning and critical inputs: each input's own error, else
+ * a warning above the critical level, where an empty input stands for its default. The error
+ * goes to the input that was set (the warning one when both were).
+ */
+export function thresholdPairErrors(
+  warning: string,
+  critical: string,
+  defaults: { warning?: number; critical?: number } = {}
+): { warning?: string; critical?: string } {
+  const errors = { warning: thresholdError(warning), critical: thresholdError(critical) };
+  if (errors.warning || errors.critical) {
+    return errors;
+  }
+  const w = parseThreshold(warning);
+  const c = parseThreshold(critical);
+  const effectiveW = w ?? defaults.warning;
+  const effectiveC = c ?? defaults.critical;
+  if (effectiveW === undefined || effectiveC === undefined || effectiveW <= effectiveC) {
+    return {};
+  }
+  if (w !== undefined) {
+    const note = c === undefined ? ', the default' : '';
+    return { warning: `Above the critical threshold (${effectiveC}${note})` };
+  }
+  return { critical: `Below the warning threshold (${effectiveW}, the default)` };
+}

@@ -142,14 +142,11 @@ describe('QueryEditor (promql)', () => {
 });
 
 describe('QueryEditor (query type picker)', () => {
-  it('offers every query type; PromQL, Go runtime, Business, Expvar and Alerts are enabled', async () => {
+  it('offers every query type, all enabled', async () => {
     await setup(newQuery());
     expect(screen.getByRole('radio', { name: 'PromQL' })).toBeChecked();
-    for (const name of ['PromQL', 'Go runtime', 'Business', 'Expvar', 'Alerts']) {
+    for (const name of ['PromQL', 'Go runtime', 'Business', 'Expvar', 'Alerts', 'Health']) {
       expect(screen.getByRole('radio', { name })).toBeEnabled();
-    }
-    for (const name of ['Health']) {
-      expect(screen.getByRole('radio', { name })).toBeDisabled();
     }
   });
 
@@ -220,18 +217,34 @@ describe('QueryEditor (query type picker)', () => {
     expect(await screen.findByTestId('promql-seam')).toHaveValue('up');
   });
 
-  it('says a query of an unavailable type is not available, and switches it to promql', async () => {
-    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'health' });
-    expect(screen.getByText('Health queries are not available yet')).toBeInTheDocument();
-    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
-    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'promql', expr: '', range: true, format: 'time_series' });
-    expect(await screen.findByTestId('promql-seam')).toBeInTheDocument();
+  it('switches to health with format table and shows the health editor', async () => {
+    const { user, onRunQuery, lastQuery } = await setup(newQuery());
+    await user.click(screen.getByRole('radio', { name: 'Health' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'health', format: 'table' });
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(await screen.findByLabelText('Critical alerts')).toBeInTheDocument();
+    expect(screen.getByRole('radio', { name: 'Numeric (alert rules)' })).toBeInTheDocument();
+    expect(screen.queryByLabelText('Expression')).not.toBeInTheDocument();
   });
 
-  it('does not switch to a type that has no editor yet', async () => {
-    const { user, onChange } = await setup(newQuery());
-    await user.click(screen.getByRole('radio', { name: 'Health' }));
-    expect(onChange).not.toHaveBeenCalled();
+  it('routes a saved health query to the health editor, whose changes keep queryType health', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'health', job: 'demo' });
+    expect(screen.getByRole('radio', { name: 'Health' })).toBeChecked();
+    await user.click(await screen.findByRole('radio', { name: 'Numeric (alert rules)' }));
+    expect(lastQuery()).toEqual({ refId: 'A', queryType: 'health', job: 'demo', format: 'numeric' });
+  });
+
+  it('switches from health back to promql without the health defaults, keeping the scope', async () => {
+    const { user, lastQuery } = await setup({ refId: 'A', queryType: 'health', format: 'table', job: 'demo' });
+    await user.click(screen.getByRole('radio', { name: 'PromQL' }));
+    expect(lastQuery()).toEqual({
+      refId: 'A',
+      queryType: 'promql',
+      job: 'demo',
+      expr: '',
+      range: true,
+      format: 'time_series',
+    });
   });
 
   it('tells a variable query apart from the panel query types', async () => {
@@ -305,6 +318,18 @@ describe('switchQueryType', () => {
       states: ['firing'],
       aggregation: 'sum',
     });
+  });
+
+  it('gives health its own format when the kept one is not a health format', () => {
+    expect(switchQueryType({ refId: 'A', queryType: 'promql', expr: 'up', format: 'heatmap' }, 'health')).toEqual({
+      refId: 'A',
+      queryType: 'health',
+      expr: 'up',
+      format: 'table',
+    });
+    expect(
+      switchQueryType({ refId: 'A', queryType: 'alerts', source: 'prometheus', format: 'counts' }, 'health')
+    ).toEqual({ refId: 'A', queryType: 'health', format: 'table' });
   });
 
   it('keeps a non-default source and format', () => {

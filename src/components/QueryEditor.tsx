@@ -16,6 +16,7 @@ import {
 import { AlertsQueryEditor } from './AlertsQueryEditor';
 import { BusinessQueryEditor } from './BusinessQueryEditor';
 import { ExpvarQueryEditor } from './ExpvarQueryEditor';
+import { HealthQueryEditor } from './HealthQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
 import { RuntimeQueryEditor } from './RuntimeQueryEditor';
 
@@ -86,6 +87,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     case 'alerts':
       editor = <AlertsQueryEditor {...editorProps} />;
       break;
+    case 'health':
+      editor = <HealthQueryEditor {...editorProps} />;
+      break;
     case 'variable':
       editor = (
         <Alert severity="info" title="This is a template variable query">
@@ -96,8 +100,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
     default:
       editor = (
         <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
-          This version of GoPulse answers PromQL, Go runtime, business, expvar and alerts queries. Switch the query type
-          to edit this query.
+          This version of GoPulse answers PromQL, Go runtime, business, expvar, alerts and health queries. Switch the
+          query type to edit this query.
         </Alert>
       );
   }
