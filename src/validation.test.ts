@@ -5,7 +5,10 @@ import {
   httpUrlError,
   integerRangeError,
   matchersError,
+  parseThreshold,
   quantileError,
+  thresholdError,
+  thresholdPairErrors,
 } from './validation';
 
 describe('durationError', () => {
@@ -80,5 +83,45 @@ describe('escaping', () => {
 
   it('escapes a value for a double-quoted PromQL string', () => {
     expect(escapePromQLString('say "hi" \\ bye')).toBe('say \\"hi\\" \\\\ bye');
+  });
+});
+
+describe('thresholds', () => {
+  it('reads numbers, with undefined for empty and NaN for text', () => {
+    expect(parseThreshold('')).toBeUndefined();
+    expect(parseThreshold(' 0.25 ')).toBe(0.25);
+    expect(parseThreshold('1e9')).toBe(1e9);
+    expect(parseThreshold('.5')).toBe(0.5);
+    expect(parseThreshold('0x10')).toBeNaN();
+    expect(parseThreshold('5%')).toBeNaN();
+  });
+
+  it.each(['', '0', '10000', '0.01', '1e9'])('accepts %p', (v) => {
+    expect(thresholdError(v)).toBeUndefined();
+  });
+
+  it.each([
+    ['abc', 'Not a number'],
+    ['1,5', 'Not a number'],
+    ['Infinity', 'Not a number'],
+    ['-1', 'Must not be negative'],
+    ['-0', 'Must not be negative'],
+  ])('rejects %p: %s', (v, message) => {
+    expect(thresholdError(v)).toBe(message);
+  });
+
+  it('flags a warning above critical, with an empty level read as its default', () => {
+    expect(thresholdPairErrors('0.2', '0.5')).toEqual({});
+    expect(thresholdPairErrors('0.5', '0.5')).toEqual({});
+    expect(thresholdPairErrors('0.6', '0.5')).toEqual({ warning: 'Above the critical threshold (0.5)' });
+    expect(thresholdPairErrors('0.6', '', { critical: 0.5 })).toEqual({
+      warning: 'Above the critical threshold (0.5, the default)',
+    });
+    expect(thresholdPairErrors('', '0.1', { warning: 0.25 })).toEqual({
+      critical: 'Below the warning threshold (0.25, the default)',
+    });
+    // No default to compare with: fine.
+    expect(thresholdPairErrors('100', '')).toEqual({});
+    expect(thresholdPairErrors('x', '-1')).toEqual({ warning: 'Not a number', critical: 'Must not be negative' });
   });
 });

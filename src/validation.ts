@@ -171,7 +171,8 @@ export function thresholdError(text: string | undefined): string | undefined {
   if (Number.isNaN(n)) {
     return 'Not a number';
   }
-  return n < 0 ? 'Must not be negative' : undefined;
+  // A sign flags -0 too, on the way to a negative number.
+  return n < 0 || (text ?? '').trim().startsWith('-') ? 'Must not be negative' : undefined;
 }
 
 /**

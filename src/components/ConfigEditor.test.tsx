@@ -1,8 +1,9 @@
 import React, { useState } from 'react';
 import { DataSourceSettings } from '@grafana/data';
-import { render, screen } from '@testing-library/react';
+import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
+import { openList, pick } from '../test/utils';
 import { GoPulseOptions, GoPulseSecureJsonData } from '../types';
 import { ConfigEditor } from './ConfigEditor';
 
@@ -284,6 +285,131 @@ describe('ConfigEditor', () => {
       expect(last().jsonData.expvarRetention).toBe('6h');
       await user.type(screen.getByLabelText(/Expvar path/), '/vars');
       expect(last().jsonData.expvarPath).toBe('/vars');
+    });
+  });
+
+  describe('Health', () => {
+    it('shows the defaults as placeholders', () => {
+      setup(baseSettings());
+      expect(screen.getByLabelText(/Request metric/)).toHaveAttribute('placeholder', 'http_requests_total');
+      expect(screen.getByLabelText(/Error selector/)).toHaveAttribute('placeholder', 'code=~"5.."');
+      expect(screen.getByLabelText(/Latency metric/)).toHaveAttribute('placeholder', 'http_request_duration_seconds');
+      expect(screen.getByLabelText(/Growth window/)).toHaveAttribute('placeholder', '5m');
+      expect(screen.getByLabelText(/Critical alerts/)).toHaveAttribute('placeholder', 'P1');
+      expect(screen.getByLabelText('Goroutines warning')).toHaveAttribute('placeholder', '10000');
+      expect(screen.getByLabelText('Goroutines critical')).toHaveAttribute('placeholder', '50000');
+      expect(screen.getByLabelText('Heap in use critical')).toHaveAttribute('placeholder', '1073741824');
+      expect(screen.getByLabelText('Request rate warning')).toHaveAttribute('placeholder', 'none');
+      expect(screen.getByLabelText('Latency p99 warning')).toHaveAttribute('placeholder', '0.25');
+    });
+
+    it('writes the request and latency metrics, and leaves them out when emptied', async () => {
+      const { user, last } = setup(baseSettings());
+      await user.type(screen.getByLabelText(/Request metric/), 'api_requests_total');
+      expect(last().jsonData.healthRequestMetric).toBe('api_requests_total');
+      await user.type(screen.getByLabelText(/Latency metric/), 'api_latency_seconds');
+      expect(last().jsonData.healthLatencyMetric).toBe('api_latency_seconds');
+      await user.clear(screen.getByLabelText(/Request metric/));
+      expect(last().jsonData.healthRequestMetric).toBeUndefined();
+      expect(JSON.parse(JSON.stringify(last().jsonData))).toEqual({ healthLatencyMetric: 'api_latency_seconds' });
+    });
+
+    it('flags a latency metric named with _bucket', async () => {
+      const { user, last } = setup(baseSettings());
+      await user.type(screen.getByLabelText(/Latency metric/), 'http_request_duration_seconds_bucket');
+      expect(last().jsonData.healthLatencyMetric).toBe('http_request_duration_seconds_bucket');
+      expect(screen.getByText("Use the histogram's base name, without _bucket, _sum or _count")).toBeInTheDocument();
+    });
+
+    it('writes the error selector and flags one with braces', async () => {
+      const { user, last } = setup(baseSettings());
+      const input = screen.getByLabelText(/Error selector/);
+      await user.click(input);
+      await user.paste('status=~"5..|429"');
+      expect(last().jsonData.healthErrorSelector).toBe('status=~"5..|429"');
+      expect(screen.queryByText(/Leave out the braces/)).not.toBeInTheDocument();
+      await user.clear(input);
+      await user.paste('{code="500"}');
+      expect(screen.getByText(/Leave out the braces/)).toBeInTheDocument();
+    });
+
+    it('writes the growth window and flags a bad duration', async () => {
+      const { user, last } = setup(baseSettings());
+      const input = screen.getByLabelText(/Growth window/);
+      await user.type(input, '15m');
+      expect(last().jsonData.healthGrowthWindow).toBe('15m');
+      expect(screen.queryByText(/Not a duration/)).not.toBeInTheDocument();
+      await user.clear(input);
+      expect(last().jsonData.healthGrowthWindow).toBeUndefined();
+      await user.type(input, 'a while');
+      expect(screen.getByText(/Not a duration/)).toBeInTheDocument();
+    });
+
+    it('offers P0 to P9 as critical alerts, writes the picked one and leaves it out when cleared', async () => {
+      const { user, last } = setup(baseSettings());
+      const list = await openList(user, /Critical alerts/);
+      expect(
+        within(list)
+          .getAllByRole('option')
+          .map((o) => o.textContent)
+      ).toEqual(['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 'P6', 'P7', 'P8', 'P9']);
+      await user.click(within(list).getByText('P2'));
+      expect(last().jsonData.healthAlertCritical).toBe('P2');
+      await user.click(screen.getByTitle('Clear value'));
+      expect(last().jsonData.healthAlertCritical).toBeUndefined();
+      await pick(user, /Critical alerts/, 'P0');
+      expect(last().jsonData.healthAlertCritical).toBe('P0');
+    });
+
+    it('writes thresholds into jsonData.healthThresholds and removes emptied ones', async () => {
+      const { user, last } = setup(baseSettings());
+      await user.type(screen.getByLabelText('Goroutines warning'), '20000');
+      await user.type(screen.getByLabelText('Request rate critical'), '1000');
+      expect(last().jsonData.healthThresholds).toEqual({
+        goroutines: { warning: 20000 },
+        request_rate: { critical: 1000 },
+      });
+      await user.clear(screen.getByLabelText('Goroutines warning'));
+      expect(last().jsonData.healthThresholds).toEqual({ request_rate: { critical: 1000 } });
+      await user.clear(screen.getByLabelText('Request rate critical'));
+      expect(last().jsonData.healthThresholds).toBeUndefined();
+    });
+
+    it('flags invalid thresholds and does not store them', async () => {
+      const { user, onOptionsChange } = setup(baseSettings());
+      await user.type(screen.getByLabelText('Error ratio warning'), '0.5');
+      // Above the built-in critical level of the error ratio.
+      expect(screen.getByText('Above the critical threshold (0.05, the default)')).toBeInTheDocument();
+      await user.type(screen.getByLabelText('Heap in use warning'), 'lots');
+      expect(screen.getByText('Not a number')).toBeInTheDocument();
+      await user.type(screen.getByLabelText('GC pause p99 warning'), '-0.1');
+      expect(screen.getByText('Must not be negative')).toBeInTheDocument();
+      for (const [settings] of onOptionsChange.mock.calls) {
+        expect(settings.jsonData.healthThresholds?.heap_inuse).toBeUndefined();
+        expect(settings.jsonData.healthThresholds?.gc_pause_p99).toBeUndefined();
+      }
+      // 0 and 0.05 of the error ratio were valid on the way to 0.5: the last valid one stays.
+      expect(onOptionsChange.mock.calls.at(-1)?.[0].jsonData.healthThresholds).toEqual({ error_ratio: { warning: 0 } });
+    });
+
+    it('shows saved health settings', () => {
+      setup(
+        baseSettings({
+          jsonData: {
+            healthRequestMetric: 'api_requests_total',
+            healthErrorSelector: 'code=~"5.."',
+            healthGrowthWindow: '10m',
+            healthAlertCritical: 'P2',
+            healthThresholds: { latency_p99: { warning: 0.1, critical: 0.3 } },
+          },
+        })
+      );
+      expect(screen.getByLabelText(/Request metric/)).toHaveValue('api_requests_total');
+      expect(screen.getByLabelText(/Error selector/)).toHaveValue('code=~"5.."');
+      expect(screen.getByLabelText(/Growth window/)).toHaveValue('10m');
+      expect(screen.getByLabelText(/Critical alerts/)).toHaveValue('P2');
+      expect(screen.getByLabelText('Latency p99 warning')).toHaveValue('0.1');
+      expect(screen.getByLabelText('Latency p99 critical')).toHaveValue('0.3');
     });
   });
 });

@@ -1,15 +1,33 @@
 import React, { ChangeEvent, useId, useState } from 'react';
 import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
-import { Button, DataSourceHttpSettings, Field, IconButton, Input, Stack, TagsInput } from '@grafana/ui';
+import {
+  Button,
+  Combobox,
+  ComboboxOption,
+  DataSourceHttpSettings,
+  Field,
+  IconButton,
+  Input,
+  Stack,
+  TagsInput,
+} from '@grafana/ui';
 
 import {
+  DEFAULT_HEALTH_ALERT_CRITICAL,
+  DEFAULT_HEALTH_ERROR_SELECTOR,
+  DEFAULT_HEALTH_GROWTH_WINDOW,
+  DEFAULT_HEALTH_LATENCY_METRIC,
+  DEFAULT_HEALTH_REQUEST_METRIC,
   DEFAULT_MAX_CONCURRENT_QUERIES,
   DEFAULT_SCRAPE_INTERVAL,
   GoPulseOptions,
   GoPulseSecureJsonData,
+  HEALTH_SIGNALS,
   MAX_CONCURRENT_QUERIES_LIMIT,
+  P_LEVELS,
 } from '../types';
-import { durationError, httpUrlError, integerRangeError } from '../validation';
+import { durationError, httpUrlError, integerRangeError, matchersError } from '../validation';
+import { HealthThresholdFields } from './HealthQueryEditor';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
 type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
@@ -18,6 +36,26 @@ type ExpvarTarget = NonNullable<GoPulseOptions['expvarTargets']>[number];
 const DEFAULT_EXPVAR_PATH = '/debug/vars';
 const DEFAULT_EXPVAR_POLL_INTERVAL = '10s';
 const DEFAULT_EXPVAR_RETENTION = '1h';
+
+const P_LEVEL_OPTIONS: Array<ComboboxOption<string>> = P_LEVELS.map((value) => ({ value, label: value }));
+
+/** Returns an error message for the latency histogram name, or undefined when it is empty or a base name. */
+export function latencyMetricError(value: string | undefined): string | undefined {
+  const v = (value ?? '').trim();
+  if (v === '') {
+    return undefined;
+  }
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(v)) {
+    return 'Not a metric name';
+  }
+  return /_(bucket|sum|count)$/.test(v) ? "Use the histogram's base name, without _bucket, _sum or _count" : undefined;
+}
+
+/** Returns an error message for the request counter name, or undefined when it is empty or a metric name. */
+function metricNameError(value: string | undefined): string | undefined {
+  const v = (value ?? '').trim();
+  return v === '' || /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(v) ? undefined : 'Not a metric name';
+}
 
 /** A row of the expvar target list: the typed text, with a key that stays with the row. */
 interface TargetRow {
@@ -106,6 +144,10 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const discoverPortError = integerRangeError(discoverPort, 1, 65535);
   const pollIntervalError = durationError(jsonData.expvarPollInterval);
   const retentionError = durationError(jsonData.expvarRetention);
+  const requestMetricError = metricNameError(jsonData.healthRequestMetric);
+  const errorSelectorError = matchersError(jsonData.healthErrorSelector);
+  const latencyError = latencyMetricError(jsonData.healthLatencyMetric);
+  const growthWindowError = durationError(jsonData.healthGrowthWindow);
 
   return (
     <Stack direction="column" gap={5}>
@@ -317,6 +359,103 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={(e: ChangeEvent<HTMLInputElement>) =>
               setJsonData({ expvarRetention: e.target.value === '' ? undefined : e.target.value })
             }
+          />
+        </Field>
+      </section>
+
+      <section>
+        <h3 className="page-heading">Health</h3>
+        <p>
+          How health queries join the signals of an instance into a status (ok, warning, critical, down): the request
+          metrics, the alerts that count as critical, and the default thresholds.
+        </p>
+        <Field
+          label="Request metric"
+          description={`A counter of the served requests: the request rate and, with the error selector, the error ratio. Empty: ${DEFAULT_HEALTH_REQUEST_METRIC}.`}
+          invalid={Boolean(requestMetricError)}
+          error={requestMetricError}
+        >
+          <Input
+            id={`${id}-health-request-metric`}
+            width={40}
+            placeholder={DEFAULT_HEALTH_REQUEST_METRIC}
+            value={jsonData.healthRequestMetric ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ healthRequestMetric: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Error selector"
+          description={`Label matchers that pick the failed requests of the request metric, without braces. Empty: ${DEFAULT_HEALTH_ERROR_SELECTOR}.`}
+          invalid={Boolean(errorSelectorError)}
+          error={errorSelectorError}
+        >
+          <Input
+            id={`${id}-health-error-selector`}
+            width={40}
+            placeholder={DEFAULT_HEALTH_ERROR_SELECTOR}
+            value={jsonData.healthErrorSelector ?? ''}
+            style={{ fontFamily: 'monospace' }}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ healthErrorSelector: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Latency metric"
+          description={`A classic histogram of the request latency in seconds, named without _bucket: its p99 is the latency signal. Empty: ${DEFAULT_HEALTH_LATENCY_METRIC}.`}
+          invalid={Boolean(latencyError)}
+          error={latencyError}
+        >
+          <Input
+            id={`${id}-health-latency-metric`}
+            width={40}
+            placeholder={DEFAULT_HEALTH_LATENCY_METRIC}
+            value={jsonData.healthLatencyMetric ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ healthLatencyMetric: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Growth window"
+          description={`The window over which the goroutine growth (goroutines per second) is measured, e.g. 5m or 15m. Empty: ${DEFAULT_HEALTH_GROWTH_WINDOW}.`}
+          invalid={Boolean(growthWindowError)}
+          error={growthWindowError}
+        >
+          <Input
+            id={`${id}-health-growth-window`}
+            width={40}
+            placeholder={DEFAULT_HEALTH_GROWTH_WINDOW}
+            value={jsonData.healthGrowthWindow ?? ''}
+            onChange={(e: ChangeEvent<HTMLInputElement>) =>
+              setJsonData({ healthGrowthWindow: e.target.value === '' ? undefined : e.target.value })
+            }
+          />
+        </Field>
+        <Field
+          label="Critical alerts"
+          description={`Firing alerts at this P-level or more urgent make an instance critical, less urgent ones warning. A query may set its own. Empty: ${DEFAULT_HEALTH_ALERT_CRITICAL}.`}
+        >
+          <Combobox<string>
+            id={`${id}-health-alert-critical`}
+            options={P_LEVEL_OPTIONS}
+            value={jsonData.healthAlertCritical ?? null}
+            isClearable
+            placeholder={DEFAULT_HEALTH_ALERT_CRITICAL}
+            width={40}
+            onChange={(o: ComboboxOption<string> | null) => setJsonData({ healthAlertCritical: o?.value || undefined })}
+          />
+        </Field>
+        <Field
+          label="Thresholds"
+          description="The default warning and critical levels of every health query (a query may override them). A value at or above a level crosses it. Empty: the built-in default shown."
+        >
+          <HealthThresholdFields
+            signals={[...HEALTH_SIGNALS]}
+            value={jsonData.healthThresholds}
+            onChange={(healthThresholds) => setJsonData({ healthThresholds })}
           />
         </Field>
       </section>
