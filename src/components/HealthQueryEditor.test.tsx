@@ -13,6 +13,7 @@ import {
 
 // The data source's effective defaults: latency and goroutines differ from the built-in ones.
 const SIGNALS: HealthSignal[] = [
+  { id: 'up', title: 'Up', unit: 'none', description: '0 when the instance is down' },
   {
     id: 'goroutines',
     title: 'Goroutines',
@@ -149,6 +150,8 @@ describe('HealthQueryEditor', () => {
     const { user, getResource } = await setup();
     await openThresholds(user);
     expect(getResource).toHaveBeenCalledWith('health-signals', {});
+    // up takes no threshold.
+    expect(screen.queryByLabelText('Up warning')).not.toBeInTheDocument();
     expect(screen.getByLabelText('Latency p99 warning')).toHaveAttribute('placeholder', '0.2');
     expect(screen.getByLabelText('Latency p99 critical')).toHaveAttribute('placeholder', '0.4');
     expect(screen.getByLabelText('Goroutines critical')).toHaveAttribute('placeholder', '9000');

@@ -268,7 +268,9 @@ export function HealthQueryEditor({ query, onChange, onRunQuery, datasource }: H
   const [thresholdsOpen, setThresholdsOpen] = useState(() => overrideCount(query.thresholds) > 0);
   const health = useResource('health-signals', () => datasource.fetchHealthSignals(), [] as HealthSignal[]);
   const fallback = useMemo(() => defaultSignals(datasource.jsonData.healthThresholds), [datasource]);
-  const signals = health.value.length > 0 ? health.value : fallback;
+  // `up` takes no threshold (0 is down), should the resource list it.
+  const listed = health.value.filter((s) => s.id !== 'up');
+  const signals = listed.length > 0 ? listed : fallback;
   const defaultAlertCritical = datasource.jsonData.healthAlertCritical || DEFAULT_HEALTH_ALERT_CRITICAL;
 
   const variables = variableOptions();
