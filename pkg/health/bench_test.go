@@ -30,7 +30,7 @@ func benchInput(instances, points int) *Input {
 				if sig == 0 {
 					vals[k] = 1
 				}
-				if sig == index(LatencyP99) && i%10 == 0 && k > points/2 {
+				if sig == Index(LatencyP99) && i%10 == 0 && k > points/2 {
 					vals[k] = 0.8
 				}
 			}

@@ -26,7 +26,7 @@ func instant(values map[string]map[SignalID]float64) *Input {
 	in := &Input{Grid: Grid{Start: t0, Points: 1}}
 	for inst, sigs := range values {
 		for id, v := range sigs {
-			i := index(id)
+			i := Index(id)
 			in.Series[i] = append(in.Series[i], prometheus.Series{
 				Labels: data.Labels{"instance": inst, "job": "demo"}, Times: []time.Time{t0}, Values: []float64{v},
 			})
@@ -61,7 +61,7 @@ func tableRows(t *testing.T, f *data.Frame) map[string]map[string]string {
 				row[fl.Name] = v
 			case *float64:
 				if v != nil {
-					row[fl.Name] = format(index(SignalID(fl.Name)), *v)
+					row[fl.Name] = format(Index(SignalID(fl.Name)), *v)
 				}
 			}
 		}
@@ -160,11 +160,11 @@ func TestPrometheusBeforeExpvar(t *testing.T) {
 	g := Grid{Start: t0, Step: 10 * time.Second, Points: 4}
 	l := data.Labels{"instance": "a:1"}
 	in := &Input{Grid: g}
-	in.Series[index(Goroutines)] = []prometheus.Series{
+	in.Series[Index(Goroutines)] = []prometheus.Series{
 		{Labels: l, Times: []time.Time{g.At(0), g.At(1)}, Values: []float64{10, 11}},
 		{Labels: l, Times: []time.Time{g.At(1), g.At(2), g.At(3).Add(-2 * time.Second)}, Values: []float64{99, 12, 13}},
 	}
-	in.Series[index(Up)] = []prometheus.Series{{Labels: l, Times: []time.Time{g.At(0), g.At(1), g.At(2)}, Values: []float64{1, 1, 0}}}
+	in.Series[Index(Up)] = []prometheus.Series{{Labels: l, Times: []time.Time{g.At(0), g.At(1), g.At(2)}, Values: []float64{1, 1, 0}}}
 	fr := NewJoin(in, opts()).TimeSeries("instance", "job")
 	if len(fr) != 1 {
 		t.Fatalf("%d frames", len(fr))

@@ -59,8 +59,8 @@ type Grid struct {
 	Points int
 }
 
-// index is the step of t, or -1 when t is off the grid.
-func (g Grid) index(t time.Time) int {
+// Index is the step of t, or -1 when t is off the grid.
+func (g Grid) Index(t time.Time) int {
 	if g.Step <= 0 {
 		return 0
 	}
@@ -200,7 +200,7 @@ func (j *Join) fill(r *row) {
 		vals := j.values[sig*p : (sig+1)*p]
 		for _, s := range r.series[sig] {
 			for n, t := range s.Times {
-				if k := j.grid.index(t); k >= 0 && math.IsNaN(vals[k]) {
+				if k := j.grid.Index(t); k >= 0 && math.IsNaN(vals[k]) {
 					vals[k] = s.Values[n]
 				}
 			}
@@ -209,7 +209,7 @@ func (j *Join) fill(r *row) {
 	for _, a := range r.alerts {
 		lv := level(a.Level)
 		for _, t := range a.Times {
-			if k := j.grid.index(t); k >= 0 && (j.levels[k] < 0 || lv < j.levels[k]) {
+			if k := j.grid.Index(t); k >= 0 && (j.levels[k] < 0 || lv < j.levels[k]) {
 				j.levels[k] = lv
 			}
 		}
@@ -274,7 +274,7 @@ func (j *Join) reason(r *row, k int, st Status) string {
 		return cmp.Or(cmp.Compare(level(a.Level), level(b.Level)), strings.Compare(a.Name, b.Name))
 	})
 	for _, a := range alerts {
-		if !slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.index(t) == k }) {
+		if !slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.Index(t) == k }) {
 			continue
 		}
 		name := "warning"
@@ -304,7 +304,7 @@ func (j *Join) alertNames(r *row, k int) string {
 	}
 	var out []named
 	for _, a := range r.alerts {
-		if slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.index(t) == k }) {
+		if slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.Index(t) == k }) {
 			n := a.Name
 			if a.Level != "" {
 				n += " (" + a.Level + ")"

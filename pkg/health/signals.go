@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gopulse/health/pkg/query"
 )
 
 // SignalID names a signal of the join.
@@ -64,8 +66,8 @@ var signals = [NumSignals]Signal{
 // Signals returns the signals of the join, in join order.
 func Signals() []Signal { return slices.Clone(signals[:]) }
 
-// index is the position of a signal in join order, or -1.
-func index(id SignalID) int {
+// Index is the position of a signal in join order (Input.Series), or -1.
+func Index(id SignalID) int {
 	for i, s := range signals {
 		if s.ID == id {
 			return i
@@ -76,10 +78,7 @@ func index(id SignalID) int {
 
 // Threshold is where a signal starts to be a problem: a value at or above Critical is
 // critical, at or above Warning a warning. Either may be unset.
-type Threshold struct {
-	Warning  *float64 `json:"warning,omitempty"`
-	Critical *float64 `json:"critical,omitempty"`
-}
+type Threshold = query.Threshold
 
 // Thresholds are the thresholds of the signals, by id. Up has none: 0 is down.
 type Thresholds map[SignalID]Threshold
@@ -108,7 +107,7 @@ func (t Thresholds) Validate() error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		th := t[SignalID(id)]
-		if i := index(SignalID(id)); i < 1 {
+		if i := Index(SignalID(id)); i < 1 {
 			valid := make([]string, 0, NumSignals-1)
 			for _, s := range signals[1:] {
 				valid = append(valid, string(s.ID))
@@ -131,6 +130,15 @@ func (t Thresholds) Validate() error {
 		}
 	}
 	return nil
+}
+
+// FromModel converts thresholds as a query or the settings write them.
+func FromModel(m map[string]query.Threshold) Thresholds {
+	out := make(Thresholds, len(m))
+	for id, th := range m {
+		out[SignalID(id)] = th
+	}
+	return out
 }
 
 // With returns t with the thresholds that over sets replacing t's, one bound at a time.

@@ -93,6 +93,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.queryBusiness))
 	d.mux.HandleFunc(string(query.TypeAlerts), d.perQuery(d.queryAlerts))
 	d.mux.HandleFunc(string(query.TypeExpvar), d.perQuery(d.queryExpvar))
+	d.mux.HandleFunc(string(query.TypeHealth), d.perQuery(d.queryHealth))
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
@@ -163,10 +164,6 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	if q.QueryType == "" {
 		return d.queryPromQL(ctx, q)
-	}
-	switch query.Type(q.QueryType) {
-	case query.TypeHealth:
-		return frames.Response(nil, frames.BadInput(fmt.Errorf("query type %q is not available yet in this version of GoPulse", q.QueryType)))
 	}
 	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
 }

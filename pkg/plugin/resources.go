@@ -40,6 +40,9 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 	mux.HandleFunc("GET /runtime-catalogue", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, runtime.Catalogue())
 	})
+	mux.HandleFunc("GET /health-signals", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, healthSignals(d.settings.Health.Thresholds))
+	})
 	mux.HandleFunc("GET /expvar-targets", d.expvarStatuses)
 	mux.HandleFunc("GET /expvar-vars", d.expvarVars)
 	return httpadapter.New(mux)

@@ -40,6 +40,7 @@ type jsonData struct {
 	SeverityLabel        string            `json:"severityLabel"`
 	SeverityLevels       map[string]string `json:"severityLevels"`
 	expvarJSON
+	healthJSON
 }
 
 // Settings are a data source's validated settings.
@@ -56,6 +57,7 @@ type Settings struct {
 	InstanceLabel        string
 	Levels               alerts.Levels
 	Expvar               ExpvarSettings
+	Health               HealthSettings
 	HTTP                 httpclient.Options
 }
 
@@ -132,6 +134,9 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		return out, fmt.Errorf("settings: severity levels: %w", err)
 	}
 	if out.Expvar, err = loadExpvar(jd.expvarJSON); err != nil {
+		return out, err
+	}
+	if out.Health, err = loadHealth(jd.healthJSON); err != nil {
 		return out, err
 	}
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {

@@ -53,6 +53,12 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
 		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
 		{"http://p:9090", `{"severityLevels":{"sev1":"urgent"}}`, `severity levels: severity "sev1" maps to "urgent"`},
+		{"http://p:9090", `{"healthRequestMetric":"http requests"}`, `health request metric "http requests" is not a metric name`},
+		{"http://p:9090", `{"healthErrorSelector":"code=5xx"}`, `health error selector "code=5xx" is not a label-matcher list`},
+		{"http://p:9090", `{"healthGrowthWindow":"1s"}`, `health growth window "1s" must be a duration of at least 10s`},
+		{"http://p:9090", `{"healthAlertCritical":"high"}`, `health alert level: "high" is not a P-level`},
+		{"http://p:9090", `{"healthThresholds":{"latency_p99":{"warning":1,"critical":0.5}}}`, "health thresholds: latency_p99 warning 1 is above its critical 0.5"},
+		{"http://p:9090", `{"healthThresholds":{"latency_p99":{"warning":1}}}`, "latency_p99 warning 1 is above its critical 0.5 (with the defaults of the bounds not set)"},
 	}
 	for _, c := range cases {
 		_, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: c.url, JSONData: []byte(c.jsonData)})
@@ -100,5 +106,20 @@ func TestExpvarSettings(t *testing.T) {
 		if _, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(jd)}); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", jd, err, want)
 		}
+	}
+}
+
+func TestHealthSettings(t *testing.T) {
+	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090",
+		JSONData: []byte(`{"healthLatencyMetric":"rpc_seconds_bucket","healthGrowthWindow":"1m","healthThresholds":{"latency_p99":{"critical":2}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Health
+	if h.RequestMetric != "http_requests_total" || h.ErrorSelector != `code=~"5.."` || h.LatencyMetric != "rpc_seconds" || h.GrowthWindow != time.Minute || h.AlertCritical != "P1" {
+		t.Errorf("health settings %+v", h)
+	}
+	if *h.Thresholds["latency_p99"].Warning != 0.25 || *h.Thresholds["latency_p99"].Critical != 2 || *h.Thresholds["goroutines"].Warning != 10000 {
+		t.Errorf("thresholds: the settings replace the defaults one bound at a time: %v", h.Thresholds)
 	}
 }

@@ -15,8 +15,7 @@ import (
 // Type is the queryType of a query.
 type Type string
 
-// The query types of DESIGN.md, and "variable" for template variables. Only those with a
-// handler are answered; the others get a clear "not available yet" error.
+// The query types of DESIGN.md, and "variable" for template variables.
 const (
 	TypeVariable Type = "variable"
 	TypePromQL   Type = "promql"
@@ -214,6 +213,62 @@ func ParseExpvar(raw json.RawMessage) (Expvar, error) {
 		return q, fmt.Errorf("mode %q is unknown: use latest, history or rate", q.Mode)
 	}
 	return q, nil
+}
+
+// Threshold is where a health signal starts to be a problem: a value at or above
+// Critical is critical, at or above Warning a warning. Either may be unset.
+type Threshold struct {
+	Warning  *float64 `json:"warning,omitempty"`
+	Critical *float64 `json:"critical,omitempty"`
+}
+
+// Formats of a health query.
+const (
+	HealthTable      = "table"
+	HealthNumeric    = "numeric"
+	HealthTimeSeries = "time_series"
+)
+
+// Health is the model of a `health` query: the verdict on every Go instance of a scope.
+type Health struct {
+	Job      string `json:"job,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Format is table (one row per instance), numeric (status per instance, for alert
+	// rules) or time_series (status and signals over the range, per instance).
+	Format string `json:"format,omitempty"`
+	// Thresholds override the data source's, by signal id, one bound at a time.
+	Thresholds map[string]Threshold `json:"thresholds,omitempty"`
+	// AlertCritical is the least urgent P-level whose firing alerts are critical;
+	// empty: the data source's.
+	AlertCritical string `json:"alertCritical,omitempty"`
+}
+
+// ParseHealth decodes a health query and checks its format and P-level; the thresholds
+// are checked against the signals of the join (pkg/health).
+func ParseHealth(raw json.RawMessage) (Health, error) {
+	var q Health
+	if err := decode(raw, &q); err != nil {
+		return q, err
+	}
+	switch q.Format {
+	case "":
+		q.Format = HealthTable
+	case HealthTable, HealthNumeric, HealthTimeSeries:
+	default:
+		return q, fmt.Errorf("format %q is unknown: use %s, %s or %s", q.Format, HealthTable, HealthNumeric, HealthTimeSeries)
+	}
+	if err := CheckPLevel(q.AlertCritical); err != nil {
+		return q, fmt.Errorf("alertCritical: %w", err)
+	}
+	return q, nil
+}
+
+// CheckPLevel accepts "" and P0 to P9.
+func CheckPLevel(s string) error {
+	if s == "" || (len(s) == 2 && s[0] == 'P' && s[1] >= '0' && s[1] <= '9') {
+		return nil
+	}
+	return fmt.Errorf("%q is not a P-level: use P0 (most urgent) to P9", s)
 }
 
 // VariableKind is what a template-variable query lists.

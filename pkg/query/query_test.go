@@ -119,3 +119,21 @@ func TestParseExpvar(t *testing.T) {
 		}
 	}
 }
+
+func TestParseHealth(t *testing.T) {
+	q, err := ParseHealth([]byte(`{"job":"demo","thresholds":{"latency_p99":{"critical":1}}}`))
+	if err != nil || q.Format != HealthTable || *q.Thresholds["latency_p99"].Critical != 1 || q.Thresholds["latency_p99"].Warning != nil {
+		t.Errorf("defaults: %+v %v", q, err)
+	}
+	for raw, want := range map[string]string{
+		`{"format":"graph"}`:       `format "graph" is unknown: use table, numeric or time_series`,
+		`{"alertCritical":"high"}`: `alertCritical: "high" is not a P-level: use P0 (most urgent) to P9`,
+		`{"thresholds":{"x":"1"}}`: "invalid query model",
+		`{"alertCritical":"P10"}`:  `alertCritical: "P10" is not a P-level`,
+		`{"instance":1}`:           "invalid query model",
+	} {
+		if _, err := ParseHealth([]byte(raw)); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %s", raw, err, want)
+		}
+	}
+}

@@ -56,6 +56,10 @@ func TestTypeScriptExamples(t *testing.T) {
 			q, err := ParseAlerts(ex)
 			checkErr(t, qt, err)
 			model = q
+		case TypeHealth:
+			q, err := ParseHealth(ex)
+			checkErr(t, qt, err)
+			model = q
 		case TypeVariable:
 			q, err := ParseVariable(ex)
 			checkErr(t, qt, err)
@@ -73,7 +77,7 @@ func TestTypeScriptExamples(t *testing.T) {
 			}
 		}
 	}
-	for _, qt := range []Type{TypePromQL, TypeRuntime, TypeBusiness, TypeVariable} {
+	for _, qt := range []Type{TypePromQL, TypeRuntime, TypeBusiness, TypeAlerts, TypeExpvar, TypeHealth, TypeVariable} {
 		if !seen[qt] {
 			t.Errorf("no %s example in src/testdata/queries.json", qt)
 		}

@@ -66,19 +66,25 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 // target.
 func (s Selector) String() string { return "{" + s.Matchers + "}" }
 
-// by is the grouping that keeps one series per target.
-func (s Selector) by() string { return s.JobLabel + ", " + s.InstanceLabel }
+// By is the grouping that keeps one series per target: "job, instance".
+func (s Selector) By() string { return s.JobLabel + ", " + s.InstanceLabel }
 
 // PresenceQuery is an instant query that returns one sample per metric of metrics that
 // has series in the scope, labelled __name__: the caller's answer to "which metrics
 // exist?" in one request, for Signal.Expr's present function. The names must be metric
 // names, as Signal.Metrics returns them.
 func (s Selector) PresenceQuery(metrics []string) string {
+	return "count by (__name__) (" + s.SeriesOf(metrics) + ")"
+}
+
+// SeriesOf is the series selector of the metrics in the scope, for the series and label
+// APIs: {__name__=~"a|b",job="demo"}.
+func (s Selector) SeriesOf(metrics []string) string {
 	m := `__name__=~"` + strings.Join(metrics, "|") + `"`
 	if s.Matchers != "" {
 		m += "," + s.Matchers
 	}
-	return "count by (__name__) ({" + m + "})"
+	return "{" + m + "}"
 }
 
 var promql = parser.NewParser(parser.Options{})

@@ -136,15 +136,25 @@ func (s Signal) Metrics() []string {
 	return out
 }
 
+// Chosen is the first candidate whose metrics are all present.
+func (s Signal) Chosen(present func(metric string) bool) (Candidate, bool) {
+	for _, c := range s.Candidates {
+		if !slices.ContainsFunc(c.Metrics, func(m string) bool { return !present(m) }) {
+			return c, true
+		}
+	}
+	return Candidate{}, false
+}
+
 // Expr returns the PromQL of the first candidate whose metrics are all present in the
 // scope, as present reports; else an error naming what is missing and, for opt-in
 // series, how to export them.
 func (s Signal) Expr(sel Selector, present func(metric string) bool) (string, error) {
+	if c, ok := s.Chosen(present); ok {
+		return fmt.Sprintf(c.Expr, sel.Matchers, sel.By()), nil
+	}
 	needs := make([]string, len(s.Candidates))
 	for i, c := range s.Candidates {
-		if !slices.ContainsFunc(c.Metrics, func(m string) bool { return !present(m) }) {
-			return fmt.Sprintf(c.Expr, sel.Matchers, sel.by()), nil
-		}
 		needs[i] = strings.Join(c.Metrics, " and ")
 	}
 	scope := "every target"

@@ -420,7 +420,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
         </Field>
         <Field
           label="Growth window"
-          description={`The window over which the goroutine growth (goroutines per second) is measured, e.g. 5m or 15m. Empty: ${DEFAULT_HEALTH_GROWTH_WINDOW}.`}
+          description={`The window over which the goroutine growth (goroutines per second) and the GC pause p99 are measured, e.g. 5m or 15m. Empty: ${DEFAULT_HEALTH_GROWTH_WINDOW}.`}
           invalid={Boolean(growthWindowError)}
           error={growthWindowError}
         >

@@ -1,0 +1,314 @@
+package plugin
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/health"
+	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/runtime"
+)
+
+// healthQuery is one health query on its way: its scope, grid and the input it gathers.
+type healthQuery struct {
+	d       *Datasource
+	q       backend.DataQuery
+	model   query.Health
+	sel     runtime.Selector
+	r       v1.Range // the range of a time-series query; Start == End for the others
+	in      health.Input
+	notices []data.Notice
+	errs    []error
+}
+
+// queryHealth answers a health query: per instance of the scope, up, goroutines and their
+// growth, heap in use, GC pause p99, request rate, error ratio, latency p99 and firing
+// alerts, gathered in parallel from Prometheus (and the expvar targets), joined by
+// instance (pkg/health) into a status and its reason.
+func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseHealth(q.JSON)
+	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	over := health.FromModel(model.Thresholds)
+	if err := over.Validate(); err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	thresholds := d.settings.Health.Thresholds.With(over)
+	if err := thresholds.Validate(); err != nil {
+		return frames.Response(nil, frames.BadInput(fmt.Errorf("%w (the other bound is the data source's)", err)))
+	}
+	hq := &healthQuery{d: d, q: q, model: model}
+	if hq.sel, err = d.selector(model.Job, model.Instance); err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	hq.in.Grid = health.Grid{Start: q.TimeRange.To, Points: 1}
+	hq.r = v1.Range{Start: q.TimeRange.To, End: q.TimeRange.To}
+	if model.Format == query.HealthTimeSeries {
+		if hq.r, err = prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0); err != nil {
+			return frames.Response(nil, frames.BadInput(err))
+		}
+		hq.in.Grid = health.Grid{Start: hq.r.Start, Step: hq.r.Step, Points: int(hq.r.End.Sub(hq.r.Start)/hq.r.Step) + 1}
+	}
+	hq.gather(ctx)
+	critical := model.AlertCritical
+	if critical == "" {
+		critical = d.settings.Health.AlertCritical
+	}
+	j := health.NewJoin(&hq.in, health.Options{InstanceLabel: d.settings.InstanceLabel, JobLabel: d.settings.JobLabel,
+		Thresholds: thresholds, AlertCritical: critical})
+	err = errors.Join(hq.errs...)
+	if j.Len() == 0 && err != nil {
+		return frames.Response(nil, err)
+	}
+	var fr data.Frames
+	switch model.Format {
+	case query.HealthNumeric:
+		fr = j.Numeric(d.settings.InstanceLabel, d.settings.JobLabel)
+	case query.HealthTimeSeries:
+		fr = j.TimeSeries(d.settings.InstanceLabel, d.settings.JobLabel)
+	default:
+		fr = data.Frames{j.Table()}
+	}
+	if j.Len() == 0 {
+		// Nothing to say per signal: say that the scope is empty, and what failed.
+		if len(fr) == 0 {
+			fr = data.Frames{data.NewFrame("health").SetMeta(&data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: data.FrameTypeVersion{0, 1}})}
+		}
+		hq.notices = append(slices.DeleteFunc(hq.notices, func(n data.Notice) bool { return n.Severity == data.NoticeSeverityInfo }),
+			data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf("no instance in %s: neither Prometheus nor an expvar target knows one", hq.sel)})
+	}
+	for _, n := range hq.notices {
+		addNotice(fr[0], n)
+	}
+	return frames.Response(fr, err)
+}
+
+// runtimeSignals are the signals of the join that the runtime catalogue reads (same
+// ids), from Prometheus or an expvar target.
+var runtimeSignals = []health.SignalID{health.Goroutines, health.HeapInuse, health.GCPauseP99}
+
+// exprs are the PromQL of the signals (join order; "" when the scope has no series for
+// it), from the runtime catalogue and the data source's business signals.
+func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string {
+	hs, sel, by := hq.d.settings.Health, hq.sel, hq.sel.By()
+	vec := func(metric string, extra ...string) string {
+		m := strings.Join(append([]string{sel.Matchers}, extra...), ",")
+		return metric + "{" + strings.Trim(m, ",") + "}"
+	}
+	var out [health.NumSignals]string
+	set := func(id health.SignalID, expr string) { out[health.Index(id)] = expr }
+	set(health.Up, vec("up"))
+	has := func(m string) bool { return present[m] }
+	for _, id := range runtimeSignals {
+		sig, _ := runtime.Lookup(string(id))
+		expr, err := sig.Expr(sel, has)
+		if err != nil {
+			hq.notices = append(hq.notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: err.Error()})
+			continue
+		}
+		if id == health.GCPauseP99 {
+			// GC cycles can be seconds apart: over a rate interval the quantile is
+			// mostly empty. Take it over the growth window.
+			expr = strings.ReplaceAll(expr, "$__rate_interval", prometheusDuration(hs.GrowthWindow))
+		}
+		set(id, expr)
+	}
+	goroutines, _ := runtime.Lookup(string(health.Goroutines))
+	if c, ok := goroutines.Chosen(has); ok {
+		set(health.GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
+	}
+	reqs := "sum by (" + by + ") (rate(" + vec(hs.RequestMetric) + "[$__rate_interval]))"
+	set(health.RequestRate, reqs)
+	set(health.ErrorRatio, "(sum by ("+by+") (rate("+vec(hs.RequestMetric, hs.ErrorSelector)+"[$__rate_interval])) or "+reqs+" * 0) / "+reqs)
+	set(health.LatencyP99, "histogram_quantile(0.99, sum by ("+by+", le) (rate("+vec(hs.LatencyMetric+"_bucket")+"[$__rate_interval])))")
+	return out
+}
+
+// prometheusDuration writes d as PromQL reads it: 5m, 90s.
+func prometheusDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%dm", d/time.Minute)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// gather runs the queries of the join in parallel: the presence of the runtime metrics
+// first, then every signal and the firing alerts at once, and reads the expvar targets.
+// A failing source becomes a notice and an error, and the join knows it failed.
+func (hq *healthQuery) gather(ctx context.Context) {
+	d := hq.d
+	sigs := health.Signals()
+	var metrics []string
+	for _, id := range runtimeSignals {
+		sig, _ := runtime.Lookup(string(id))
+		metrics = append(metrics, sig.Metrics()...)
+	}
+	present, err := hq.present(ctx, metrics)
+	var mu sync.Mutex
+	fail := func(what string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		hq.errs = append(hq.errs, err)
+		hq.in.Failed = append(hq.in.Failed, what+": "+err.Error())
+		hq.notices = append(hq.notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: what + " did not answer: " + err.Error()})
+	}
+	if err != nil {
+		fail("Prometheus", err)
+	} else {
+		macros := d.macros(hq.q, hq.r.Step)
+		var wg sync.WaitGroup
+		for i, expr := range hq.exprs(present) {
+			if expr == "" {
+				continue
+			}
+			wg.Go(func() {
+				series, err := hq.series(ctx, macros.Expand(expr))
+				if err != nil {
+					fail(strings.ToLower(sigs[i].Title), err)
+					return
+				}
+				hq.in.Series[i] = series
+			})
+		}
+		wg.Go(func() {
+			if err := hq.alerts(ctx); err != nil {
+				fail("alerts", err)
+			}
+		})
+		wg.Wait()
+	}
+	if d.expvar != nil {
+		hq.expvarSeries(ctx)
+	}
+}
+
+// present tells which of the metrics have series in the scope: at the end of the range,
+// or anywhere in it for the time-series format (an instance may have gone since).
+func (hq *healthQuery) present(ctx context.Context, metrics []string) (map[string]bool, error) {
+	if hq.model.Format != query.HealthTimeSeries {
+		return hq.d.presentMetrics(ctx, hq.sel, metrics, hq.q)
+	}
+	names, err := hq.d.prom.LabelValues(ctx, "__name__", []string{hq.sel.SeriesOf(metrics)}, prometheus.Window(hq.r.Start, hq.r.End))
+	if err != nil {
+		return nil, err
+	}
+	present := make(map[string]bool, len(names.Values))
+	for _, n := range names.Values {
+		present[n] = true
+	}
+	return present, nil
+}
+
+// series runs a signal's query: an instant query at the end of the range, or a range
+// query for the time-series format.
+func (hq *healthQuery) series(ctx context.Context, expr string) ([]prometheus.Series, error) {
+	if hq.model.Format == query.HealthTimeSeries {
+		return hq.d.prom.RangeSeries(ctx, expr, hq.r)
+	}
+	return hq.d.prom.InstantSeries(ctx, expr, hq.q.TimeRange.To)
+}
+
+// alerts reads the firing alerts: Prometheus's active alerts now, or the ALERTS series
+// over the range for the time-series format.
+func (hq *healthQuery) alerts(ctx context.Context) error {
+	lv := hq.d.settings.Levels
+	if hq.model.Format == query.HealthTimeSeries {
+		series, err := hq.d.prom.RangeSeries(ctx, `ALERTS{alertstate="firing"`+strings.TrimSuffix(","+hq.sel.Matchers, ",")+`}`, hq.r)
+		if err != nil {
+			return err
+		}
+		for _, s := range series {
+			hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: s.Labels["alertname"], Level: lv.Priority(lv.Severity(s.Labels)), Labels: s.Labels, Times: s.Times})
+		}
+		return nil
+	}
+	active, err := hq.d.prom.Alerts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range active {
+		if a.State != v1.AlertStateFiring {
+			continue
+		}
+		l := make(map[string]string, len(a.Labels))
+		for k, v := range a.Labels {
+			l[string(k)] = string(v)
+		}
+		hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: l["alertname"], Level: lv.Priority(lv.Severity(l)), Labels: l,
+			Times: []time.Time{hq.q.TimeRange.To}})
+	}
+	return nil
+}
+
+// expvarSeries adds what the expvar targets of the scope know, after Prometheus's series
+// (so they only fill what Prometheus lacks): up from the target's last poll (instant
+// formats), goroutines, heap in use and GC pause p99 from the poll history. With a job
+// in the scope, only instances that Prometheus knows in that job are read (an expvar
+// target has no job).
+func (hq *healthQuery) expvarSeries(ctx context.Context) {
+	d := hq.d
+	d.expvar.Start(ctx)
+	re, _ := regexp.Compile("^(?:" + hq.model.Instance + ")$")
+	var known map[string]bool
+	if hq.model.Job != "" {
+		known = map[string]bool{}
+		for _, s := range hq.in.Series[0] {
+			known[s.Labels[d.settings.InstanceLabel]] = true
+		}
+	}
+	g := hq.in.Grid
+	lookback := max(3*d.settings.Expvar.Poller.Interval, g.Step)
+	tr := backend.TimeRange{From: g.Start.Add(-lookback), To: g.At(g.Points - 1)}
+	statuses := map[string]expvar.Status{}
+	for _, st := range d.expvar.Statuses() {
+		statuses[st.Target] = st
+	}
+	for _, t := range d.expvar.Targets() {
+		if t.Instance == "" || !re.MatchString(t.Instance) || (known != nil && !known[t.Instance]) {
+			continue
+		}
+		labels := data.Labels{d.settings.InstanceLabel: t.Instance, "target": t.Name}
+		add := func(i int, times []time.Time, values []float64) {
+			ts, vs := health.Resample(times, values, g, lookback)
+			if len(ts) > 0 {
+				hq.in.Series[i] = append(hq.in.Series[i], prometheus.Series{Labels: labels, Times: ts, Values: vs})
+			}
+		}
+		if st := statuses[t.Name]; g.Points == 1 && !st.LastPoll.IsZero() {
+			up := 0.0
+			if st.Up {
+				up = 1
+			}
+			add(health.Index(health.Up), []time.Time{g.Start}, []float64{up})
+		}
+		for _, id := range runtimeSignals {
+			sig, _ := runtime.Lookup(string(id))
+			var times []time.Time
+			var values []float64
+			if sig.Kind == runtime.KindQuantile {
+				times, values = ringStat(d.expvar.History(), t.Name, sig, tr)
+			} else {
+				times, values, _ = d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, tr.From, tr.To)
+			}
+			for k := range values {
+				values[k] *= cmp.Or(sig.ExpvarScale, 1)
+			}
+			add(health.Index(id), times, values)
+		}
+	}
+}
