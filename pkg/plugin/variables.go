@@ -143,6 +143,8 @@ func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]st
 	if d.expvar == nil {
 		return nil, frames.BadInput(errNoTargets)
 	}
+	// The first sweep discovers the targets: start before listing them.
+	d.expvar.Start(ctx)
 	var names []string
 	if v.Label != "" {
 		names = []string{v.Label}
@@ -158,7 +160,6 @@ func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]st
 		}
 		return out, nil
 	}
-	d.expvar.Start(ctx)
 	for _, t := range targets {
 		vars, _, _ := d.expvar.Latest(t.Name)
 		for _, x := range vars {
