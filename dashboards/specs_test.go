@@ -28,7 +28,7 @@ const (
 var (
 	statusText = valueMap("ok", "green", "OK", "warning", "orange", "Warning", "critical", "red", "Critical",
 		"down", "dark-red", "Down", "unknown", "text", "Unknown")
-	statusNumber = valueMap("0", "green", "OK", "1", "orange", "Warning", "2", "red", "Critical", "3", "dark-red", "Down")
+	statusNumber = valueMap("0", "green", "OK", "1", "orange", "Warning", "2", "red", "Critical", "3", "dark-red", "Down", "-1", "text", "Unknown")
 	priorityText = valueMap("P0", "red", "P0", "P1", "orange", "P1", "P2", "yellow", "P2")
 	alertState   = valueMap("firing", "red", "firing", "pending", "orange", "pending", "ok", "green", "ok")
 )
@@ -69,7 +69,7 @@ func healthOverview() *board {
 		override("goroutine_growth", "unit", "short").
 		override("reason", "custom.width", 360))
 	b.add(24, 5, newPanel("stat", "Verdict per instance",
-		"The verdict of every instance of $job now (0 OK, 1 warning, 2 critical, 3 down).", "none",
+		"The verdict of every instance of $job now (0 OK, 1 warning, 2 critical, 3 down, -1 unknown: a source did not answer).", "none",
 		healthQ("numeric")).set("mappings", statusNumber).thresholds("green", 1, "orange", 2, "red", 3, "dark-red").
 		option("textMode", "value_and_name"))
 	b.add(24, 6, newPanel("state-timeline", "Verdict over time",
