@@ -12,18 +12,13 @@ import {
   Stack,
 } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { ALERTS_FORMATS, ALERTS_SOURCES, AlertsFormat, AlertsSource, AlertState, GoPulseQuery } from '../types';
 import { escapePromQLString, matchersError } from '../validation';
 import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
+import type { TypeEditorProps } from './common/editorProps';
 
-export interface AlertsQueryEditorProps {
-  query: GoPulseQuery;
-  onChange: (query: GoPulseQuery) => void;
-  onRunQuery: () => void;
-  datasource: DataSource;
-}
+export type AlertsQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 

@@ -10,20 +10,15 @@ import {
   Stack,
 } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
 import { escapePromQLRegex, integerRangeError, matchersError, quantileError } from '../validation';
 import { FieldHint } from './common/FieldHint';
 import { loadError, setField, stringOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
+import type { TypeEditorProps } from './common/editorProps';
 
-export interface BusinessQueryEditorProps {
-  query: GoPulseQuery;
-  onChange: (query: GoPulseQuery) => void;
-  onRunQuery: () => void;
-  datasource: DataSource;
-}
+export type BusinessQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 export const MAX_TOP_N = 10000;

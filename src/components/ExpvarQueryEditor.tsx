@@ -9,17 +9,12 @@ import {
   Stack,
 } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { EXPVAR_MODES, ExpvarMode, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
 import { loadError, oneOf, setField, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
+import type { TypeEditorProps } from './common/editorProps';
 
-export interface ExpvarQueryEditorProps {
-  query: GoPulseQuery;
-  onChange: (query: GoPulseQuery) => void;
-  onRunQuery: () => void;
-  datasource: DataSource;
-}
+export type ExpvarQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 

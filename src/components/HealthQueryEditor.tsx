@@ -11,7 +11,6 @@ import {
   Stack,
 } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import {
   DEFAULT_HEALTH_ALERT_CRITICAL,
   GoPulseQuery,
@@ -28,17 +27,14 @@ import { FieldHint } from './common/FieldHint';
 import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
+import type { TypeEditorProps } from './common/editorProps';
 
-export interface HealthQueryEditorProps {
-  query: GoPulseQuery;
-  onChange: (query: GoPulseQuery) => void;
-  onRunQuery: () => void;
-  datasource: DataSource;
-}
+export type HealthQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 const THRESHOLD_LABEL_WIDTH = 20;
 const THRESHOLD_INPUT_WIDTH = 20;
+const LEVELS = ['warning', 'critical'] as const;
 
 const FORMAT_OPTIONS: Array<{ value: HealthFormat; label: string; description: string }> = [
   { value: 'table', label: 'Table', description: 'One row per instance: status, reason and each signal' },
@@ -217,38 +213,30 @@ export function HealthThresholdFields({
         const text = texts[s.id] ?? EMPTY_TEXT;
         const errors = thresholdPairErrors(text.warning, text.critical, s);
         const suffix = unitSuffix(s) || undefined;
+        const valid = !errors.warning && !errors.critical;
         return (
           <InlineFieldRow key={s.id}>
-            <InlineField
-              label={s.title || s.id}
-              labelWidth={labelWidth}
-              tooltip={s.description || undefined}
-              invalid={Boolean(errors.warning)}
-              error={errors.warning}
-            >
-              <Input
-                aria-label={`${s.title || s.id} warning`}
-                width={THRESHOLD_INPUT_WIDTH}
-                inputMode="decimal"
-                placeholder={s.warning === undefined ? 'none' : String(s.warning)}
-                suffix={suffix}
-                value={text.warning}
-                onChange={(e: ChangeEvent<HTMLInputElement>) => onText(s.id, 'warning', e.target.value)}
-                onBlur={() => onLeave(!errors.warning && !errors.critical)}
-              />
-            </InlineField>
-            <InlineField invalid={Boolean(errors.critical)} error={errors.critical}>
-              <Input
-                aria-label={`${s.title || s.id} critical`}
-                width={THRESHOLD_INPUT_WIDTH}
-                inputMode="decimal"
-                placeholder={s.critical === undefined ? 'none' : String(s.critical)}
-                suffix={suffix}
-                value={text.critical}
-                onChange={(e: ChangeEvent<HTMLInputElement>) => onText(s.id, 'critical', e.target.value)}
-                onBlur={() => onLeave(!errors.warning && !errors.critical)}
-              />
-            </InlineField>
+            {LEVELS.map((level, i) => (
+              <InlineField
+                key={level}
+                label={i === 0 ? s.title || s.id : undefined}
+                labelWidth={i === 0 ? labelWidth : undefined}
+                tooltip={i === 0 ? s.description || undefined : undefined}
+                invalid={Boolean(errors[level])}
+                error={errors[level]}
+              >
+                <Input
+                  aria-label={`${s.title || s.id} ${level}`}
+                  width={THRESHOLD_INPUT_WIDTH}
+                  inputMode="decimal"
+                  placeholder={s[level] === undefined ? 'none' : String(s[level])}
+                  suffix={suffix}
+                  value={text[level]}
+                  onChange={(e: ChangeEvent<HTMLInputElement>) => onText(s.id, level, e.target.value)}
+                  onBlur={() => onLeave(valid)}
+                />
+              </InlineField>
+            ))}
           </InlineFieldRow>
         );
       })}

@@ -1,19 +1,14 @@
 import React, { ChangeEvent, useId, useMemo } from 'react';
 import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { GoPulseQuery, RUNTIME_SOURCES, RuntimeSignal, RuntimeSource } from '../types';
 import { FieldHint } from './common/FieldHint';
 import { loadError, oneOf, setField } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
+import type { TypeEditorProps } from './common/editorProps';
 
-export interface RuntimeQueryEditorProps {
-  query: GoPulseQuery;
-  onChange: (query: GoPulseQuery) => void;
-  onRunQuery: () => void;
-  datasource: DataSource;
-}
+export type RuntimeQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 
