@@ -114,7 +114,7 @@ export const HEALTH_SIGNALS: ReadonlyArray<HealthSignal & { id: HealthThresholdS
     title: 'GC pause p99',
     unit: 's',
     description: '99th percentile of the stop-the-world GC pauses',
-    warning: 0.01,
+    warning: 0.025,
     critical: 0.1,
   },
   { id: 'request_rate', title: 'Request rate', unit: 'reqps', description: 'Requests per second' },
