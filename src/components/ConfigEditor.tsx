@@ -97,6 +97,34 @@ function rowErrors(rows: TargetRow[], i: number): { name?: string; url?: string 
   return { name: nameError, url: urlError };
 }
 
+interface TextSettingProps {
+  id: string;
+  label: string;
+  description: string;
+  error?: string;
+  placeholder?: string;
+  monospace?: boolean;
+  value?: string;
+  /** The new value; an empty input is undefined (the setting's default). */
+  onChange: (value: string | undefined) => void;
+}
+
+/** A text setting of jsonData: empty means the default, shown as the placeholder. */
+function TextSetting({ id, label, description, error, placeholder, monospace, value, onChange }: TextSettingProps) {
+  return (
+    <Field label={label} description={description} invalid={Boolean(error)} error={error}>
+      <Input
+        id={id}
+        width={40}
+        placeholder={placeholder}
+        value={value ?? ''}
+        style={monospace ? { fontFamily: 'monospace' } : undefined}
+        onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(e.target.value === '' ? undefined : e.target.value)}
+      />
+    </Field>
+  );
+}
+
 /**
  * Settings of a GoPulse data source: the Prometheus URL with Grafana's standard HTTP settings
  * (timeout, basic auth, TLS, custom headers; secrets go to secureJsonData only), and the
@@ -164,54 +192,33 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <section>
         <h3 className="page-heading">GoPulse</h3>
-        <Field
+        <TextSetting
+          id={`${id}-alertmanager-url`}
           label="Alertmanager URL"
           description="Optional. Adds silenced and inhibited state to alert queries."
-          invalid={Boolean(alertmanagerUrlError)}
           error={alertmanagerUrlError}
-        >
-          <Input
-            id={`${id}-alertmanager-url`}
-            width={40}
-            placeholder="http://localhost:9093"
-            value={jsonData.alertmanagerUrl ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ alertmanagerUrl: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder="http://localhost:9093"
+          value={jsonData.alertmanagerUrl}
+          onChange={(alertmanagerUrl) => setJsonData({ alertmanagerUrl })}
+        />
+        <TextSetting
+          id={`${id}-query-timeout`}
           label="Query timeout"
           description="Evaluation timeout sent to Prometheus with each query, e.g. 30s. Empty: Prometheus's own default."
-          invalid={Boolean(queryTimeoutError)}
           error={queryTimeoutError}
-        >
-          <Input
-            id={`${id}-query-timeout`}
-            width={40}
-            placeholder="30s"
-            value={jsonData.queryTimeout ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ queryTimeout: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder="30s"
+          value={jsonData.queryTimeout}
+          onChange={(queryTimeout) => setJsonData({ queryTimeout })}
+        />
+        <TextSetting
+          id={`${id}-scrape-interval`}
           label="Scrape interval"
           description={`How often Prometheus scrapes the services, e.g. 15s or 1m: $__rate_interval is at least four times this. Empty: ${DEFAULT_SCRAPE_INTERVAL}.`}
-          invalid={Boolean(scrapeIntervalError)}
           error={scrapeIntervalError}
-        >
-          <Input
-            id={`${id}-scrape-interval`}
-            width={40}
-            placeholder={DEFAULT_SCRAPE_INTERVAL}
-            value={jsonData.scrapeInterval ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ scrapeInterval: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
+          placeholder={DEFAULT_SCRAPE_INTERVAL}
+          value={jsonData.scrapeInterval}
+          onChange={(scrapeInterval) => setJsonData({ scrapeInterval })}
+        />
         <Field
           label="Max concurrent queries"
           description={`Prometheus queries run at once for one request, 1 to ${MAX_CONCURRENT_QUERIES_LIMIT}. Empty: ${DEFAULT_MAX_CONCURRENT_QUERIES}.`}
@@ -315,52 +322,32 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             onChange={onDiscoverPortChange}
           />
         </Field>
-        <Field
+        <TextSetting
+          id={`${id}-expvar-path`}
           label="Expvar path"
           description={`Path of the discovered targets' expvar endpoint. Empty: ${DEFAULT_EXPVAR_PATH}.`}
-        >
-          <Input
-            id={`${id}-expvar-path`}
-            width={40}
-            placeholder={DEFAULT_EXPVAR_PATH}
-            value={jsonData.expvarPath ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ expvarPath: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder={DEFAULT_EXPVAR_PATH}
+          value={jsonData.expvarPath}
+          onChange={(expvarPath) => setJsonData({ expvarPath })}
+        />
+        <TextSetting
+          id={`${id}-expvar-poll-interval`}
           label="Poll interval"
           description={`How often the targets are polled, e.g. 10s or 1m. Empty: ${DEFAULT_EXPVAR_POLL_INTERVAL}.`}
-          invalid={Boolean(pollIntervalError)}
           error={pollIntervalError}
-        >
-          <Input
-            id={`${id}-expvar-poll-interval`}
-            width={40}
-            placeholder={DEFAULT_EXPVAR_POLL_INTERVAL}
-            value={jsonData.expvarPollInterval ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ expvarPollInterval: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder={DEFAULT_EXPVAR_POLL_INTERVAL}
+          value={jsonData.expvarPollInterval}
+          onChange={(expvarPollInterval) => setJsonData({ expvarPollInterval })}
+        />
+        <TextSetting
+          id={`${id}-expvar-retention`}
           label="Retention"
           description={`How long the poll history is kept, e.g. 1h or 6h. Empty: ${DEFAULT_EXPVAR_RETENTION}.`}
-          invalid={Boolean(retentionError)}
           error={retentionError}
-        >
-          <Input
-            id={`${id}-expvar-retention`}
-            width={40}
-            placeholder={DEFAULT_EXPVAR_RETENTION}
-            value={jsonData.expvarRetention ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ expvarRetention: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
+          placeholder={DEFAULT_EXPVAR_RETENTION}
+          value={jsonData.expvarRetention}
+          onChange={(expvarRetention) => setJsonData({ expvarRetention })}
+        />
       </section>
 
       <section>
@@ -369,71 +356,43 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           How health queries join the signals of an instance into a status (ok, warning, critical, down): the request
           metrics, the alerts that count as critical, and the default thresholds.
         </p>
-        <Field
+        <TextSetting
+          id={`${id}-health-request-metric`}
           label="Request metric"
           description={`A counter of the served requests: the request rate and, with the error selector, the error ratio. Empty: ${DEFAULT_HEALTH_REQUEST_METRIC}.`}
-          invalid={Boolean(requestMetricError)}
           error={requestMetricError}
-        >
-          <Input
-            id={`${id}-health-request-metric`}
-            width={40}
-            placeholder={DEFAULT_HEALTH_REQUEST_METRIC}
-            value={jsonData.healthRequestMetric ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ healthRequestMetric: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder={DEFAULT_HEALTH_REQUEST_METRIC}
+          value={jsonData.healthRequestMetric}
+          onChange={(healthRequestMetric) => setJsonData({ healthRequestMetric })}
+        />
+        <TextSetting
+          id={`${id}-health-error-selector`}
           label="Error selector"
           description={`Label matchers that pick the failed requests of the request metric, without braces. Empty: ${DEFAULT_HEALTH_ERROR_SELECTOR}.`}
-          invalid={Boolean(errorSelectorError)}
           error={errorSelectorError}
-        >
-          <Input
-            id={`${id}-health-error-selector`}
-            width={40}
-            placeholder={DEFAULT_HEALTH_ERROR_SELECTOR}
-            value={jsonData.healthErrorSelector ?? ''}
-            style={{ fontFamily: 'monospace' }}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ healthErrorSelector: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder={DEFAULT_HEALTH_ERROR_SELECTOR}
+          monospace
+          value={jsonData.healthErrorSelector}
+          onChange={(healthErrorSelector) => setJsonData({ healthErrorSelector })}
+        />
+        <TextSetting
+          id={`${id}-health-latency-metric`}
           label="Latency metric"
           description={`A classic histogram of the request latency in seconds, named without _bucket: its p99 is the latency signal. Empty: ${DEFAULT_HEALTH_LATENCY_METRIC}.`}
-          invalid={Boolean(latencyError)}
           error={latencyError}
-        >
-          <Input
-            id={`${id}-health-latency-metric`}
-            width={40}
-            placeholder={DEFAULT_HEALTH_LATENCY_METRIC}
-            value={jsonData.healthLatencyMetric ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ healthLatencyMetric: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
-        <Field
+          placeholder={DEFAULT_HEALTH_LATENCY_METRIC}
+          value={jsonData.healthLatencyMetric}
+          onChange={(healthLatencyMetric) => setJsonData({ healthLatencyMetric })}
+        />
+        <TextSetting
+          id={`${id}-health-growth-window`}
           label="Growth window"
           description={`The window over which the goroutine growth (goroutines per second) and the GC pause p99 are measured, e.g. 5m or 15m. Empty: ${DEFAULT_HEALTH_GROWTH_WINDOW}.`}
-          invalid={Boolean(growthWindowError)}
           error={growthWindowError}
-        >
-          <Input
-            id={`${id}-health-growth-window`}
-            width={40}
-            placeholder={DEFAULT_HEALTH_GROWTH_WINDOW}
-            value={jsonData.healthGrowthWindow ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) =>
-              setJsonData({ healthGrowthWindow: e.target.value === '' ? undefined : e.target.value })
-            }
-          />
-        </Field>
+          placeholder={DEFAULT_HEALTH_GROWTH_WINDOW}
+          value={jsonData.healthGrowthWindow}
+          onChange={(healthGrowthWindow) => setJsonData({ healthGrowthWindow })}
+        />
         <Field
           label="Critical alerts"
           description={`Firing alerts at this P-level or more urgent make an instance critical, less urgent ones warning. A query may set its own. Empty: ${DEFAULT_HEALTH_ALERT_CRITICAL}.`}
