@@ -11,9 +11,6 @@ export type QueryType = 'promql' | 'runtime' | 'business' | 'expvar' | 'alerts' 
 /** The query types of the query type picker, in order. */
 export const QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
 
-/** Query types that have an editor (and a backend handler) in this version. */
-export const IMPLEMENTED_QUERY_TYPES: QueryType[] = ['promql', 'runtime', 'business', 'expvar', 'alerts', 'health'];
-
 export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   promql: 'PromQL',
   runtime: 'Go runtime',

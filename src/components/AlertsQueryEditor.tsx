@@ -8,7 +8,6 @@ import {
   InlineFieldRow,
   Input,
   MultiCombobox,
-  RadioButtonGroup,
   Stack,
 } from '@grafana/ui';
 
@@ -17,6 +16,7 @@ import { escapePromQLString, matchersError } from '../validation';
 import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
+import { ChoiceField } from './common/ChoiceField';
 
 export type AlertsQueryEditorProps = TypeEditorProps;
 
@@ -133,22 +133,22 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: A
   return (
     <Stack direction="column" gap={0}>
       <InlineFieldRow>
-        <InlineField label="Source" labelWidth={LABEL_WIDTH} tooltip="Where the alerts are read.">
-          <RadioButtonGroup<AlertsSource>
-            options={SOURCE_OPTIONS}
-            value={source}
-            onChange={(v) => change({ ...query, source: v })}
-            size="sm"
-          />
-        </InlineField>
-        <InlineField label="Format" labelWidth={10} tooltip="Shape of the returned frame.">
-          <RadioButtonGroup<AlertsFormat>
-            options={FORMAT_OPTIONS}
-            value={format}
-            onChange={(v) => change({ ...query, format: v })}
-            size="sm"
-          />
-        </InlineField>
+        <ChoiceField<AlertsSource>
+          label="Source"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Where the alerts are read."
+          options={SOURCE_OPTIONS}
+          value={source}
+          onChange={(v) => change({ ...query, source: v })}
+        />
+        <ChoiceField<AlertsFormat>
+          label="Format"
+          labelWidth={10}
+          tooltip="Shape of the returned frame."
+          options={FORMAT_OPTIONS}
+          value={format}
+          onChange={(v) => change({ ...query, format: v })}
+        />
       </InlineFieldRow>
       <InlineFieldRow>
         <InlineField

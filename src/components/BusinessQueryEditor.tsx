@@ -1,14 +1,5 @@
 import React, { ChangeEvent, useId, useMemo, useState } from 'react';
-import {
-  Combobox,
-  ComboboxOption,
-  InlineField,
-  InlineFieldRow,
-  Input,
-  MultiCombobox,
-  RadioButtonGroup,
-  Stack,
-} from '@grafana/ui';
+import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, MultiCombobox, Stack } from '@grafana/ui';
 
 import { Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
 import { escapePromQLRegex, integerRangeError, matchersError, quantileError } from '../validation';
@@ -17,6 +8,7 @@ import { loadError, setField, stringOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
+import { ChoiceField } from './common/ChoiceField';
 
 export type BusinessQueryEditorProps = TypeEditorProps;
 
@@ -175,20 +167,16 @@ export function BusinessQueryEditor({ query, onChange, onRunQuery, datasource }:
       </InlineField>
       {type && TYPE_HINTS[type] && <FieldHint labelWidth={LABEL_WIDTH}>{TYPE_HINTS[type]}</FieldHint>}
       <InlineFieldRow>
-        <InlineField
+        <ChoiceField<Aggregation>
           label="Aggregation"
           labelWidth={LABEL_WIDTH}
           tooltip="How series are combined within each group."
           disabled={type === 'histogram'}
-        >
-          <RadioButtonGroup<Aggregation>
-            options={AGGREGATION_OPTIONS}
-            value={query.aggregation ?? (type === 'summary' ? 'max' : 'sum')}
-            disabledOptions={type === 'summary' ? ['sum'] : undefined}
-            onChange={(v) => change({ ...query, aggregation: v })}
-            size="sm"
-          />
-        </InlineField>
+          options={AGGREGATION_OPTIONS}
+          value={query.aggregation ?? (type === 'summary' ? 'max' : 'sum')}
+          disabledOptions={type === 'summary' ? ['sum'] : undefined}
+          onChange={(v) => change({ ...query, aggregation: v })}
+        />
         <InlineField
           label="Group by"
           labelWidth={10}

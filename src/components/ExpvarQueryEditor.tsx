@@ -1,18 +1,11 @@
 import React, { useId } from 'react';
-import {
-  ComboboxOption,
-  InlineField,
-  InlineFieldRow,
-  InlineSwitch,
-  MultiCombobox,
-  RadioButtonGroup,
-  Stack,
-} from '@grafana/ui';
+import { ComboboxOption, InlineField, InlineFieldRow, InlineSwitch, MultiCombobox, Stack } from '@grafana/ui';
 
 import { EXPVAR_MODES, ExpvarMode, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
 import { loadError, oneOf, setField, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
+import { ChoiceField } from './common/ChoiceField';
 
 export type ExpvarQueryEditorProps = TypeEditorProps;
 
@@ -125,18 +118,14 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
             onChange={(selected) => change(setField(query, 'targets', picked(selected)))}
           />
         </InlineField>
-        <InlineField
+        <ChoiceField<ExpvarMode>
           label="Mode"
           labelWidth={8}
           tooltip="Latest values as a table, or time series from the poll history."
-        >
-          <RadioButtonGroup<ExpvarMode>
-            options={MODE_OPTIONS}
-            value={mode}
-            onChange={(v) => change({ ...query, mode: v })}
-            size="sm"
-          />
-        </InlineField>
+          options={MODE_OPTIONS}
+          value={mode}
+          onChange={(v) => change({ ...query, mode: v })}
+        />
         <InlineField
           label="Live"
           labelWidth={6}

@@ -7,7 +7,6 @@ import {
   InlineFieldRow,
   InlineLabel,
   Input,
-  RadioButtonGroup,
   Stack,
 } from '@grafana/ui';
 
@@ -28,6 +27,7 @@ import { loadError, oneOf, setField, stringOptions, variableOptions } from './co
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
+import { ChoiceField } from './common/ChoiceField';
 
 export type HealthQueryEditorProps = TypeEditorProps;
 
@@ -292,14 +292,14 @@ export function HealthQueryEditor({ query, onChange, onRunQuery, datasource }: H
         onChange={onScopeChange}
       />
       <InlineFieldRow>
-        <InlineField label="Format" labelWidth={LABEL_WIDTH} tooltip="Shape of the returned frames.">
-          <RadioButtonGroup<HealthFormat>
-            options={FORMAT_OPTIONS}
-            value={format}
-            onChange={(v) => change({ ...query, format: v })}
-            size="sm"
-          />
-        </InlineField>
+        <ChoiceField<HealthFormat>
+          label="Format"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Shape of the returned frames."
+          options={FORMAT_OPTIONS}
+          value={format}
+          onChange={(v) => change({ ...query, format: v })}
+        />
         <InlineField
           label="Critical alerts"
           labelWidth={16}

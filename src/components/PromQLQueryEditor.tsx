@@ -1,19 +1,11 @@
 import React, { ChangeEvent, lazy, Suspense, useId } from 'react';
-import {
-  Combobox,
-  ComboboxOption,
-  InlineField,
-  InlineFieldRow,
-  Input,
-  RadioButtonGroup,
-  Stack,
-  TextArea,
-} from '@grafana/ui';
+import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, Stack, TextArea } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { GoPulseQuery, PROMQL_FORMATS, PromQLFormat } from '../types';
 import { durationError } from '../validation';
 import { oneOf } from './common/options';
+import { ChoiceField } from './common/ChoiceField';
 
 // CodeMirror and the PromQL grammar are most of the plugin's JavaScript: loaded on first use.
 const PromQLCodeEditor = lazy(() => import(/* webpackChunkName: "promql-editor" */ './promql/PromQLCodeEditor'));
@@ -160,14 +152,14 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery, datasource }: P
             width={16}
           />
         </InlineField>
-        <InlineField label="Type" labelWidth={8} tooltip="Range, instant, or both (two sets of frames).">
-          <RadioButtonGroup<QueryKind>
-            options={KIND_OPTIONS}
-            value={queryKind(query)}
-            onChange={onKindChange}
-            size="sm"
-          />
-        </InlineField>
+        <ChoiceField<QueryKind>
+          label="Type"
+          labelWidth={8}
+          tooltip="Range, instant, or both (two sets of frames)."
+          options={KIND_OPTIONS}
+          value={queryKind(query)}
+          onChange={onKindChange}
+        />
       </InlineFieldRow>
     </Stack>
   );

@@ -1,12 +1,11 @@
 import React from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
-import { Alert, InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Alert, Stack } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import {
   GoPulseOptions,
   GoPulseQuery,
-  IMPLEMENTED_QUERY_TYPES,
   QUERY_TYPE_DEFAULTS,
   QUERY_TYPE_LABELS,
   QUERY_TYPE_VALUES,
@@ -19,16 +18,14 @@ import { ExpvarQueryEditor } from './ExpvarQueryEditor';
 import { HealthQueryEditor } from './HealthQueryEditor';
 import { PromQLQueryEditor } from './PromQLQueryEditor';
 import { RuntimeQueryEditor } from './RuntimeQueryEditor';
+import { ChoiceField } from './common/ChoiceField';
 
 type Props = QueryEditorProps<DataSource, GoPulseQuery, GoPulseOptions>;
 
 const QUERY_TYPE_OPTIONS: Array<SelectableValue<QueryType>> = QUERY_TYPES.map((value) => ({
   value,
   label: QUERY_TYPE_LABELS[value],
-  description: IMPLEMENTED_QUERY_TYPES.includes(value) ? undefined : 'Not available yet',
 }));
-
-const UNAVAILABLE_QUERY_TYPES = QUERY_TYPES.filter((t) => !IMPLEMENTED_QUERY_TYPES.includes(t));
 
 /**
  * The query switched to another type: the old type's fields that still hold their defaults
@@ -108,15 +105,13 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
 
   return (
     <Stack direction="column" gap={1}>
-      <InlineField label="Query type" labelWidth={14}>
-        <RadioButtonGroup<QueryType>
-          options={QUERY_TYPE_OPTIONS}
-          disabledOptions={UNAVAILABLE_QUERY_TYPES}
-          value={queryType}
-          onChange={onQueryTypeChange}
-          size="sm"
-        />
-      </InlineField>
+      <ChoiceField<QueryType>
+        label="Query type"
+        labelWidth={14}
+        options={QUERY_TYPE_OPTIONS}
+        value={queryType}
+        onChange={onQueryTypeChange}
+      />
       {editor}
     </Stack>
   );

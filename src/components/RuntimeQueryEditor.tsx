@@ -1,5 +1,5 @@
 import React, { ChangeEvent, useId, useMemo } from 'react';
-import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
+import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, Stack } from '@grafana/ui';
 
 import { GoPulseQuery, RUNTIME_SOURCES, RuntimeSignal, RuntimeSource } from '../types';
 import { FieldHint } from './common/FieldHint';
@@ -7,6 +7,7 @@ import { loadError, oneOf, setField } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
+import { ChoiceField } from './common/ChoiceField';
 
 export type RuntimeQueryEditorProps = TypeEditorProps;
 
@@ -85,14 +86,14 @@ export function RuntimeQueryEditor({ query, onChange, onRunQuery, datasource }: 
             onChange={(o: ComboboxOption<string>) => change({ ...query, signal: o.value })}
           />
         </InlineField>
-        <InlineField label="Source" labelWidth={10} tooltip="Where the signal is read.">
-          <RadioButtonGroup<RuntimeSource>
-            options={SOURCE_OPTIONS}
-            value={source}
-            onChange={(v) => change({ ...query, source: v })}
-            size="sm"
-          />
-        </InlineField>
+        <ChoiceField<RuntimeSource>
+          label="Source"
+          labelWidth={10}
+          tooltip="Where the signal is read."
+          options={SOURCE_OPTIONS}
+          value={source}
+          onChange={(v) => change({ ...query, source: v })}
+        />
       </InlineFieldRow>
       {signal && (
         <FieldHint labelWidth={LABEL_WIDTH}>{[signal.description, sourceNote].filter(Boolean).join(' — ')}</FieldHint>
