@@ -253,6 +253,12 @@ describe('QueryEditor (query type picker)', () => {
     const picker = screen.getByRole('radiogroup');
     expect(within(picker).queryByRole('radio', { name: 'Variable' })).not.toBeInTheDocument();
   });
+
+  it('says so for a query type GoPulse does not know, without editing it', async () => {
+    const { onChange } = await setup({ refId: 'A', queryType: 'traces' as GoPulseQuery['queryType'] });
+    expect(screen.getByText('Unknown query type "traces"')).toBeInTheDocument();
+    expect(onChange).not.toHaveBeenCalled();
+  });
 });
 
 describe('switchQueryType', () => {

@@ -96,9 +96,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource }: Props) 
       break;
     default:
       editor = (
-        <Alert severity="info" title={`${QUERY_TYPE_LABELS[queryType] ?? queryType} queries are not available yet`}>
-          This version of GoPulse answers PromQL, Go runtime, business, expvar, alerts and health queries. Switch the
-          query type to edit this query.
+        <Alert severity="info" title={`Unknown query type "${queryType}"`}>
+          GoPulse answers PromQL, Go runtime, business, expvar, alerts and health queries. Switch the query type to edit
+          this query.
         </Alert>
       );
   }
