@@ -68,7 +68,7 @@ func healthTable(ctx context.Context, c *harness.Client, ds *harness.Settings, m
 // failing → goroutine leak → crash, and at each stage asserts the verdict of a health
 // query on the demo instance, through the built plugin binary over gRPC as Grafana runs
 // it: the status, the signal the reason names, and the matching alert of the provisioned
-// rules once it fires. Then the time-series format of the instance over the whole run
+// rules once it fires, silenced once silenced. Then the time-series format of the instance over the whole run
 // shows the same transitions, and the numeric format (alert rules) gives status 3.
 func TestHealthFollowsTheDemo(t *testing.T) {
 	t.Parallel()
@@ -170,6 +170,10 @@ func TestHealthFollowsTheDemo(t *testing.T) {
 	s.Loadgen.SetMode(t, harness.ModeCrash)
 	expect("crash", 60*time.Second, "down", "down: up = 0")
 	expect("crash", 90*time.Second, "down", "down: up = 0", "alert GoServiceDown (P0) firing")
+	// The on-call engineer silences the page: the instance is still down, and the reason
+	// says that the alert is silenced (Alertmanager's state, joined by label set).
+	silence(t, s.Alertmanager.URL, "GoServiceDown")
+	expect("crash, silenced", 30*time.Second, "down", "down: up = 0", "alert GoServiceDown (P0) firing, silenced")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -152,6 +152,15 @@ func TestAlertCriticalLevel(t *testing.T) {
 	if got := tableRows(t, NewJoin(in, opts()).Table())["a:1"]["reason"]; got != "warning: alert X (no P-level) firing" {
 		t.Errorf("alert without a P-level: %q", got)
 	}
+	in.Alerts[0].Silenced = true
+	row := tableRows(t, NewJoin(in, opts()).Table())["a:1"]
+	if row["status"] != "warning" || row["reason"] != "warning: alert X (no P-level) firing, silenced" || row["alerts"] != "X (silenced)" {
+		t.Errorf("a silenced alert still counts, and says it is silenced: %v", row)
+	}
+	in.Alerts[0].Level, in.Alerts[0].Inhibited = "P0", true
+	if got := tableRows(t, NewJoin(in, opts()).Table())["a:1"]["alerts"]; got != "X (P0, silenced and inhibited)" {
+		t.Errorf("alerts column %q", got)
+	}
 }
 
 // TestPrometheusBeforeExpvar: the first series of a signal wins at a step; the next ones

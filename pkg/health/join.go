@@ -79,12 +79,28 @@ func (g Grid) Index(t time.Time) int {
 func (g Grid) At(k int) time.Time { return g.Start.Add(time.Duration(k) * g.Step) }
 
 // Alert is an alert firing for an instance: its name, P-level ("" when its severity maps
-// to none), labels (instance and job) and the times at which it fires.
+// to none), labels (instance and job) and the times at which it fires. Silenced and
+// inhibited alerts (Alertmanager) still count: they say that someone knows, not that the
+// instance is well; the reason says it.
 type Alert struct {
-	Name   string
-	Level  string
-	Labels map[string]string
-	Times  []time.Time
+	Name                string
+	Level               string
+	Labels              map[string]string
+	Times               []time.Time
+	Silenced, Inhibited bool
+}
+
+// state is how Alertmanager handles the alert, for reasons: "", ", silenced", ...
+func (a *Alert) state() string {
+	switch {
+	case a.Silenced && a.Inhibited:
+		return ", silenced and inhibited"
+	case a.Silenced:
+		return ", silenced"
+	case a.Inhibited:
+		return ", inhibited"
+	}
+	return ""
 }
 
 // Input is what a join reads.
@@ -285,7 +301,7 @@ func (j *Join) reason(r *row, k int, st Status) string {
 		if lv == "" {
 			lv = "no P-level"
 		}
-		parts = append(parts, fmt.Sprintf("%s: alert %s (%s) firing", name, a.Name, lv))
+		parts = append(parts, fmt.Sprintf("%s: alert %s (%s) firing%s", name, a.Name, lv, a.state()))
 	}
 	for _, f := range j.failed {
 		parts = append(parts, "unknown: "+f)
@@ -306,8 +322,8 @@ func (j *Join) alertNames(r *row, k int) string {
 	for _, a := range r.alerts {
 		if slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.Index(t) == k }) {
 			n := a.Name
-			if a.Level != "" {
-				n += " (" + a.Level + ")"
+			if note := strings.TrimPrefix(a.Level+a.state(), ", "); note != "" {
+				n += " (" + note + ")"
 			}
 			out = append(out, named{n, level(a.Level)})
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/health"
@@ -25,14 +26,23 @@ import (
 
 // healthQuery is one health query on its way: its scope, grid and the input it gathers.
 type healthQuery struct {
-	d       *Datasource
-	q       backend.DataQuery
-	model   query.Health
-	sel     runtime.Selector
-	r       v1.Range // the range of a time-series query; Start == End for the others
-	in      health.Input
+	d     *Datasource
+	q     backend.DataQuery
+	model query.Health
+	sel   runtime.Selector
+	r     v1.Range // the range of a time-series query; Start == End for the others
+	in    health.Input
+	// mu guards notices and errs, which the parallel queries add to.
+	mu      sync.Mutex
 	notices []data.Notice
 	errs    []error
+}
+
+// notice adds a notice to the answer; safe from the parallel queries.
+func (hq *healthQuery) notice(severity data.NoticeSeverity, text string) {
+	hq.mu.Lock()
+	defer hq.mu.Unlock()
+	hq.notices = append(hq.notices, data.Notice{Severity: severity, Text: text})
 }
 
 // queryHealth answers a health query: per instance of the scope, up, goroutines and their
@@ -118,7 +128,7 @@ func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string 
 		sig, _ := runtime.Lookup(string(id))
 		expr, err := sig.Expr(sel, has)
 		if err != nil {
-			hq.notices = append(hq.notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: err.Error()})
+			hq.notice(data.NoticeSeverityInfo, err.Error())
 			continue
 		}
 		if id == health.GCPauseP99 {
@@ -159,13 +169,12 @@ func (hq *healthQuery) gather(ctx context.Context) {
 		metrics = append(metrics, sig.Metrics()...)
 	}
 	present, err := hq.present(ctx, metrics)
-	var mu sync.Mutex
 	fail := func(what string, err error) {
-		mu.Lock()
-		defer mu.Unlock()
+		hq.notice(data.NoticeSeverityWarning, what+" did not answer: "+err.Error())
+		hq.mu.Lock()
+		defer hq.mu.Unlock()
 		hq.errs = append(hq.errs, err)
 		hq.in.Failed = append(hq.in.Failed, what+": "+err.Error())
-		hq.notices = append(hq.notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: what + " did not answer: " + err.Error()})
 	}
 	if err != nil {
 		fail("Prometheus", err)
@@ -241,16 +250,21 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range active {
-		if a.State != v1.AlertStateFiring {
-			continue
+	list := alerts.FromPrometheus(active, lv)
+	if hq.d.am != nil {
+		// Alertmanager adds whether an alert is silenced or inhibited; without it the
+		// alerts are still known, so its failure is only a notice.
+		if am, err := hq.d.am.Alerts(ctx); err == nil {
+			list = alerts.Merge(list, am, lv)
+		} else {
+			hq.notice(data.NoticeSeverityWarning, "Alertmanager did not answer: whether alerts are silenced is not shown. "+err.Error())
 		}
-		l := make(map[string]string, len(a.Labels))
-		for k, v := range a.Labels {
-			l[string(k)] = string(v)
+	}
+	for _, a := range list {
+		if a.State == string(v1.AlertStateFiring) {
+			hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: a.Name, Level: a.Priority, Labels: a.Labels,
+				Times: []time.Time{hq.q.TimeRange.To}, Silenced: a.Silenced, Inhibited: a.Inhibited})
 		}
-		hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: l["alertname"], Level: lv.Priority(lv.Severity(l)), Labels: l,
-			Times: []time.Time{hq.q.TimeRange.To}})
 	}
 	return nil
 }
