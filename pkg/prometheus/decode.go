@@ -517,93 +517,78 @@ func (d *decoder) countSample() error {
 	return nil
 }
 
-// matrixSeries decodes {"metric":{...},"values":[...],"histograms":[...]}.
-func (d *decoder) matrixSeries(res *Result) error {
-	if err := d.countSeries(); err != nil {
-		return err
-	}
-	var s Series
+// entry decodes one series of a result into a new last element of res.Series:
+// {"metric":{...}, k1: ..., k2: ...}, each key at most once; field decodes the value of
+// k1 (1) or k2 (2). Its labels are never nil. It returns the keys seen.
+func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Series) error) (keySet, error) {
 	var seen keySet
+	if err := d.countSeries(); err != nil {
+		return seen, err
+	}
+	res.Series = append(res.Series, Series{})
+	s := &res.Series[len(res.Series)-1]
 	err := d.object(func(k []byte, at int) error {
+		var key uint
 		switch string(k) {
 		case "metric":
-			if err := seen.add(d, 0, k, at); err != nil {
+		case k1:
+			key = 1
+		case k2:
+			key = 2
+		default:
+			if err := d.unusual(k, at, "metric", k1, k2); err != nil {
 				return err
 			}
+			return d.skip()
+		}
+		if err := seen.add(d, key, k, at); err != nil {
+			return err
+		}
+		if key == 0 {
 			var err error
 			s.Labels, err = d.labels()
 			return err
-		case "values":
-			if err := seen.add(d, 1, k, at); err != nil {
-				return err
-			}
-			return d.values(&s)
-		case "histograms":
-			if err := seen.add(d, 2, k, at); err != nil {
-				return err
-			}
-			return d.array("histograms", func() error { return d.histogramPair() }, func() { s.HistTimes, s.Histograms = d.htime.done(), d.hists.done() })
 		}
-		if err := d.unusual(k, at, "metric", "values", "histograms"); err != nil {
-			return err
-		}
-		return d.skip()
+		return field(key, s)
 	})
-	if err != nil {
-		return err
-	}
 	if s.Labels == nil {
 		s.Labels = data.Labels{}
 	}
-	res.Series = append(res.Series, s)
-	return nil
+	return seen, err
+}
+
+// matrixSeries decodes {"metric":{...},"values":[...],"histograms":[...]}.
+func (d *decoder) matrixSeries(res *Result) error {
+	_, err := d.entry(res, "values", "histograms", func(key uint, s *Series) error {
+		if key == 1 {
+			return d.values(s)
+		}
+		return d.array("histograms", func() error { return d.histogramPair() }, func() { s.HistTimes, s.Histograms = d.htime.done(), d.hists.done() })
+	})
+	return err
 }
 
 // vectorSample decodes {"metric":{...},"value":[t,"v"]} or {"metric":{...},"histogram":[t,{...}]}.
 func (d *decoder) vectorSample(res *Result) error {
 	start := d.i
-	if err := d.countSeries(); err != nil {
-		return err
-	}
-	var s Series
-	var seen keySet
-	err := d.object(func(k []byte, at int) error {
-		switch string(k) {
-		case "metric":
-			if err := seen.add(d, 0, k, at); err != nil {
-				return err
-			}
-			var err error
-			s.Labels, err = d.labels()
-			return err
-		case "value":
-			if err := seen.add(d, 1, k, at); err != nil {
-				return err
-			}
-			ms, v, err := d.floatPair("a vector sample's value")
-			if err != nil {
-				return err
-			}
-			if err := d.countSample(); err != nil {
-				return err
-			}
-			d.addPoint(ms, v)
-			s.Times, s.Values = d.pts.done()
-			return nil
-		case "histogram":
-			if err := seen.add(d, 2, k, at); err != nil {
-				return err
-			}
+	seen, err := d.entry(res, "value", "histogram", func(key uint, s *Series) error {
+		if key == 2 {
 			if err := d.histogramPair(); err != nil {
 				return err
 			}
 			s.HistTimes, s.Histograms = d.htime.done(), d.hists.done()
 			return nil
 		}
-		if err := d.unusual(k, at, "metric", "value", "histogram"); err != nil {
+		ms, v, err := d.floatPair("a vector sample's value")
+		if err != nil {
 			return err
 		}
-		return d.skip()
+		if err := d.countSample(); err != nil {
+			return err
+		}
+		d.addPoint(ms, v)
+		s.Times, s.Values = d.pts.done()
+		return nil
 	})
 	if err != nil {
 		return err
@@ -614,10 +599,6 @@ func (d *decoder) vectorSample(res *Result) error {
 	case 6:
 		return d.shapeErr(start, "a vector sample with both a value and a histogram")
 	}
-	if s.Labels == nil {
-		s.Labels = data.Labels{}
-	}
-	res.Series = append(res.Series, s)
 	return nil
 }
 
