@@ -281,23 +281,8 @@ func (s *scanner) object(depth int) error {
 			return s.unexpected("':' after the key " + strconv.Quote(key))
 		}
 		s.i++
-		s.path = append(s.path, KeyStep(key))
-		if err := s.value(depth); err != nil {
+		if done, err := s.member(KeyStep(key), depth, '}'); done || err != nil {
 			return err
-		}
-		s.path = s.path[:len(s.path)-1]
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.truncated()
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.unexpected("',' or '}'")
 		}
 	}
 }
@@ -312,25 +297,33 @@ func (s *scanner) array(depth int) error {
 		if n >= s.lim.MaxElements {
 			return &LimitError{Limit: "element", Max: int64(s.lim.MaxElements), At: s.path.String()}
 		}
-		s.path = append(s.path, IndexStep(n))
-		if err := s.value(depth); err != nil {
+		if done, err := s.member(IndexStep(n), depth, ']'); done || err != nil {
 			return err
 		}
-		s.path = s.path[:len(s.path)-1]
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.truncated()
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.unexpected("',' or ']'")
-		}
 	}
+}
+
+// member reads the value of an object key or array element at step, then what follows
+// it: ',' (more members) or closing (done).
+func (s *scanner) member(step Step, depth int, closing byte) (done bool, err error) {
+	s.path = append(s.path, step)
+	if err := s.value(depth); err != nil {
+		return false, err
+	}
+	s.path = s.path[:len(s.path)-1]
+	s.ws()
+	if s.i >= len(s.b) {
+		return false, s.truncated()
+	}
+	switch s.b[s.i] {
+	case ',':
+		s.i++
+		return false, nil
+	case closing:
+		s.i++
+		return true, nil
+	}
+	return false, s.unexpected("',' or '" + string(closing) + "'")
 }
 
 func (s *scanner) literal(word string, v Var) error {
