@@ -6,17 +6,17 @@ import {
   ComboboxOption,
   InlineField,
   InlineFieldRow,
-  Input,
   MultiCombobox,
   Stack,
 } from '@grafana/ui';
 
 import { ALERTS_FORMATS, ALERTS_SOURCES, AlertsFormat, AlertsSource, AlertState, GoPulseQuery } from '../types';
-import { escapePromQLString, matchersError } from '../validation';
+import { escapePromQLString } from '../validation';
 import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
 import { ChoiceField } from './common/ChoiceField';
+import { MatchersField } from './common/MatchersField';
 
 export type AlertsQueryEditorProps = TypeEditorProps;
 
@@ -96,7 +96,6 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: A
     ...stringOptions([...new Set([...SEVERITY_CHOICES, ...severities])].filter((v) => !variableValues.has(v))),
     ...variables,
   ];
-  const matchersProblem = matchersError(query.matchers);
 
   // The matcher helper: a label of the alerts and one of its values.
   const [matcherLabel, setMatcherLabel] = useState<string | null>(null);
@@ -195,23 +194,15 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: A
         </InlineField>
       </InlineFieldRow>
       <InlineFieldRow>
-        <InlineField
-          label="Matchers"
+        <MatchersField
+          id={`${id}-matchers`}
           labelWidth={LABEL_WIDTH}
-          grow
           tooltip='Prometheus label matchers on the labels of the alerts, without braces, e.g. alertname="HighLatency",instance=~"api-.*". Variables are allowed.'
-          invalid={Boolean(matchersProblem)}
-          error={matchersProblem}
-        >
-          <Input
-            id={`${id}-matchers`}
-            value={query.matchers ?? ''}
-            onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(setField(query, 'matchers', e.target.value))}
-            onBlur={() => !matchersProblem && onRunQuery()}
-            placeholder='severity="critical",instance=~"api-.*"'
-            style={{ fontFamily: 'monospace' }}
-          />
-        </InlineField>
+          placeholder='severity="critical",instance=~"api-.*"'
+          value={query.matchers}
+          onChange={(matchers) => onChange(setField(query, 'matchers', matchers))}
+          onRunQuery={onRunQuery}
+        />
         <InlineField
           label="Label"
           labelWidth={8}

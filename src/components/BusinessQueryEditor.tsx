@@ -2,13 +2,14 @@ import React, { ChangeEvent, useId, useMemo, useState } from 'react';
 import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, MultiCombobox, Stack } from '@grafana/ui';
 
 import { Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
-import { escapePromQLRegex, integerRangeError, matchersError, quantileError } from '../validation';
+import { escapePromQLRegex, integerRangeError, quantileError } from '../validation';
 import { FieldHint } from './common/FieldHint';
 import { loadError, setField, stringOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
 import { ChoiceField } from './common/ChoiceField';
+import { MatchersField } from './common/MatchersField';
 
 export type BusinessQueryEditorProps = TypeEditorProps;
 
@@ -112,7 +113,6 @@ export function BusinessQueryEditor({ query, onChange, onRunQuery, datasource }:
   const [topN, setTopN] = useState(query.topN === undefined ? '' : String(query.topN));
   const topNError = integerRangeError(topN, 0, MAX_TOP_N);
   const [badQuantile, setBadQuantile] = useState<string | undefined>();
-  const matchersProblem = matchersError(query.matchers);
 
   const change = (q: GoPulseQuery) => {
     onChange(q);
@@ -246,23 +246,15 @@ export function BusinessQueryEditor({ query, onChange, onRunQuery, datasource }:
           />
         </InlineField>
       </InlineFieldRow>
-      <InlineField
-        label="Matchers"
+      <MatchersField
+        id={`${id}-matchers`}
         labelWidth={LABEL_WIDTH}
-        grow
         tooltip='PromQL label matchers without braces, e.g. path=~"/api/.*",method="POST". Variables are allowed.'
-        invalid={Boolean(matchersProblem)}
-        error={matchersProblem}
-      >
-        <Input
-          id={`${id}-matchers`}
-          value={query.matchers ?? ''}
-          onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(setField(query, 'matchers', e.target.value))}
-          onBlur={() => !matchersProblem && onRunQuery()}
-          placeholder='path=~"/api/.*",method="POST"'
-          style={{ fontFamily: 'monospace' }}
-        />
-      </InlineField>
+        placeholder='path=~"/api/.*",method="POST"'
+        value={query.matchers}
+        onChange={(matchers) => onChange(setField(query, 'matchers', matchers))}
+        onRunQuery={onRunQuery}
+      />
       <ScopeFields
         datasource={datasource}
         job={query.job}
