@@ -5,6 +5,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,10 +66,8 @@ func ParsePromQL(raw json.RawMessage) (PromQL, time.Duration, error) {
 	if err != nil {
 		return q, 0, fmt.Errorf("minStep %q: %w", q.MinStep, err)
 	}
-	switch q.Format {
-	case "", FormatTimeSeries, FormatTable, FormatHeatmap:
-	default:
-		return q, 0, fmt.Errorf("format %q is unknown: use %q, %q or %q", q.Format, FormatTimeSeries, FormatTable, FormatHeatmap)
+	if err := oneOf("format", &q.Format, "", FormatTimeSeries, FormatTable, FormatHeatmap); err != nil {
+		return q, 0, err
 	}
 	if !q.Ranged() && !q.Instant {
 		return q, 0, fmt.Errorf("neither range nor instant is set: choose range, instant or both")
@@ -105,12 +104,8 @@ func ParseRuntime(raw json.RawMessage) (Runtime, error) {
 	if q.Signal == "" {
 		return q, fmt.Errorf("signal is empty: pick a runtime signal")
 	}
-	switch q.Source {
-	case "":
-		q.Source = SourceAuto
-	case SourceAuto, SourcePrometheus, SourceExpvar:
-	default:
-		return q, fmt.Errorf("source %q is unknown: use auto, prometheus or expvar", q.Source)
+	if err := oneOf("source", &q.Source, SourceAuto, SourceAuto, SourcePrometheus, SourceExpvar); err != nil {
+		return q, err
 	}
 	return q, nil
 }
@@ -159,19 +154,14 @@ func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	if err := decode(raw, &q); err != nil {
 		return q, err
 	}
-	switch q.Source {
-	case "", "prometheus", "alertmanager", "both":
-	default:
-		return q, fmt.Errorf("source %q is unknown: use prometheus, alertmanager or both", q.Source)
+	if err := oneOf("source", &q.Source, "", "prometheus", "alertmanager", "both"); err != nil {
+		return q, err
 	}
-	switch q.Format {
-	case "", "table", "counts":
-	case "timeline", "rules":
-		if q.Source == "alertmanager" {
-			return q, fmt.Errorf("the %s format comes from Prometheus (the ALERTS series, /api/v1/rules): use source prometheus or both", q.Format)
-		}
-	default:
-		return q, fmt.Errorf("format %q is unknown: use table, timeline, counts or rules", q.Format)
+	if err := oneOf("format", &q.Format, "", "table", "timeline", "counts", "rules"); err != nil {
+		return q, err
+	}
+	if (q.Format == "timeline" || q.Format == "rules") && q.Source == "alertmanager" {
+		return q, fmt.Errorf("the %s format comes from Prometheus (the ALERTS series, /api/v1/rules): use source prometheus or both", q.Format)
 	}
 	return q, nil
 }
@@ -205,12 +195,8 @@ func ParseExpvar(raw json.RawMessage) (Expvar, error) {
 	if len(q.Paths) == 0 {
 		return q, fmt.Errorf("paths is empty: name the variables, e.g. memstats.HeapAlloc or business.**")
 	}
-	switch q.Mode {
-	case "":
-		q.Mode = ExpvarLatest
-	case ExpvarLatest, ExpvarHistory, ExpvarRate:
-	default:
-		return q, fmt.Errorf("mode %q is unknown: use latest, history or rate", q.Mode)
+	if err := oneOf("mode", &q.Mode, ExpvarLatest, ExpvarLatest, ExpvarHistory, ExpvarRate); err != nil {
+		return q, err
 	}
 	return q, nil
 }
@@ -250,12 +236,8 @@ func ParseHealth(raw json.RawMessage) (Health, error) {
 	if err := decode(raw, &q); err != nil {
 		return q, err
 	}
-	switch q.Format {
-	case "":
-		q.Format = HealthTable
-	case HealthTable, HealthNumeric, HealthTimeSeries:
-	default:
-		return q, fmt.Errorf("format %q is unknown: use %s, %s or %s", q.Format, HealthTable, HealthNumeric, HealthTimeSeries)
+	if err := oneOf("format", &q.Format, HealthTable, HealthTable, HealthNumeric, HealthTimeSeries); err != nil {
+		return q, err
 	}
 	if err := CheckPLevel(q.AlertCritical); err != nil {
 		return q, fmt.Errorf("alertCritical: %w", err)
@@ -323,6 +305,23 @@ func ParseVariable(raw json.RawMessage) (Variable, error) {
 		return v, fmt.Errorf("variable kind %q is unknown: use label_values, label_names, metric_names, query_result, alert_names, severities, rule_groups, expvar_targets or expvar_paths", v.Kind)
 	}
 	return v, nil
+}
+
+// oneOf checks an enumerated field: empty takes def, anything but the valid values is an
+// error naming them ("format \"graph\" is unknown: use table, numeric or time_series").
+func oneOf[T ~string](field string, v *T, def T, valid ...T) error {
+	if *v == "" {
+		*v = def
+		return nil
+	}
+	if slices.Contains(valid, *v) {
+		return nil
+	}
+	names := make([]string, len(valid))
+	for i, x := range valid {
+		names[i] = string(x)
+	}
+	return fmt.Errorf("%s %q is unknown: use %s or %s", field, *v, strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
 }
 
 func decode(raw json.RawMessage, into any) error {
