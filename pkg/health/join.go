@@ -285,14 +285,7 @@ func (j *Join) reason(r *row, k int, st Status) string {
 			}
 		}
 	}
-	alerts := slices.Clone(r.alerts)
-	slices.SortFunc(alerts, func(a, b *Alert) int {
-		return cmp.Or(cmp.Compare(level(a.Level), level(b.Level)), strings.Compare(a.Name, b.Name))
-	})
-	for _, a := range alerts {
-		if !slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.Index(t) == k }) {
-			continue
-		}
+	for _, a := range j.firing(r, k) {
 		name := "warning"
 		if level(a.Level) <= j.critical {
 			name = "critical"
@@ -312,28 +305,31 @@ func (j *Join) reason(r *row, k int, st Status) string {
 	return strings.Join(parts, "; ")
 }
 
-// alertNames lists the alerts firing at step k, most urgent first: "GoServiceDown (P0)".
-func (j *Join) alertNames(r *row, k int) string {
-	type named struct {
-		name string
-		lv   int8
-	}
-	var out []named
+// firing lists the row's alerts firing at step k, most urgent first, then by name.
+func (j *Join) firing(r *row, k int) []*Alert {
+	var out []*Alert
 	for _, a := range r.alerts {
 		if slices.ContainsFunc(a.Times, func(t time.Time) bool { return j.grid.Index(t) == k }) {
-			n := a.Name
-			if note := strings.TrimPrefix(a.Level+a.state(), ", "); note != "" {
-				n += " (" + note + ")"
-			}
-			out = append(out, named{n, level(a.Level)})
+			out = append(out, a)
 		}
 	}
-	slices.SortFunc(out, func(a, b named) int { return cmp.Or(cmp.Compare(a.lv, b.lv), strings.Compare(a.name, b.name)) })
-	s := make([]string, len(out))
-	for i, n := range out {
-		s[i] = n.name
+	slices.SortFunc(out, func(a, b *Alert) int {
+		return cmp.Or(cmp.Compare(level(a.Level), level(b.Level)), strings.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// alertNames lists the alerts firing at step k, most urgent first: "GoServiceDown (P0)".
+func (j *Join) alertNames(r *row, k int) string {
+	var names []string
+	for _, a := range j.firing(r, k) {
+		n := a.Name
+		if note := strings.TrimPrefix(a.Level+a.state(), ", "); note != "" {
+			n += " (" + note + ")"
+		}
+		names = append(names, n)
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(names, ", ")
 }
 
 // Resample puts irregular samples (an expvar target's history) on the grid: at each step

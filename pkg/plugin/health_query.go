@@ -1,11 +1,9 @@
 package plugin
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -277,7 +275,7 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	d := hq.d
 	d.expvar.Start(ctx)
-	re, _ := regexp.Compile("^(?:" + hq.model.Instance + ")$")
+	re, _ := anchoredRegexp(hq.model.Instance) // valid: the selector compiled it
 	var known map[string]bool
 	if hq.model.Job != "" {
 		known = map[string]bool{}
@@ -293,7 +291,7 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 		statuses[st.Target] = st
 	}
 	for _, t := range d.expvar.Targets() {
-		if t.Instance == "" || !re.MatchString(t.Instance) || (known != nil && !known[t.Instance]) {
+		if t.Instance == "" || (re != nil && !re.MatchString(t.Instance)) || (known != nil && !known[t.Instance]) {
 			continue
 		}
 		labels := data.Labels{d.settings.InstanceLabel: t.Instance, "target": t.Name}
@@ -312,16 +310,7 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 		}
 		for _, id := range runtimeSignals {
 			sig, _ := runtime.Lookup(string(id))
-			var times []time.Time
-			var values []float64
-			if sig.Kind == runtime.KindQuantile {
-				times, values = ringStat(d.expvar.History(), t.Name, sig, tr)
-			} else {
-				times, values, _ = d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, tr.From, tr.To)
-			}
-			for k := range values {
-				values[k] *= cmp.Or(sig.ExpvarScale, 1)
-			}
+			times, values := expvarValues(d.expvar.History(), t.Name, sig, tr)
 			add(health.Index(id), times, values)
 		}
 	}

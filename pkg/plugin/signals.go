@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -79,29 +80,12 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 		return nil, err
 	}
 	d.expvar.Start(ctx)
-	scale := sig.ExpvarScale
-	if scale == 0 {
-		scale = 1
-	}
 	var out data.Frames
 	for _, t := range d.expvar.Targets() {
 		if re != nil && !re.MatchString(t.Instance) {
 			continue
 		}
-		var times []time.Time
-		var values []float64
-		switch sig.Kind {
-		case runtime.KindMean, runtime.KindQuantile:
-			times, values = ringStat(d.expvar.History(), t.Name, sig, q.TimeRange)
-		default:
-			times, values, _ = d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: sig.ExpvarPath}, q.TimeRange.From, q.TimeRange.To)
-		}
-		for i := range values {
-			values[i] *= scale
-		}
-		if sig.ExpvarRate {
-			times, values = perSecond(times, values)
-		}
+		times, values := expvarValues(d.expvar.History(), t.Name, sig, q.TimeRange)
 		value := data.NewField(data.TimeSeriesValueFieldName, data.Labels{d.settings.InstanceLabel: t.Instance, "target": t.Name}, values)
 		value.Config = &data.FieldConfig{DisplayNameFromDS: t.Instance, Unit: sig.Unit}
 		meta := &data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}, ExecutedQueryString: "expvar " + sig.ExpvarPath}
@@ -111,6 +95,28 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 		return nil, frames.BadInput(fmt.Errorf("no expvar target matches instance %q", model.Instance))
 	}
 	return out, nil
+}
+
+// expvarValues reads a runtime signal of one expvar target from the poll history over
+// tr, in the signal's unit: the value at its path scaled, the mean or quantile of a ring
+// such as PauseNs, or a per-second rate where the signal is one.
+func expvarValues(h *expvar.History, target string, sig runtime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
+	var times []time.Time
+	var values []float64
+	switch sig.Kind {
+	case runtime.KindMean, runtime.KindQuantile:
+		times, values = ringStat(h, target, sig, tr)
+	default:
+		times, values, _ = h.Range(expvar.SeriesKey{Target: target, Path: sig.ExpvarPath}, tr.From, tr.To)
+	}
+	scale := cmp.Or(sig.ExpvarScale, 1)
+	for i := range values {
+		values[i] *= scale
+	}
+	if sig.ExpvarRate {
+		times, values = perSecond(times, values)
+	}
+	return times, values
 }
 
 // ringSize is the length of MemStats.PauseNs, the ring of the last GC pauses.
