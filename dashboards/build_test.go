@@ -12,6 +12,14 @@ type obj = map[string]any
 // through the dashboard's datasource variable (never a hard-coded uid).
 func dsRef() obj { return obj{"type": pluginID, "uid": "${datasource}"} }
 
+// dashboardDS is Grafana's "-- Dashboard --" data source: a panel that shows the results
+// of another panel of the dashboard, without querying again.
+func dashboardDS() obj { return obj{"type": "datasource", "uid": "-- Dashboard --"} }
+
+// resultsOf is the target of a panel that shows the results of the panel titled title
+// (its panelId is set when the board is written).
+func resultsOf(title string) obj { return obj{"panelFrom": title} }
+
 // board is a dashboard under construction, with a flowing layout: panels are placed left
 // to right and wrap to a new line at 24 columns; row() starts a titled section.
 type board struct {
@@ -60,6 +68,19 @@ func (b *board) add(w, h int, p P) {
 func (b *board) id() int { b.nextID++; return b.nextID - 1 }
 
 func (b *board) json() obj {
+	ids := map[any]any{}
+	for _, p := range b.panels {
+		ids[p["title"]] = p["id"]
+	}
+	for _, p := range b.panels {
+		targets, _ := p["targets"].([]obj)
+		for _, t := range targets {
+			if title, ok := t["panelFrom"]; ok {
+				t["panelId"] = ids[title]
+				delete(t, "panelFrom")
+			}
+		}
+	}
 	return obj{
 		"uid": b.uid, "title": b.title, "description": b.description, "tags": b.tags,
 		"editable": true, "graphTooltip": 1, "schemaVersion": schemaVersion, "version": 1,
@@ -123,12 +144,16 @@ func instanceVar() obj {
 type P obj
 
 func newPanel(kind, title, description, unit string, targets ...obj) P {
+	ds := dsRef()
 	for i, t := range targets {
 		t["refId"] = string(rune('A' + i))
-		t["datasource"] = dsRef()
+		if _, reuse := t["panelFrom"]; reuse {
+			ds = dashboardDS()
+		}
+		t["datasource"] = ds
 	}
 	defaults := obj{"unit": unit, "thresholds": steps("green"), "color": obj{"mode": "palette-classic"}, "mappings": []any{}}
-	p := P{"type": kind, "title": title, "description": description, "datasource": dsRef(), "targets": targets,
+	p := P{"type": kind, "title": title, "description": description, "datasource": ds, "targets": targets,
 		"fieldConfig": obj{"defaults": defaults, "overrides": []any{}}}
 	legend := obj{"displayMode": "list", "placement": "bottom", "showLegend": true}
 	switch kind {

@@ -107,7 +107,9 @@ type target struct {
 	Signal     string     `json:"signal"`
 	Format     string     `json:"format"`
 	Range      *bool      `json:"range"`
-	raw        json.RawMessage
+	// PanelID is the panel whose results a "-- Dashboard --" target shows.
+	PanelID int `json:"panelId"`
+	raw     json.RawMessage
 }
 
 func (t *target) UnmarshalJSON(b []byte) error {
@@ -127,7 +129,11 @@ type datasource struct {
 	UID  string `json:"uid"`
 }
 
-var ourDatasource = datasource{pluginID, "${datasource}"}
+var (
+	ourDatasource = datasource{pluginID, "${datasource}"}
+	// dashboardDatasource: a panel showing another panel's results, without a query.
+	dashboardDatasource = datasource{"datasource", "-- Dashboard --"}
+)
 
 func load(t *testing.T) map[string]dashboard {
 	t.Helper()
@@ -227,17 +233,18 @@ func TestStructure(t *testing.T) {
 				}
 				continue
 			}
-			checkPanel(t, where, p)
+			checkPanel(t, where, p, d.Panels)
 		}
 	}
 }
 
-func checkPanel(t *testing.T, where string, p panel) {
+func checkPanel(t *testing.T, where string, p panel, all []panel) {
 	t.Helper()
 	if strings.TrimSpace(p.Description) == "" {
 		t.Errorf("%s: no description", where)
 	}
-	if p.Datasource == nil || *p.Datasource != ourDatasource {
+	reuse := p.Datasource != nil && *p.Datasource == dashboardDatasource
+	if !reuse && (p.Datasource == nil || *p.Datasource != ourDatasource) {
 		t.Errorf("%s: datasource %+v, want the ${datasource} variable", where, p.Datasource)
 	}
 	if p.FieldConfig.Defaults.Unit == "" {
@@ -248,6 +255,14 @@ func checkPanel(t *testing.T, where string, p panel) {
 	}
 	if len(p.Targets) == 0 {
 		t.Errorf("%s: no queries", where)
+	}
+	if reuse {
+		// One target: the results of a panel of this dashboard that queries GoPulse.
+		i := slices.IndexFunc(all, func(o panel) bool { return len(p.Targets) == 1 && o.ID == p.Targets[0].PanelID })
+		if i < 0 || all[i].Datasource == nil || *all[i].Datasource != ourDatasource || p.Targets[0].Datasource != dashboardDatasource {
+			t.Errorf("%s: shows the results of %+v, want one panel of this dashboard that queries ${datasource}", where, p.Targets)
+		}
+		return
 	}
 	refs := map[string]bool{}
 	for _, tg := range p.Targets {

@@ -35,8 +35,8 @@ var (
 
 // countStatus is a stat counting the instances whose health verdict is status.
 func countStatus(title, status, color string) P {
-	return newPanel("stat", title, fmt.Sprintf("Instances of $job whose health verdict is %s now (health query, table format, filtered by status and counted).", status), "short",
-		healthQ("table")).
+	return newPanel("stat", title, fmt.Sprintf("Instances of $job whose health verdict is %s now: the rows of the Instances table, filtered by status and counted (one health query for both).", status), "short",
+		resultsOf("Instances")).
 		thresholds("green", 1, color).
 		option("reduceOptions", obj{"calcs": []string{"count"}, "fields": "/^instance$/", "values": false}).
 		transform("filterByValue", obj{"type": "include", "match": "any", "filters": []any{

@@ -271,6 +271,13 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 	if len(targets) == 0 {
 		return fmt.Errorf("no targets")
 	}
+	if src, reuse := d.resultsOf(targets); reuse {
+		// Grafana's "-- Dashboard --" data source: the panel shows another panel's results.
+		if src == nil {
+			return fmt.Errorf("shows the results of a panel the dashboard does not have: %v", targets)
+		}
+		return d.runPanel(ctx, c, ds, src)
+	}
 	var queries []harness.Query
 	for _, tg := range targets {
 		m, _ := tg.(map[string]any)
@@ -298,6 +305,24 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// resultsOf tells whether targets are a "-- Dashboard --" reference to another panel's
+// results, and returns that panel (nil when the dashboard has none with its id).
+func (d *dashboardFile) resultsOf(targets []any) (map[string]any, bool) {
+	m, _ := targets[0].(map[string]any)
+	ref, _ := m["datasource"].(map[string]any)
+	if len(targets) != 1 || ref["uid"] != "-- Dashboard --" {
+		return nil, false
+	}
+	for _, p := range d.panels {
+		if p["id"] == m["panelId"] && p["id"] != nil {
+			if ds, _ := p["datasource"].(map[string]any); ds["uid"] != "-- Dashboard --" {
+				return p, true
+			}
+		}
+	}
+	return nil, true
 }
 
 func answersRows(r backend.DataResponse) error {
