@@ -69,7 +69,7 @@ func BenchmarkJoin(b *testing.B) {
 		b.ReportAllocs()
 		var fr data.Frames
 		for b.Loop() {
-			fr = NewJoin(in, o).TimeSeries("instance", "job")
+			fr = NewJoin(in, o).TimeSeries()
 		}
 		b.ReportMetric(float64(frameBytes(fr)), "frame-B/op")
 	})

@@ -112,13 +112,13 @@ func (j *Join) Table() *data.Frame {
 // Numeric is one numeric frame per instance at the grid's last step: its status as a
 // number (0 ok, 1 warning, 2 critical, 3 down, -1 unknown) labelled with job and
 // instance, for Grafana alert rules (one alert instance per Go instance).
-func (j *Join) Numeric(instanceLabel, jobLabel string) data.Frames {
+func (j *Join) Numeric() data.Frames {
 	k := j.grid.Points - 1
 	out := make(data.Frames, 0, len(j.rows))
 	for _, r := range j.rows {
 		j.fill(r)
 		st := j.status(k)
-		fl := data.NewField("status", j.labels(r, instanceLabel, jobLabel), []float64{float64(st)})
+		fl := data.NewField("status", j.labels(r), []float64{float64(st)})
 		fl.Config = &data.FieldConfig{DisplayNameFromDS: r.instance, Mappings: statusMappings(true)}
 		f := data.NewFrame("", fl)
 		f.Meta = &data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
@@ -127,10 +127,10 @@ func (j *Join) Numeric(instanceLabel, jobLabel string) data.Frames {
 	return out
 }
 
-func (j *Join) labels(r *row, instanceLabel, jobLabel string) data.Labels {
-	l := data.Labels{instanceLabel: r.instance}
+func (j *Join) labels(r *row) data.Labels {
+	l := data.Labels{j.instanceLabel: r.instance}
 	if r.job != "" {
-		l[jobLabel] = r.job
+		l[j.jobLabel] = r.job
 	}
 	return l
 }
@@ -138,7 +138,7 @@ func (j *Join) labels(r *row, instanceLabel, jobLabel string) data.Labels {
 // TimeSeries is one wide frame per instance over the grid: time, status (as Numeric) and
 // every signal, NaN where a signal has no value. With more than one instance, field names
 // carry the instance.
-func (j *Join) TimeSeries(instanceLabel, jobLabel string) data.Frames {
+func (j *Join) TimeSeries() data.Frames {
 	p := j.grid.Points
 	times := make([]time.Time, p)
 	for k := range times {
@@ -157,7 +157,7 @@ func (j *Join) TimeSeries(instanceLabel, jobLabel string) data.Frames {
 			}
 			return r.instance + " " + strings.ToLower(title)
 		}
-		labels := j.labels(r, instanceLabel, jobLabel)
+		labels := j.labels(r)
 		st := data.NewField("status", labels, status)
 		st.Config = &data.FieldConfig{DisplayNameFromDS: display("Status"), Mappings: statusMappings(true)}
 		f := data.NewFrame(r.instance, data.NewField(data.TimeSeriesTimeFieldName, nil, times), st)

@@ -174,7 +174,7 @@ func TestPrometheusBeforeExpvar(t *testing.T) {
 		{Labels: l, Times: []time.Time{g.At(1), g.At(2), g.At(3).Add(-2 * time.Second)}, Values: []float64{99, 12, 13}},
 	}
 	in.Series[Index(Up)] = []prometheus.Series{{Labels: l, Times: []time.Time{g.At(0), g.At(1), g.At(2)}, Values: []float64{1, 1, 0}}}
-	fr := NewJoin(in, opts()).TimeSeries("instance", "job")
+	fr := NewJoin(in, opts()).TimeSeries()
 	if len(fr) != 1 {
 		t.Fatalf("%d frames", len(fr))
 	}
@@ -199,7 +199,7 @@ func TestPrometheusBeforeExpvar(t *testing.T) {
 
 func TestNumeric(t *testing.T) {
 	in := instant(map[string]map[SignalID]float64{"a:1": healthy(), "b:1": with(healthy(), Up, 0)})
-	fr := NewJoin(in, opts()).Numeric("instance", "job")
+	fr := NewJoin(in, opts()).Numeric()
 	got := map[string]float64{}
 	for _, f := range fr {
 		if f.Meta.Type != data.FrameTypeNumericMulti || len(f.Fields) != 1 || f.Fields[0].Labels["job"] != "demo" {

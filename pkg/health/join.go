@@ -144,11 +144,13 @@ type row struct {
 
 // Join is the signals of an input grouped by instance, ready to be evaluated.
 type Join struct {
-	grid     Grid
-	failed   []string
-	bounds   bounds
-	critical int8
-	rows     []*row
+	// instanceLabel and jobLabel name the instance and job in the frames' labels.
+	instanceLabel, jobLabel string
+	grid                    Grid
+	failed                  []string
+	bounds                  bounds
+	critical                int8
+	rows                    []*row
 	// scratch holds one row's values (NumSignals x Points, signal-major) and, per step,
 	// the most urgent firing level (-1 none); reused from row to row.
 	values []float64
@@ -158,7 +160,7 @@ type Join struct {
 // NewJoin groups the input's series and alerts by instance. Rows come in the order their
 // instances are first seen; series without the instance label are left out.
 func NewJoin(in *Input, opts Options) *Join {
-	j := &Join{grid: in.Grid, failed: in.Failed, bounds: opts.Thresholds.bounds(), critical: level(opts.AlertCritical)}
+	j := &Join{instanceLabel: opts.InstanceLabel, jobLabel: opts.JobLabel, grid: in.Grid, failed: in.Failed, bounds: opts.Thresholds.bounds(), critical: level(opts.AlertCritical)}
 	if j.grid.Points < 1 {
 		j.grid.Points = 1
 	}

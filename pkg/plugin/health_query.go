@@ -86,9 +86,9 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	var fr data.Frames
 	switch model.Format {
 	case query.HealthNumeric:
-		fr = j.Numeric(d.settings.InstanceLabel, d.settings.JobLabel)
+		fr = j.Numeric()
 	case query.HealthTimeSeries:
-		fr = j.TimeSeries(d.settings.InstanceLabel, d.settings.JobLabel)
+		fr = j.TimeSeries()
 	default:
 		fr = data.Frames{j.Table()}
 	}
