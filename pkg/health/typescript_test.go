@@ -22,7 +22,7 @@ func TestTypeScriptDefaults(t *testing.T) {
 		t.Fatal("src/types.ts has no HEALTH_SIGNALS")
 	}
 	block := text[start:]
-	block = block[strings.Index(block, "= [") : strings.Index(block, "];")]
+	block = block[strings.Index(block, "= ["):strings.Index(block, "];")]
 	field := func(obj, name string) string {
 		m := regexp.MustCompile(name + `: '?([^',\n}]+)'?`).FindStringSubmatch(obj)
 		if m == nil {
