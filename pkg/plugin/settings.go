@@ -14,6 +14,7 @@ import (
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/redact"
 	"github.com/gopulse/health/pkg/runtime"
 )
 
@@ -59,6 +60,9 @@ type Settings struct {
 	Expvar               ExpvarSettings
 	Health               HealthSettings
 	HTTP                 httpclient.Options
+	// Secrets are every secret value of the data source (secureJsonData, basic auth) in
+	// the forms they travel in: masked in every error, notice and log line.
+	Secrets *redact.Secrets
 }
 
 // LoadSettings parses and validates the settings of a data source instance. Each error
@@ -142,7 +146,24 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)
 	}
+	out.Secrets = secretsOf(s.DecryptedSecureJSONData, out.HTTP.BasicAuth)
 	return out, nil
+}
+
+// secretsOf collects the secrets to mask: every secureJsonData value (a header value
+// "Bearer TOKEN" also as TOKEN alone) and the basic-auth credentials.
+func secretsOf(secure map[string]string, basic *httpclient.BasicAuthOptions) *redact.Secrets {
+	out := redact.New()
+	for _, v := range secure {
+		out.Add(v)
+		if _, token, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
+			out.Add(strings.TrimSpace(token))
+		}
+	}
+	if basic != nil {
+		out.AddBasicAuth(basic.User, basic.Password)
+	}
+	return out
 }
 
 // parseServerURL validates the base URL of a server: absolute, http or https, with a host.
