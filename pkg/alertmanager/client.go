@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gopulse/health/pkg/redact"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -18,13 +19,16 @@ const service = "Alertmanager"
 
 // Client talks to one Alertmanager.
 type Client struct {
-	base *url.URL
-	hc   *http.Client
+	base    *url.URL
+	hc      *http.Client
+	secrets *redact.Secrets
 }
 
-// New makes a client for the Alertmanager at base, through the data source's HTTP client.
-func New(base *url.URL, hc *http.Client) *Client {
-	return &Client{base: base, hc: hc}
+// New makes a client for the Alertmanager at base, through hc (which carries the
+// Alertmanager's connection settings). secrets are masked in what its error answers
+// quote.
+func New(base *url.URL, hc *http.Client, secrets *redact.Secrets) *Client {
+	return &Client{base: base, hc: hc, secrets: secrets}
 }
 
 // Status is the part of /api/v2/status that GoPulse reports.
@@ -77,7 +81,7 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return upstream.Status(service, resp.StatusCode, u.Path, excerpt)
+		return upstream.Status(service, resp.StatusCode, u.Path, []byte(c.secrets.String(string(excerpt))))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
 		var (

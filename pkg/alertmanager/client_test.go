@@ -25,7 +25,7 @@ func client(t *testing.T, raw string) *Client {
 	}
 	hc := &http.Client{Timeout: 5 * time.Second}
 	t.Cleanup(hc.CloseIdleConnections)
-	return New(u, hc)
+	return New(u, hc, nil)
 }
 
 func TestStatusRealAlertmanager(t *testing.T) {

@@ -38,12 +38,13 @@ type Datasource struct {
 	// the health check and every query can say what is wrong.
 	settingsErr error
 	settings    Settings
-	transport   *http.Transport
-	prom        *prometheus.Client
-	am          *alertmanager.Client
-	mux         *datasource.QueryTypeMux
-	resources   backend.CallResourceHandler
-	cache       *ttlCache
+	// transports are the HTTP clients' transports, closed with the instance.
+	transports []*http.Transport
+	prom       *prometheus.Client
+	am         *alertmanager.Client
+	mux        *datasource.QueryTypeMux
+	resources  backend.CallResourceHandler
+	cache      *ttlCache
 	// expvar polls the expvar targets (nil without targets); its transport is closed
 	// with the instance.
 	expvar          *expvar.Poller
@@ -58,25 +59,25 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 		return &Datasource{settingsErr: err}, nil
 	}
 	d := &Datasource{settings: settings}
-	opts := settings.HTTP
-	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes)
-	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
-	// keep it, so that Dispose closes the instance's connections.
-	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transport = t }
-	hc, err := httpclient.New(opts)
+	hc, err := d.httpClient(settings.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
 	}
 	prom, err := prometheus.New(settings.PrometheusURL, hc, prometheus.Options{
 		QueryTimeout: settings.QueryTimeout,
 		Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
+		Secrets:      settings.Secrets,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client: %w", err)
 	}
 	d.prom = prom
 	if settings.AlertmanagerURL != nil {
-		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
+		amc, err := d.httpClient(settings.AlertmanagerHTTP)
+		if err != nil {
+			return nil, fmt.Errorf("Alertmanager HTTP client: %w", err)
+		}
+		d.am = alertmanager.New(settings.AlertmanagerURL, amc, settings.Secrets)
 	}
 	if settings.Expvar.enabled() {
 		var discover func(context.Context) ([]expvar.Target, error)
@@ -101,6 +102,17 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	return d, nil
 }
 
+// httpClient makes an HTTP client of the instance from opts: the SDK's default
+// middlewares, the response limit, and redirects only to the same host.
+func (d *Datasource) httpClient(opts httpclient.Options) (*http.Client, error) {
+	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), d.settings.MaxResponseBytes)
+	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
+	// keep it, so that Dispose closes the instance's connections.
+	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transports = append(d.transports, t) }
+	opts.ConfigureClient = sameHostRedirects
+	return httpclient.New(opts)
+}
+
 // withResponseLimit replaces the SDK's default (unlimited) response-limit middleware with
 // one bounded by the data source's limit, so no answer can grow memory without bound.
 func withResponseLimit(mws []httpclient.Middleware, limit int64) []httpclient.Middleware {
@@ -119,7 +131,7 @@ func (d *Datasource) Dispose() {
 	if d.expvar != nil {
 		d.expvar.Stop()
 	}
-	for _, t := range []*http.Transport{d.transport, d.expvarTransport} {
+	for _, t := range append(d.transports, d.expvarTransport) {
 		if t != nil {
 			t.CloseIdleConnections()
 		}
@@ -128,7 +140,7 @@ func (d *Datasource) Dispose() {
 
 // QueryData answers every query of a request on its own: queries run concurrently (bounded
 // by the data source's max concurrent queries), each dispatched by its query type, and a
-// failing query never takes the others down.
+// failing query never takes the others down. No answer carries a secret.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	if d.settingsErr != nil {
 		res := backend.NewQueryDataResponse()
@@ -141,9 +153,9 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 		one := &backend.QueryDataRequest{PluginContext: q.PluginContext, Headers: req.Headers, Queries: []backend.DataQuery{q.DataQuery}}
 		res, err := d.mux.QueryData(ctx, one)
 		if err != nil {
-			return frames.Response(nil, err)
+			return d.maskResponse(frames.Response(nil, err))
 		}
-		return res.Responses[q.DataQuery.RefID]
+		return d.maskResponse(res.Responses[q.DataQuery.RefID])
 	}, d.settings.MaxConcurrentQueries)
 }
 

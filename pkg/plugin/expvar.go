@@ -32,17 +32,7 @@ func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.
 		Timeouts:           &httpclient.TimeoutOptions{Timeout: s.Poller.Timeout},
 		Middlewares:        []httpclient.Middleware{httpclient.ResponseLimitMiddleware(limits.MaxBytes + 1)},
 		ConfigureTransport: func(_ httpclient.Options, t *http.Transport) { transport = t },
-		ConfigureClient: func(_ httpclient.Options, c *http.Client) {
-			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-				if req.URL.Host != via[0].URL.Host {
-					return fmt.Errorf("redirect to another host (%s) refused", req.URL.Host)
-				}
-				if len(via) >= 5 {
-					return errors.New("too many redirects")
-				}
-				return nil
-			}
-		},
+		ConfigureClient:    sameHostRedirects,
 	})
 	if err != nil {
 		return nil, nil, err

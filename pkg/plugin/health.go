@@ -8,11 +8,11 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
 
-// CheckHealth is the data source's "Save & test": Prometheus answers as a Prometheus API
+// checkHealth is the data source's "Save & test": Prometheus answers as a Prometheus API
 // (build info and a trivial query), and the Alertmanager, when configured, answers too.
 // Each failure gets its own message; a failing Alertmanager does not hide the Prometheus
 // result.
-func (d *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	if d.settingsErr != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.settingsErr.Error()}, nil
 	}

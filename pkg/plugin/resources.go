@@ -54,7 +54,7 @@ func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResource
 		body, _ := json.Marshal(map[string]string{"error": d.settingsErr.Error()})
 		return sender.Send(&backend.CallResourceResponse{Status: http.StatusBadRequest, Body: body, Headers: map[string][]string{"Content-Type": {"application/json"}}})
 	}
-	return d.resources.CallResource(ctx, req, sender)
+	return d.resources.CallResource(ctx, req, maskedSender{sender, d})
 }
 
 // answer is a resource's JSON value and whether the list behind it was truncated.

@@ -30,16 +30,19 @@ const (
 // writes it (src/types.ts GoPulseOptions). Grafana's standard HTTP keys (timeout,
 // basicAuth, TLS, custom headers) are read by the SDK's HTTPClientOptions.
 type jsonData struct {
-	AlertmanagerURL      string            `json:"alertmanagerUrl"`
-	QueryTimeout         string            `json:"queryTimeout"`
-	MaxConcurrentQueries int               `json:"maxConcurrentQueries"`
-	MaxResponseBytes     int64             `json:"maxResponseBytes"`
-	MaxSamples           int               `json:"maxSamples"`
-	ScrapeInterval       string            `json:"scrapeInterval"`
-	JobLabel             string            `json:"jobLabel"`
-	InstanceLabel        string            `json:"instanceLabel"`
-	SeverityLabel        string            `json:"severityLabel"`
-	SeverityLevels       map[string]string `json:"severityLevels"`
+	AlertmanagerURL string `json:"alertmanagerUrl"`
+	// AlertmanagerUsePrometheusAuth sends Prometheus's credentials, headers and TLS
+	// client certificate to the Alertmanager too (off: it has its own settings).
+	AlertmanagerUsePrometheusAuth bool              `json:"alertmanagerUsePrometheusAuth"`
+	QueryTimeout                  string            `json:"queryTimeout"`
+	MaxConcurrentQueries          int               `json:"maxConcurrentQueries"`
+	MaxResponseBytes              int64             `json:"maxResponseBytes"`
+	MaxSamples                    int               `json:"maxSamples"`
+	ScrapeInterval                string            `json:"scrapeInterval"`
+	JobLabel                      string            `json:"jobLabel"`
+	InstanceLabel                 string            `json:"instanceLabel"`
+	SeverityLabel                 string            `json:"severityLabel"`
+	SeverityLevels                map[string]string `json:"severityLevels"`
 	expvarJSON
 	healthJSON
 }
@@ -60,6 +63,9 @@ type Settings struct {
 	Expvar               ExpvarSettings
 	Health               HealthSettings
 	HTTP                 httpclient.Options
+	// AlertmanagerHTTP are the Alertmanager's connection settings: its own, or
+	// Prometheus's when the data source shares them explicitly.
+	AlertmanagerHTTP httpclient.Options
 	// Secrets are every secret value of the data source (secureJsonData, basic auth) in
 	// the forms they travel in: masked in every error, notice and log line.
 	Secrets *redact.Secrets
@@ -146,13 +152,18 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	if out.HTTP, err = s.HTTPClientOptions(ctx); err != nil {
 		return out, fmt.Errorf("settings: HTTP options: %w", err)
 	}
-	out.Secrets = secretsOf(s.DecryptedSecureJSONData, out.HTTP.BasicAuth)
+	if out.AlertmanagerURL != nil {
+		if out.AlertmanagerHTTP, err = alertmanagerHTTP(ctx, s, jd.AlertmanagerUsePrometheusAuth, out.HTTP); err != nil {
+			return out, err
+		}
+	}
+	out.Secrets = secretsOf(s.DecryptedSecureJSONData, out.HTTP.BasicAuth, out.AlertmanagerHTTP.BasicAuth)
 	return out, nil
 }
 
 // secretsOf collects the secrets to mask: every secureJsonData value (a header value
 // "Bearer TOKEN" also as TOKEN alone) and the basic-auth credentials.
-func secretsOf(secure map[string]string, basic *httpclient.BasicAuthOptions) *redact.Secrets {
+func secretsOf(secure map[string]string, basic ...*httpclient.BasicAuthOptions) *redact.Secrets {
 	out := redact.New()
 	for _, v := range secure {
 		out.Add(v)
@@ -160,8 +171,10 @@ func secretsOf(secure map[string]string, basic *httpclient.BasicAuthOptions) *re
 			out.Add(strings.TrimSpace(token))
 		}
 	}
-	if basic != nil {
-		out.AddBasicAuth(basic.User, basic.Password)
+	for _, b := range basic {
+		if b != nil {
+			out.AddBasicAuth(b.User, b.Password)
+		}
 	}
 	return out
 }

@@ -42,7 +42,9 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 	tick := time.NewTicker(d.settings.Expvar.Poller.Interval)
 	defer tick.Stop()
 	for {
-		if err := sender.SendFrame(d.liveFrame(targets, patterns), data.IncludeAll); err != nil {
+		f := d.liveFrame(targets, patterns)
+		d.maskNotices(data.Frames{f})
+		if err := sender.SendFrame(f, data.IncludeAll); err != nil {
 			return err
 		}
 		select {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/gopulse/health/pkg/redact"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -35,6 +36,9 @@ type Options struct {
 	QueryTimeout time.Duration
 	// Limits bound the decoding of query answers.
 	Limits Limits
+	// Secrets are masked in what the server's error answers quote (a proxy that echoes
+	// the request's headers), before they are cut to an excerpt.
+	Secrets *redact.Secrets
 }
 
 // New makes a client for the server at base, sending requests through hc (the data
@@ -44,7 +48,7 @@ func New(base *url.URL, hc *http.Client, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw := checked{c, base.Host}
+	raw := checked{c, base.Host, opts.Secrets}
 	return &Client{api: v1.NewAPI(raw), raw: raw, hc: hc, host: base.Host, opts: opts}, nil
 }
 
@@ -53,7 +57,8 @@ func New(base *url.URL, hc *http.Client, opts Options) (*Client, error) {
 // error body, and answers that are not a Prometheus API at all.
 type checked struct {
 	api.Client
-	host string
+	host    string
+	secrets *redact.Secrets
 }
 
 // apiError is the error envelope of the Prometheus HTTP API.
@@ -68,13 +73,14 @@ func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []b
 	if err != nil {
 		return resp, body, upstream.Transport(service, c.host, err)
 	}
-	return resp, body, verify(c.host, req, resp, body)
+	return resp, body, c.verify(req, resp, body)
 }
 
 // verify turns an answer that is not a successful Prometheus API answer into an upstream
 // error: Prometheus's own error body (its message and status kept), another HTTP status,
 // or a 2xx answer that is not JSON.
-func verify(host string, req *http.Request, resp *http.Response, body []byte) error {
+func (c checked) verify(req *http.Request, resp *http.Response, body []byte) error {
+	host := c.host
 	trimmed := bytes.TrimSpace(body)
 	isJSON := len(trimmed) > 0 && trimmed[0] == '{'
 	if resp.StatusCode/100 == 2 {
@@ -96,12 +102,13 @@ func verify(host string, req *http.Request, resp *http.Response, body []byte) er
 		case status >= 500:
 			status = http.StatusBadGateway
 		}
+		msg := c.secrets.String(e.Error)
 		if _, numeric := strconv.Atoi(e.ErrorType); numeric == nil || e.ErrorType == "" {
-			return upstream.Errorf(service, status, "%s", e.Error) // VictoriaMetrics puts the status there
+			return upstream.Errorf(service, status, "%s", msg) // VictoriaMetrics puts the status there
 		}
-		return upstream.Errorf(service, status, "%s (%s)", e.Error, e.ErrorType)
+		return upstream.Errorf(service, status, "%s (%s)", msg, c.secrets.String(e.ErrorType))
 	}
-	return upstream.Status(service, resp.StatusCode, req.URL.Path, body)
+	return upstream.Status(service, resp.StatusCode, req.URL.Path, []byte(c.secrets.String(string(body))))
 }
 
 func contentType(resp *http.Response) string {

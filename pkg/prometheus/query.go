@@ -91,7 +91,7 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
 		return nil, upstream.Transport(service, c.host, err)
 	}
-	if err := verify(c.host, req, resp, buf.Bytes()); err != nil {
+	if err := c.raw.verify(req, resp, buf.Bytes()); err != nil {
 		return nil, err
 	}
 	res, err := Decode(buf.Bytes(), c.opts.Limits)

@@ -141,3 +141,24 @@ func redact(err error) string {
 	}
 	return err.Error()
 }
+
+// maxRedirects is how many redirects a request may follow (all to the same host).
+const maxRedirects = 5
+
+// SameHostRedirects is the redirect policy of every client GoPulse has (an
+// http.Client's CheckRedirect). A redirect is followed only to the same scheme, host and
+// port as the request that started it, so credentials (basic auth, custom headers), which
+// the client adds to every request it sends, never reach another host; an https request is
+// never downgraded to http. The refusal is the error the user sees.
+func SameHostRedirects(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	switch {
+	case req.URL.Host != first.Host:
+		return fmt.Errorf("redirect to another host (%s) refused: credentials are only sent to %s; configure the URL the server redirects to", req.URL.Host, first.Host)
+	case req.URL.Scheme != first.Scheme:
+		return fmt.Errorf("redirect from %s to %s refused: configure the URL the server redirects to", first.Scheme, req.URL.Scheme)
+	case len(via) >= maxRedirects:
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
+}
