@@ -123,3 +123,62 @@ func TestHealthSettings(t *testing.T) {
 		t.Errorf("thresholds: the settings replace the defaults one bound at a time: %v", h.Thresholds)
 	}
 }
+
+func TestAlertmanagerHasItsOwnConnectionSettings(t *testing.T) {
+	base := backend.DataSourceInstanceSettings{
+		URL:              "http://prometheus:9090",
+		BasicAuthEnabled: true,
+		BasicAuthUser:    "grafana",
+		DecryptedSecureJSONData: map[string]string{
+			"basicAuthPassword": "prom-pass", "httpHeaderValue1": "Bearer prom-token",
+			"alertmanagerBasicAuthPassword": "am-pass", "alertmanagerHttpHeaderValue1": "am-tenant",
+		},
+	}
+	cases := []struct {
+		name, jsonData string
+		check          func(t *testing.T, s Settings)
+	}{
+		{"none of its own: nothing of Prometheus's", `{"alertmanagerUrl":"http://am:9093","httpHeaderName1":"Authorization","timeout":12}`, func(t *testing.T, s Settings) {
+			if s.AlertmanagerHTTP.BasicAuth != nil || len(s.AlertmanagerHTTP.Header) != 0 {
+				t.Errorf("Alertmanager got Prometheus's credentials: basic %+v, headers %v", s.AlertmanagerHTTP.BasicAuth, s.AlertmanagerHTTP.Header)
+			}
+		}},
+		{"its own", `{"alertmanagerUrl":"http://am:9093","httpHeaderName1":"Authorization","alertmanagerBasicAuth":true,"alertmanagerBasicAuthUser":"am-user","alertmanagerHttpHeaderName1":"X-Scope-OrgID","alertmanagerTimeout":7,"alertmanagerTlsSkipVerify":true}`, func(t *testing.T, s Settings) {
+			am := s.AlertmanagerHTTP
+			switch {
+			case am.BasicAuth == nil || am.BasicAuth.User != "am-user" || am.BasicAuth.Password != "am-pass":
+				t.Errorf("Alertmanager basic auth %+v, want am-user / am-pass", am.BasicAuth)
+			case am.Header.Get("X-Scope-OrgID") != "am-tenant" || am.Header.Get("Authorization") != "":
+				t.Errorf("Alertmanager headers %v, want only X-Scope-OrgID: am-tenant", am.Header)
+			case am.Timeouts.Timeout != 7*time.Second:
+				t.Errorf("Alertmanager timeout %v, want 7s", am.Timeouts.Timeout)
+			case am.TLS == nil || !am.TLS.InsecureSkipVerify:
+				t.Errorf("Alertmanager TLS %+v, want skip verify", am.TLS)
+			case s.HTTP.BasicAuth == nil || s.HTTP.BasicAuth.Password != "prom-pass" || s.HTTP.Header.Get("Authorization") != "Bearer prom-token":
+				t.Errorf("Prometheus settings changed: %+v %v", s.HTTP.BasicAuth, s.HTTP.Header)
+			}
+		}},
+		{"sharing Prometheus's, explicitly", `{"alertmanagerUrl":"http://am:9093","httpHeaderName1":"Authorization","alertmanagerUsePrometheusAuth":true}`, func(t *testing.T, s Settings) {
+			am := s.AlertmanagerHTTP
+			if am.BasicAuth == nil || am.BasicAuth.Password != "prom-pass" || am.Header.Get("Authorization") != "Bearer prom-token" {
+				t.Errorf("shared settings not given to the Alertmanager: %+v %v", am.BasicAuth, am.Header)
+			}
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base
+			in.JSONData = []byte(c.jsonData)
+			s, err := LoadSettings(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.check(t, s)
+			for _, secret := range []string{"prom-pass", "prom-token", "am-pass", "am-tenant"} {
+				if !s.Secrets.Contains("echo: " + secret) {
+					t.Errorf("secret %q is not masked", secret)
+				}
+			}
+		})
+	}
+}

@@ -67,3 +67,35 @@ func TestTransport(t *testing.T) {
 		t.Errorf("%v shows the credentials", e)
 	}
 }
+
+func TestSameHostRedirects(t *testing.T) {
+	req := func(raw string) *http.Request {
+		r, err := http.NewRequest(http.MethodGet, raw, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	first := []*http.Request{req("https://prom.example:9090/api/v1/query")}
+	cases := []struct {
+		to, want string
+	}{
+		{"https://prom.example:9090/prefix/api/v1/query", ""},
+		{"https://evil.example:9090/api/v1/query", "redirect to another host (evil.example:9090) refused"},
+		{"https://prom.example:9091/api/v1/query", "redirect to another host (prom.example:9091) refused"},
+		{"http://prom.example:9090/api/v1/query", "redirect from https to http refused"},
+	}
+	for _, c := range cases {
+		err := SameHostRedirects(req(c.to), first)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v, want followed", c.to, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want %q", c.to, err, c.want)
+		}
+	}
+	many := []*http.Request{first[0], first[0], first[0], first[0], first[0]}
+	if err := SameHostRedirects(req("https://prom.example:9090/x"), many); err == nil {
+		t.Error("a sixth redirect was followed")
+	}
+}
