@@ -40,12 +40,17 @@ func credentialForms() map[string]string {
 	}
 }
 
-// leaked names the credentials found in s.
+// leaked names the credentials found in s, whole or in part: any 12 characters of one
+// (an excerpt cut in the middle of a credential leaks its first part).
 func leaked(s string) []string {
+	const part = 12
 	var out []string
 	for name, form := range credentialForms() {
-		if strings.Contains(s, form) {
-			out = append(out, name)
+		for i := 0; i+part <= len(form); i++ {
+			if strings.Contains(s, form[i:i+part]) {
+				out = append(out, name)
+				break
+			}
 		}
 	}
 	return out
