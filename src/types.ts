@@ -342,6 +342,18 @@ export interface MetricMetadata {
 export interface GoPulseOptions extends DataSourceJsonData {
   /** Optional Alertmanager base URL (http or https). */
   alertmanagerUrl?: string;
+  /** Send Prometheus's credentials, headers and TLS client certificate to the Alertmanager too (default off). */
+  alertmanagerUsePrometheusAuth?: boolean;
+  /** The Alertmanager's own connection settings: Grafana's standard HTTP keys with the `alertmanager` prefix. */
+  alertmanagerBasicAuth?: boolean;
+  alertmanagerBasicAuthUser?: string;
+  /** Seconds (default 30). */
+  alertmanagerTimeout?: number;
+  alertmanagerTlsSkipVerify?: boolean;
+  alertmanagerTlsAuth?: boolean;
+  alertmanagerTlsAuthWithCACert?: boolean;
+  alertmanagerServerName?: string;
+  [alertmanagerHttpHeaderName: `alertmanagerHttpHeaderName${number}`]: string | undefined;
   /** HTTP timeout in seconds (Grafana's standard key, read by the SDK's HTTP client options). */
   timeout?: number;
   /** Evaluation timeout sent to Prometheus as its `timeout` parameter, e.g. `30s`. */
@@ -402,4 +414,17 @@ export interface GoPulseSecureJsonData {
   tlsClientCert?: string;
   tlsClientKey?: string;
   [httpHeaderValue: `httpHeaderValue${number}`]: string | undefined;
+  alertmanagerBasicAuthPassword?: string;
+  alertmanagerTlsCACert?: string;
+  alertmanagerTlsClientCert?: string;
+  alertmanagerTlsClientKey?: string;
+  [alertmanagerHttpHeaderValue: `alertmanagerHttpHeaderValue${number}`]: string | undefined;
 }
+
+/** The secureJsonData keys of the Alertmanager's own connection. */
+export type AlertmanagerSecureKey =
+  | 'alertmanagerBasicAuthPassword'
+  | 'alertmanagerTlsCACert'
+  | 'alertmanagerTlsClientCert'
+  | 'alertmanagerTlsClientKey'
+  | `alertmanagerHttpHeaderValue${number}`;

@@ -27,6 +27,7 @@ import {
   P_LEVELS,
 } from '../types';
 import { durationError, httpUrlError, integerRangeError, matchersError } from '../validation';
+import { AlertmanagerSettings } from './AlertmanagerSettings';
 import { HealthThresholdFields } from './HealthQueryEditor';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
@@ -165,7 +166,6 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     setJsonData({ expvarDiscoverPort: /^\d+$/.test(v) ? parseInt(v, 10) : undefined });
   };
 
-  const alertmanagerUrlError = httpUrlError(jsonData.alertmanagerUrl);
   const queryTimeoutError = durationError(jsonData.queryTimeout);
   const scrapeIntervalError = durationError(jsonData.scrapeInterval);
   const maxConcurrentError = integerRangeError(maxConcurrent, 1, MAX_CONCURRENT_QUERIES_LIMIT);
@@ -192,15 +192,6 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
       <section>
         <h3 className="page-heading">GoPulse</h3>
-        <TextSetting
-          id={`${id}-alertmanager-url`}
-          label="Alertmanager URL"
-          description="Optional. Adds silenced and inhibited state to alert queries."
-          error={alertmanagerUrlError}
-          placeholder="http://localhost:9093"
-          value={jsonData.alertmanagerUrl}
-          onChange={(alertmanagerUrl) => setJsonData({ alertmanagerUrl })}
-        />
         <TextSetting
           id={`${id}-query-timeout`}
           label="Query timeout"
@@ -235,6 +226,8 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           />
         </Field>
       </section>
+
+      <AlertmanagerSettings options={options} onOptionsChange={onOptionsChange} />
 
       <section>
         <h3 className="page-heading">Expvar</h3>
