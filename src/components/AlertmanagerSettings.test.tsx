@@ -1,12 +1,9 @@
-import React, { useState } from 'react';
-import { DataSourceSettings } from '@grafana/data';
-import { render, screen } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import { screen } from '@testing-library/react';
 
-import { GoPulseOptions, GoPulseSecureJsonData } from '../types';
+import { EditorSettings, renderSettingsEditor } from '../test/utils';
 import { AlertmanagerSettings } from './AlertmanagerSettings';
 
-type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
+type Settings = EditorSettings;
 
 const settings = (over: Partial<Settings> = {}): Settings =>
   ({
@@ -24,24 +21,7 @@ const settings = (over: Partial<Settings> = {}): Settings =>
     ...over,
   }) as Settings;
 
-function setup(initial: Settings) {
-  const onOptionsChange = jest.fn<void, [Settings]>();
-  function Harness() {
-    const [options, setOptions] = useState(initial);
-    return (
-      <AlertmanagerSettings
-        options={options}
-        onOptionsChange={(o) => {
-          onOptionsChange(o);
-          setOptions(o);
-        }}
-      />
-    );
-  }
-  render(<Harness />);
-  const last = () => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
-  return { user: userEvent.setup(), last };
-}
+const setup = (initial: Settings) => renderSettingsEditor(AlertmanagerSettings, initial);
 
 describe('AlertmanagerSettings', () => {
   it('shows no connection settings until an Alertmanager URL is set', () => {

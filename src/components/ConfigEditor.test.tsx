@@ -1,9 +1,7 @@
-import React, { useState } from 'react';
 import { DataSourceSettings } from '@grafana/data';
-import { render, screen, within } from '@testing-library/react';
-import userEvent from '@testing-library/user-event';
+import { screen, within } from '@testing-library/react';
 
-import { openList, pick } from '../test/utils';
+import { openList, pick, renderSettingsEditor } from '../test/utils';
 import { GoPulseOptions, GoPulseSecureJsonData } from '../types';
 import { ConfigEditor } from './ConfigEditor';
 
@@ -32,25 +30,7 @@ const baseSettings = (over: Partial<Settings> = {}): Settings =>
     ...over,
   }) as Settings;
 
-/** Renders the editor the way Grafana does: controlled options that follow every onOptionsChange. */
-function setup(initial: Settings) {
-  const onOptionsChange = jest.fn<void, [Settings]>();
-  function Harness() {
-    const [options, setOptions] = useState(initial);
-    return (
-      <ConfigEditor
-        options={options}
-        onOptionsChange={(o) => {
-          onOptionsChange(o);
-          setOptions(o);
-        }}
-      />
-    );
-  }
-  render(<Harness />);
-  const last = () => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
-  return { user: userEvent.setup(), onOptionsChange, last };
-}
+const setup = (initial: Settings) => renderSettingsEditor(ConfigEditor, initial);
 
 describe('ConfigEditor', () => {
   it('writes the Prometheus URL into url', async () => {

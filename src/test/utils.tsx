@@ -1,10 +1,17 @@
 import React, { useState } from 'react';
-import { DataSourceInstanceSettings } from '@grafana/data';
+import { DataSourceInstanceSettings, DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
 import { act, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 import { DataSource } from '../datasource';
-import { ExpvarTarget, GoPulseOptions, GoPulseQuery, MetricMetadata, RuntimeSignal } from '../types';
+import {
+  ExpvarTarget,
+  GoPulseOptions,
+  GoPulseQuery,
+  GoPulseSecureJsonData,
+  MetricMetadata,
+  RuntimeSignal,
+} from '../types';
 
 export const settings = {
   id: 1,
@@ -217,4 +224,32 @@ export async function optionsOf(user: ReturnType<typeof userEvent.setup>, label:
   const list = await openList(user, label);
   const options = await within(list).findAllByRole('option');
   return options.map((o) => o.textContent ?? '');
+}
+
+export type EditorSettings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
+
+/**
+ * Renders a data source settings editor the way Grafana does: controlled options that follow
+ * every onOptionsChange. `last` is the latest options the editor wrote.
+ */
+export function renderSettingsEditor(
+  Editor: React.ComponentType<DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>>,
+  initial: EditorSettings
+) {
+  const onOptionsChange = jest.fn<void, [EditorSettings]>();
+  function Harness() {
+    const [options, setOptions] = useState(initial);
+    return (
+      <Editor
+        options={options}
+        onOptionsChange={(o) => {
+          onOptionsChange(o);
+          setOptions(o);
+        }}
+      />
+    );
+  }
+  render(<Harness />);
+  const last = () => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
+  return { user: userEvent.setup(), onOptionsChange, last };
 }
