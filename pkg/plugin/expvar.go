@@ -119,7 +119,12 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 		}
 	}
 	if len(fr) == 0 {
-		fr = data.Frames{data.NewFrame("expvar")}
+		// No data: one frame of the mode's type without fields (the data plane's empty answer).
+		meta := &data.FrameMeta{Type: data.FrameTypeTable}
+		if model.Mode != query.ExpvarLatest {
+			meta = &data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
+		}
+		fr = data.Frames{data.NewFrame("expvar").SetMeta(meta)}
 	}
 	for _, n := range notices {
 		addNotice(fr[0], n)
