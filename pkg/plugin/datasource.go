@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/telemetry"
 )
 
 var (
@@ -48,18 +50,26 @@ type Datasource struct {
 	// with the instance.
 	expvar          *expvar.Poller
 	expvarTransport *http.Transport
+	// log masks the data source's secrets; metrics are the data source's series.
+	log     log.Logger
+	metrics *telemetry.Metrics
 }
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
 // source (and again when its settings change, after disposing the old instance).
 func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return newDatasource(ctx, s, backend.Logger)
+}
+
+// newDatasource makes an instance that logs through logger.
+func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, logger log.Logger) (instancemgmt.Instance, error) {
 	settings, err := LoadSettings(ctx, s)
 	if err != nil {
 		return &Datasource{settingsErr: err}, nil
 	}
-	d := &Datasource{settings: settings}
+	d := &Datasource{settings: settings, log: settings.Secrets.Logger(logger)}
 	opts := settings.HTTP
-	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes)
+	opts.Middlewares = withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), settings.MaxResponseBytes)
 	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
 	// keep it, so that Dispose closes the instance's connections.
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transport = t }
@@ -70,6 +80,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	prom, err := prometheus.New(settings.PrometheusURL, hc, prometheus.Options{
 		QueryTimeout: settings.QueryTimeout,
 		Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
+		Logger:       d.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client: %w", err)
@@ -78,12 +89,14 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	if settings.AlertmanagerURL != nil {
 		d.am = alertmanager.New(settings.AlertmanagerURL, hc)
 	}
+	d.metrics = telemetry.Open(s.UID)
 	if settings.Expvar.enabled() {
 		var discover func(context.Context) ([]expvar.Target, error)
 		if len(settings.Expvar.DiscoverJobs) > 0 {
 			discover = d.discoverExpvar
 		}
-		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar, discover); err != nil {
+		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar, settings.HTTP.Labels, discover, d.log, d.metrics.Expvar()); err != nil {
+			d.metrics.Close()
 			return nil, fmt.Errorf("expvar client: %w", err)
 		}
 	}
@@ -97,7 +110,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
-	d.cache = newTTLCache(resourceTTL)
+	d.cache = newTTLCache(resourceTTL, d.metrics)
 	return d, nil
 }
 
@@ -118,6 +131,9 @@ func withResponseLimit(mws []httpclient.Middleware, limit int64) []httpclient.Mi
 func (d *Datasource) Dispose() {
 	if d.expvar != nil {
 		d.expvar.Stop()
+	}
+	if d.metrics != nil {
+		d.metrics.Close()
 	}
 	for _, t := range []*http.Transport{d.transport, d.expvarTransport} {
 		if t != nil {
@@ -153,7 +169,9 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
+			ctx, span := telemetry.StartQuery(ctx, q)
 			res.Responses[q.RefID] = fn(ctx, q)
+			telemetry.EndQuery(span, res.Responses[q.RefID], d.settings.InstanceLabel, d.settings.Secrets.String)
 		}
 		return res, nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/common/model"
 
@@ -23,14 +24,25 @@ import (
 )
 
 // newExpvarPoller makes the poller of the data source's expvar targets, with its own
-// HTTP client: the Prometheus credentials are not sent to services, each answer is
-// bounded, and a redirect to another host is refused.
-func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.Target, error)) (*expvar.Poller, *http.Transport, error) {
+// HTTP client: the SDK's default middlewares (tracing, metrics, user agent) but for
+// basic auth and custom headers, so that the Prometheus credentials are never sent to
+// services; each answer is bounded, and a redirect to another host is refused. labels
+// are the data source's (its type, name and UID, for the SDK's request metrics and
+// spans). The poller logs through l and records into m.
+func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(context.Context) ([]expvar.Target, error), l log.Logger, m expvar.Metrics) (*expvar.Poller, *http.Transport, error) {
 	var transport *http.Transport
 	limits := s.Poller.Limits.WithDefaults()
+	var mws []httpclient.Middleware
+	for _, mw := range httpclient.DefaultMiddlewares() {
+		if n, ok := mw.(httpclient.MiddlewareName); ok && slices.Contains([]string{httpclient.BasicAuthenticationMiddlewareName, httpclient.CustomHeadersMiddlewareName}, n.MiddlewareName()) {
+			continue
+		}
+		mws = append(mws, mw)
+	}
 	hc, err := httpclient.New(httpclient.Options{
 		Timeouts:           &httpclient.TimeoutOptions{Timeout: s.Poller.Timeout},
-		Middlewares:        []httpclient.Middleware{httpclient.ResponseLimitMiddleware(limits.MaxBytes + 1)},
+		Labels:             labels,
+		Middlewares:        withResponseLimit(mws, limits.MaxBytes+1),
 		ConfigureTransport: func(_ httpclient.Options, t *http.Transport) { transport = t },
 		ConfigureClient: func(_ httpclient.Options, c *http.Client) {
 			c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -48,7 +60,7 @@ func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.
 		return nil, nil, err
 	}
 	opts := s.Poller
-	opts.Discover = discover
+	opts.Discover, opts.Logger, opts.Metrics = discover, l, m
 	return expvar.NewPoller(s.Targets, hc, opts), transport, nil
 }
 

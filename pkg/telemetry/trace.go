@@ -1,0 +1,84 @@
+package telemetry
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/tracing"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Span attribute keys of a query's span.
+const (
+	AttrQueryType = attribute.Key("gopulse.query_type")
+	AttrRefID     = attribute.Key("gopulse.ref_id")
+	AttrFormat    = attribute.Key("gopulse.format")
+	AttrFrames    = attribute.Key("gopulse.frames")
+	AttrInstances = attribute.Key("gopulse.instances")
+	AttrTargets   = attribute.Key("gopulse.targets")
+)
+
+// StartQuery starts the span of one query ("gopulse.query"), with its type, refId and
+// format (an expvar query's mode, a variable query's kind). End it with EndQuery.
+func StartQuery(ctx context.Context, q backend.DataQuery) (context.Context, trace.Span) {
+	var m struct {
+		Format   string `json:"format"`
+		Mode     string `json:"mode"`
+		Variable struct {
+			Kind string `json:"kind"`
+		} `json:"variableQuery"`
+	}
+	_ = json.Unmarshal(q.JSON, &m) // a query that does not parse says so in its answer
+	format := m.Format
+	for _, f := range []string{m.Mode, m.Variable.Kind} {
+		if format == "" {
+			format = f
+		}
+	}
+	return tracing.DefaultTracer().Start(ctx, "gopulse.query", trace.WithAttributes(
+		AttrQueryType.String(q.QueryType), AttrRefID.String(q.RefID), AttrFormat.String(format)))
+}
+
+// EndQuery records what the query answered and ends its span: how many frames, how
+// many distinct instances (the values of instanceLabel, as labels or in a column of
+// that name) and expvar targets (likewise, "target") they cover, and the error, its
+// text passed through mask.
+func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string, mask func(string) string) {
+	instances, targets := map[string]bool{}, map[string]bool{}
+	for _, f := range res.Frames {
+		for _, fl := range f.Fields {
+			if v, ok := fl.Labels[instanceLabel]; ok {
+				instances[v] = true
+			}
+			if v, ok := fl.Labels["target"]; ok {
+				targets[v] = true
+			}
+			switch {
+			case fl.Name == instanceLabel:
+				addStrings(instances, fl)
+			case fl.Name == "target":
+				addStrings(targets, fl)
+			}
+		}
+	}
+	span.SetAttributes(AttrFrames.Int(len(res.Frames)), AttrInstances.Int(len(instances)), AttrTargets.Int(len(targets)))
+	if res.Error != nil {
+		msg := mask(res.Error.Error())
+		span.SetStatus(codes.Error, msg)
+		span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.message", msg)))
+	}
+	span.End()
+}
+
+func addStrings(set map[string]bool, f *data.Field) {
+	if f.Type() != data.FieldTypeString {
+		return
+	}
+	for i := range f.Len() {
+		set[f.At(i).(string)] = true
+	}
+}
