@@ -44,8 +44,8 @@ func StartQuery(ctx context.Context, q backend.DataQuery) (context.Context, trac
 }
 
 // EndQuery records what the query answered and ends its span: how many frames, how
-// many distinct instances (the values of instanceLabel, as labels or in a column of
-// that name) and expvar targets (likewise, "target") they cover, and the error, its
+// many distinct instances (the values of instanceLabel as labels, or of a column named
+// instance or instanceLabel) and expvar targets (likewise, "target") they cover, and the error, its
 // text passed through mask.
 func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string, mask func(string) string) {
 	instances, targets := map[string]bool{}, map[string]bool{}
@@ -58,7 +58,7 @@ func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string, m
 				targets[v] = true
 			}
 			switch {
-			case fl.Name == instanceLabel:
+			case fl.Name == instanceLabel, fl.Name == "instance":
 				addStrings(instances, fl)
 			case fl.Name == "target":
 				addStrings(targets, fl)
