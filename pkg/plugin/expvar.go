@@ -21,6 +21,7 @@ import (
 	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/telemetry"
 )
 
 // newExpvarPoller makes the poller of the data source's expvar targets, with its own
@@ -68,7 +69,8 @@ func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(c
 // targets named job/instance: the scrape URL's scheme and host (with the configured
 // port, when set) and the expvar path. Only what Prometheus scrapes is reachable.
 func (d *Datasource) discoverExpvar(ctx context.Context) ([]expvar.Target, error) {
-	active, err := d.prom.ActiveTargets(ctx)
+	// The poller logs discovery failing and working again; each failed request is not.
+	active, err := d.prom.ActiveTargets(telemetry.Quiet(ctx))
 	if err != nil {
 		return nil, err
 	}

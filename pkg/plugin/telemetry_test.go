@@ -347,3 +347,27 @@ func metricValue(m *dto.Metric) float64 {
 	}
 	return 0
 }
+
+// Discovery failing at every sweep (Prometheus refuses connections) is one warning, not
+// one per sweep: the discovery requests themselves are logged at debug level only.
+func TestDiscoveryFailureLoggedOnce(t *testing.T) {
+	rec := logtest.New()
+	promAddr := closedAddr(t)
+	jd, _ := json.Marshal(map[string]any{"expvarDiscoverJobs": []string{"api"}, "expvarPollInterval": "1h"})
+	inst, err := newDatasource(context.Background(), backend.DataSourceInstanceSettings{UID: t.Name(), Type: "gopulse-health-datasource", URL: "http://" + promAddr, JSONData: jd}, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := inst.(*Datasource)
+	defer d.Dispose()
+	for range 4 {
+		d.expvar.Sweep(context.Background())
+	}
+	warns := rec.At(log.Warn)
+	if len(warns) != 1 || !strings.Contains(warns[0].Msg, "discovery failed") || !strings.Contains(warns[0].String(), "connection refused by "+promAddr) {
+		t.Errorf("want one 'discovery failed' warning naming %s, got %v", promAddr, warns)
+	}
+	if debug := rec.At(log.Debug); len(debug) != 4 || debug[0].Arg("service") != "Prometheus" {
+		t.Errorf("want the 4 failed discovery requests at debug level, got %v", debug)
+	}
+}

@@ -29,23 +29,27 @@ const LogFailuresMiddlewareName = "gopulse-log-failures"
 // longest prefix of the request's): a warning with the service, the host and the status
 // (or the transport error, without the URL), and a warning when an answer is cut at the
 // response size limit. A 400 is the query's fault, logged at debug level, as is a
-// request cancelled by its caller. Never logged: the URL's user information or query,
-// headers, bodies.
+// request cancelled by its caller, and so is any failure of a request made with a Quiet
+// context. Never logged: the URL's user information or query, headers, bodies.
 func LogFailures(l log.Logger, services ...Service) httpclient.Middleware {
 	return httpclient.NamedMiddlewareFunc(LogFailuresMiddlewareName, func(_ httpclient.Options, next http.RoundTripper) http.RoundTripper {
 		return httpclient.RoundTripperFunc(func(req *http.Request) (*http.Response, error) {
 			res, err := next.RoundTrip(req)
 			name, host := serviceOf(services, req.URL), req.URL.Host
 			rl := l.FromContext(req.Context())
+			warn := rl.Warn
+			if req.Context().Value(quietKey{}) != nil {
+				warn = rl.Debug
+			}
 			switch {
 			case err != nil && errors.Is(err, context.Canceled):
 				rl.Debug("upstream request cancelled", "service", name, "host", host)
 			case err != nil:
-				rl.Warn("upstream request failed", "service", name, "host", host, "error", upstream.Transport(name, host, err))
+				warn("upstream request failed", "service", name, "host", host, "error", upstream.Transport(name, host, err))
 			case res.StatusCode == http.StatusBadRequest:
 				rl.Debug("upstream request rejected", "service", name, "host", host, "status", res.StatusCode, "path", req.URL.Path)
 			case res.StatusCode >= 400:
-				rl.Warn("upstream request failed", "service", name, "host", host, "status", res.StatusCode, "path", req.URL.Path)
+				warn("upstream request failed", "service", name, "host", host, "status", res.StatusCode, "path", req.URL.Path)
 			}
 			if res != nil && res.Body != nil {
 				res.Body = &limitedBody{ReadCloser: res.Body, log: rl, service: name, host: host}
@@ -54,6 +58,12 @@ func LogFailures(l log.Logger, services ...Service) httpclient.Middleware {
 		})
 	})
 }
+
+type quietKey struct{}
+
+// Quiet marks the requests of ctx as background work whose caller logs failures itself,
+// once per change (expvar discovery): LogFailures logs them at debug level only.
+func Quiet(ctx context.Context) context.Context { return context.WithValue(ctx, quietKey{}, true) }
 
 // serviceOf names the service of u: the longest base URL it starts with, else its host.
 func serviceOf(services []Service, u *url.URL) string {

@@ -17,8 +17,8 @@ import (
 
 // Two services behind one host (as Mimir serves Prometheus and Alertmanager under path
 // prefixes): a failure is named by the longest matching base URL, an answer cut at the
-// response size limit is one warning, a 400 (the query's fault) and a cancelled request
-// are debug lines.
+// response size limit is one warning, a 400 (the query's fault), a cancelled request and
+// the failure of a quiet request (its caller logs it once per change) are debug lines.
 func TestLogFailures(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -57,6 +57,7 @@ func TestLogFailures(t *testing.T) {
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
 	get(cancelled, "/prometheus/api/v1/query")
+	get(Quiet(context.Background()), "/alertmanager/api/v2/alerts")
 
 	var got []string
 	for _, l := range rec.Lines() {
@@ -70,6 +71,7 @@ func TestLogFailures(t *testing.T) {
 		"warn upstream answer over the response size limit service=Prometheus host=" + base.Host,
 		"debug upstream request rejected service=Prometheus host=" + base.Host + " status=400 path=/prometheus/api/v1/query",
 		"debug upstream request cancelled service=Prometheus host=" + base.Host,
+		"debug upstream request failed service=Alertmanager host=" + base.Host + " status=503",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
