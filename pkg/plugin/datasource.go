@@ -170,8 +170,10 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
 			ctx, span := telemetry.StartQuery(ctx, q)
-			res.Responses[q.RefID] = fn(ctx, q)
-			telemetry.EndQuery(span, res.Responses[q.RefID], d.settings.InstanceLabel, d.settings.Secrets.String)
+			r := fn(ctx, q)
+			r.Error = d.settings.Secrets.Error(r.Error) // the SDK logs it; so does the span
+			telemetry.EndQuery(span, r, d.settings.InstanceLabel)
+			res.Responses[q.RefID] = r
 		}
 		return res, nil
 	}

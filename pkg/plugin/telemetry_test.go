@@ -139,8 +139,8 @@ func assertNoSecret(t *testing.T, lines []logtest.Line) {
 }
 
 // A failed request to Prometheus or Alertmanager is one warning naming the service and
-// the host (and the status), and no log line carries a secret, even when the servers
-// quote the credentials back.
+// the host (and the status), and no log line or query error carries a secret, even when
+// the servers quote the credentials back.
 func TestFailedUpstreamRequestsAreLogged(t *testing.T) {
 	l := newLeakyDataSource(t)
 	res := l.query(t,
@@ -165,6 +165,10 @@ func TestFailedUpstreamRequestsAreLogged(t *testing.T) {
 		t.Errorf("%d warnings, want 2: %v", len(warns), warns)
 	}
 	assertNoSecret(t, l.rec.Lines())
+	// The SDK logs a failed query's error (and the span carries it): it is masked too.
+	if msg := res.Responses["A"].Error.Error(); !strings.Contains(msg, "[redacted]") || strings.Contains(msg, token) || res.Responses["A"].Status != backend.StatusBadGateway {
+		t.Errorf("Prometheus error %q (status %d), want the quoted credentials masked and 502", msg, res.Responses["A"].Status)
+	}
 }
 
 // The expvar target gets neither the basic auth nor the custom header; its error, which

@@ -45,9 +45,9 @@ func StartQuery(ctx context.Context, q backend.DataQuery) (context.Context, trac
 
 // EndQuery records what the query answered and ends its span: how many frames, how
 // many distinct instances (the values of instanceLabel as labels, or of a column named
-// instance or instanceLabel) and expvar targets (likewise, "target") they cover, and the error, its
-// text passed through mask.
-func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string, mask func(string) string) {
+// instance or instanceLabel) and expvar targets (likewise, "target") they cover, and the
+// error (whose secrets the caller has masked).
+func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string) {
 	instances, targets := map[string]bool{}, map[string]bool{}
 	for _, f := range res.Frames {
 		for _, fl := range f.Fields {
@@ -67,9 +67,8 @@ func EndQuery(span trace.Span, res backend.DataResponse, instanceLabel string, m
 	}
 	span.SetAttributes(AttrFrames.Int(len(res.Frames)), AttrInstances.Int(len(instances)), AttrTargets.Int(len(targets)))
 	if res.Error != nil {
-		msg := mask(res.Error.Error())
-		span.SetStatus(codes.Error, msg)
-		span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.message", msg)))
+		span.SetStatus(codes.Error, res.Error.Error())
+		span.RecordError(res.Error)
 	}
 	span.End()
 }

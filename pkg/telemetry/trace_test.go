@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -17,7 +16,7 @@ import (
 
 // A query's span carries its type, refId and format, the number of frames, of distinct
 // instances (labels with the instance label, or an instance column) and of targets, and
-// its error with the secrets masked.
+// its error.
 func TestQuerySpan(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
@@ -28,8 +27,8 @@ func TestQuerySpan(t *testing.T) {
 	table := data.NewFrame("health", data.NewField("instance", nil, []string{"c", "a"}), data.NewField("target", nil, []string{"t1", "t1"}))
 	EndQuery(span, backend.DataResponse{
 		Frames: data.Frames{numeric("a"), numeric("b"), table},
-		Error:  errors.New("proxy said: token s3cr3t"),
-	}, "host", func(s string) string { return strings.ReplaceAll(s, "s3cr3t", "[redacted]") })
+		Error:  errors.New("Prometheus: server error 502"),
+	}, "host")
 
 	got := exp.GetSpans().Snapshots()
 	if len(got) != 1 {
@@ -49,14 +48,7 @@ func TestQuerySpan(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, attrs[k], v)
 		}
 	}
-	if s.Status().Code != codes.Error || s.Status().Description != "proxy said: token [redacted]" {
+	if s.Status().Code != codes.Error || s.Status().Description != "Prometheus: server error 502" {
 		t.Errorf("status %+v", s.Status())
-	}
-	for _, e := range s.Events() {
-		for _, kv := range e.Attributes {
-			if strings.Contains(kv.Value.Emit(), "s3cr3t") {
-				t.Errorf("event %s carries the secret", e.Name)
-			}
-		}
 	}
 }
