@@ -56,7 +56,8 @@ type Datasource struct {
 }
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
-// source (and again when its settings change, after disposing the old instance).
+// source (and again when its settings change; the old instance is disposed a few seconds
+// later).
 func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
 	return newDatasource(ctx, s, backend.Logger)
 }
