@@ -31,6 +31,8 @@ var stateColors = data.ValueMappings{data.ValueMapper{
 // Timeline turns the ALERTS series of a range (one per alert and state) into one frame
 // per alert and instance: its state at every step of r, firing, pending or ok, shaped for
 // Grafana's state-timeline panel. The filter's severities apply; most urgent first.
+// The frames are tables: a state is a string, and the data plane's time-series types
+// carry numeric values only.
 func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 	grid := make([]time.Time, 0, int(r.End.Sub(r.Start)/r.Step)+1)
 	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
@@ -88,10 +90,10 @@ func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 		}
 		state := data.NewField("state", g.alert.Labels, g.states)
 		state.Config = &data.FieldConfig{DisplayNameFromDS: name, Mappings: stateColors}
-		out = append(out, data.NewFrame(name, data.NewField("Time", nil, grid), state))
+		out = append(out, data.NewFrame(name, data.NewField("Time", nil, grid), state).SetMeta(&data.FrameMeta{Type: data.FrameTypeTable}))
 	}
 	if len(out) == 0 {
-		out = data.Frames{data.NewFrame("alerts")}
+		out = data.Frames{data.NewFrame("alerts").SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})}
 	}
 	return out
 }

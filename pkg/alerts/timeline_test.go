@@ -46,6 +46,12 @@ func TestTimeline(t *testing.T) {
 	if strings.Join(got, "|") != want {
 		t.Errorf("timeline\n got %s\nwant %s", strings.Join(got, "|"), want)
 	}
+	none, _ := NewFilter(nil, "", []string{"P9"}, DefaultLevels())
+	for _, f := range append(fr, Timeline(series, r, none)...) {
+		if f.Meta == nil || f.Meta.Type != data.FrameTypeTable {
+			t.Errorf("frame %q meta %+v, want type table", f.Name, f.Meta)
+		}
+	}
 	p1, _ := NewFilter(nil, "", []string{"P1"}, DefaultLevels())
 	if fr := Timeline(series, r, p1); len(fr) != 1 || fr[0].Name != "HighLatency a:1" {
 		t.Errorf("severity filter: %v", fr)

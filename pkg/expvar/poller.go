@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -51,6 +54,43 @@ type PollerOptions struct {
 	// Discover, when set, finds more targets before every sweep (Prometheus's active
 	// targets of chosen jobs); a failing discovery keeps the targets found before.
 	Discover func(context.Context) ([]Target, error)
+	// Logger is told when a target goes down or comes back, when discovery starts or
+	// stops failing and when the history starts dropping samples to stay within its
+	// memory cap: once per change, not once per poll. Default: no logging.
+	Logger log.Logger
+	// Metrics receive the targets up and down, every poll's duration, the history's
+	// bytes and the samples it dropped. Nil fields record nothing.
+	Metrics Metrics
+}
+
+// Metrics receive what a poller measures.
+type Metrics struct {
+	TargetsUp, TargetsDown       prometheus.Gauge
+	PollDuration                 prometheus.Observer
+	HistoryBytes                 prometheus.Gauge
+	DroppedCap, DroppedRetention prometheus.Counter
+}
+
+// withDefaults fills the nil fields with metrics that are not registered anywhere.
+func (m Metrics) withDefaults() Metrics {
+	gauge := func(g prometheus.Gauge) prometheus.Gauge {
+		if g == nil {
+			return prometheus.NewGauge(prometheus.GaugeOpts{Name: "unused"})
+		}
+		return g
+	}
+	counter := func(c prometheus.Counter) prometheus.Counter {
+		if c == nil {
+			return prometheus.NewCounter(prometheus.CounterOpts{Name: "unused"})
+		}
+		return c
+	}
+	m.TargetsUp, m.TargetsDown, m.HistoryBytes = gauge(m.TargetsUp), gauge(m.TargetsDown), gauge(m.HistoryBytes)
+	m.DroppedCap, m.DroppedRetention = counter(m.DroppedCap), counter(m.DroppedRetention)
+	if m.PollDuration == nil {
+		m.PollDuration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "unused"})
+	}
+	return m
 }
 
 // Poller polls a data source's expvar targets in the background, keeps each target's
@@ -67,6 +107,10 @@ type Poller struct {
 	discoveryErr error
 	latest       map[string][]Var
 	status       map[string]Status
+	// dropped are the history's drop counters at the end of the last sweep; capDropping
+	// tells that the last sweep dropped samples for the memory cap.
+	dropped     HistoryStats
+	capDropping bool
 
 	startOnce sync.Once
 	cancel    context.CancelFunc // stops the loop; set by Start
@@ -85,6 +129,10 @@ func NewPoller(targets []Target, hc *http.Client, opts PollerOptions) *Poller {
 		opts.Concurrency = 8
 	}
 	opts.Limits = opts.Limits.WithDefaults()
+	if opts.Logger == nil {
+		opts.Logger = log.NewNullLogger()
+	}
+	opts.Metrics = opts.Metrics.withDefaults()
 	p := &Poller{
 		static: targets, targets: targets, hc: hc, opts: opts, hist: NewHistory(opts.History),
 		latest: map[string][]Var{}, status: map[string]Status{},
@@ -116,6 +164,12 @@ func (p *Poller) discover(ctx context.Context) {
 	found, err := p.opts.Discover(ctx)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	switch l := p.opts.Logger.FromContext(ctx); {
+	case err != nil && p.discoveryErr == nil:
+		l.Warn("expvar discovery failed: keeping the targets found before", "error", err)
+	case err == nil && p.discoveryErr != nil:
+		l.Info("expvar discovery works again", "targets", len(found))
+	}
 	p.discoveryErr = err
 	if err != nil {
 		return
@@ -202,6 +256,36 @@ func (p *Poller) Sweep(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	p.record(ctx)
+}
+
+// record updates the metrics after a sweep, and logs when the history starts dropping
+// samples to stay within its memory cap (and not again while it keeps doing so).
+func (p *Poller) record(ctx context.Context) {
+	up, down := 0, 0
+	for _, st := range p.Statuses() {
+		if st.Up {
+			up++
+		} else {
+			down++
+		}
+	}
+	m := p.opts.Metrics
+	m.TargetsUp.Set(float64(up))
+	m.TargetsDown.Set(float64(down))
+	hs := p.hist.Stats()
+	m.HistoryBytes.Set(float64(hs.Bytes))
+	p.mu.Lock()
+	last, wasDropping := p.dropped, p.capDropping
+	dropping := hs.DroppedCap > last.DroppedCap
+	p.dropped, p.capDropping = hs, dropping
+	p.mu.Unlock()
+	m.DroppedRetention.Add(float64(hs.DroppedRetention - last.DroppedRetention))
+	m.DroppedCap.Add(float64(hs.DroppedCap - last.DroppedCap))
+	if dropping && !wasDropping {
+		p.opts.Logger.FromContext(ctx).Warn("expvar history at its memory cap: the oldest samples are dropped (raise expvarHistoryBytes or lower expvarRetention)",
+			"max_bytes", hs.MaxBytes, "dropped_samples", hs.DroppedCap-last.DroppedCap)
+	}
 }
 
 // backingOff tells whether a failing target waits for its next poll.
@@ -218,20 +302,29 @@ func (p *Poller) poll(ctx context.Context, t Target) {
 	start := time.Now()
 	vars, err := p.fetch(ctx, t)
 	took := time.Since(start)
+	p.opts.Metrics.PollDuration.Observe(took.Seconds())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st, ok := p.status[t.Name]
 	if !ok {
 		return // no longer a target
 	}
+	first, wasUp := st.LastPoll.IsZero(), st.Up
 	st.LastPoll, st.LastDuration = start.UTC(), took
+	l := p.opts.Logger.FromContext(ctx)
 	if err != nil {
+		if first || wasUp {
+			l.Warn("expvar target down", "target", t.Name, "host", st.Host, "error", err)
+		}
 		st.Up, st.LastError = false, err.Error()
 		st.Failures++
 		wait := p.opts.Interval << min(st.Failures-1, 16)
 		st.NextPoll = start.Add(min(wait, maxBackoff)).UTC()
 		p.status[t.Name] = st
 		return
+	}
+	if !first && !wasUp {
+		l.Info("expvar target up again", "target", t.Name, "host", st.Host, "failed_polls", st.Failures)
 	}
 	st.Up, st.LastError, st.LastSuccess, st.Vars = true, "", start.UTC(), len(vars)
 	st.Failures, st.NextPoll = 0, time.Time{}

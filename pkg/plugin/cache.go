@@ -3,6 +3,10 @@ package plugin
 import (
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gopulse/health/pkg/telemetry"
 )
 
 // cacheEntries bounds the resource cache of one instance.
@@ -11,9 +15,10 @@ const cacheEntries = 512
 // ttlCache keeps resource answers for a short time. It is bounded: when full, expired
 // entries go first, then everything (the cache only spares Prometheus repeated lookups).
 type ttlCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	entries map[string]cacheEntry
+	mu           sync.Mutex
+	ttl          time.Duration
+	entries      map[string]cacheEntry
+	hits, misses prometheus.Counter
 }
 
 type cacheEntry struct {
@@ -21,8 +26,10 @@ type cacheEntry struct {
 	expires time.Time
 }
 
-func newTTLCache(ttl time.Duration) *ttlCache {
-	return &ttlCache{ttl: ttl, entries: make(map[string]cacheEntry)}
+func newTTLCache(ttl time.Duration, m *telemetry.Metrics) *ttlCache {
+	c := &ttlCache{ttl: ttl, entries: make(map[string]cacheEntry)}
+	c.hits, c.misses = m.Cache()
+	return c
 }
 
 func (c *ttlCache) get(key string) (answer, bool) {
@@ -30,8 +37,10 @@ func (c *ttlCache) get(key string) (answer, bool) {
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok || time.Now().After(e.expires) {
+		c.misses.Inc()
 		return answer{}, false
 	}
+	c.hits.Inc()
 	return e.a, true
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/telemetry"
 )
 
 var (
@@ -49,16 +51,25 @@ type Datasource struct {
 	// with the instance.
 	expvar          *expvar.Poller
 	expvarTransport *http.Transport
+	// log masks the data source's secrets; metrics are the data source's series.
+	log     log.Logger
+	metrics *telemetry.Metrics
 }
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
-// source (and again when its settings change, after disposing the old instance).
+// source (and again when its settings change; the old instance is disposed a few seconds
+// later).
 func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
+	return newDatasource(ctx, s, backend.Logger)
+}
+
+// newDatasource makes an instance that logs through logger.
+func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, logger log.Logger) (instancemgmt.Instance, error) {
 	settings, err := LoadSettings(ctx, s)
 	if err != nil {
 		return &Datasource{settingsErr: err}, nil
 	}
-	d := &Datasource{settings: settings}
+	d := &Datasource{settings: settings, log: settings.Secrets.Logger(logger)}
 	hc, err := d.httpClient(settings.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
@@ -67,6 +78,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 		QueryTimeout: settings.QueryTimeout,
 		Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
 		Secrets:      settings.Secrets,
+		Logger:       d.log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("Prometheus client: %w", err)
@@ -79,12 +91,14 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 		}
 		d.am = alertmanager.New(settings.AlertmanagerURL, amc, settings.Secrets)
 	}
+	d.metrics = telemetry.Open(s.UID)
 	if settings.Expvar.enabled() {
 		var discover func(context.Context) ([]expvar.Target, error)
 		if len(settings.Expvar.DiscoverJobs) > 0 {
 			discover = d.discoverExpvar
 		}
-		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar, discover); err != nil {
+		if d.expvar, d.expvarTransport, err = newExpvarPoller(settings.Expvar, settings.HTTP.Labels, discover, d.log, d.metrics.Expvar()); err != nil {
+			d.metrics.Close()
 			return nil, fmt.Errorf("expvar client: %w", err)
 		}
 	}
@@ -98,14 +112,14 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
-	d.cache = newTTLCache(resourceTTL)
+	d.cache = newTTLCache(resourceTTL, d.metrics)
 	return d, nil
 }
 
 // httpClient makes an HTTP client of the instance from opts: the SDK's default
 // middlewares, the response limit, and redirects only to the same host.
 func (d *Datasource) httpClient(opts httpclient.Options) (*http.Client, error) {
-	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), d.settings.MaxResponseBytes)
+	opts.Middlewares = withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), d.settings.MaxResponseBytes)
 	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
 	// keep it, so that Dispose closes the instance's connections.
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transports = append(d.transports, t) }
@@ -131,6 +145,9 @@ func (d *Datasource) Dispose() {
 	if d.expvar != nil {
 		d.expvar.Stop()
 	}
+	if d.metrics != nil {
+		d.metrics.Close()
+	}
 	for _, t := range append(d.transports, d.expvarTransport) {
 		if t != nil {
 			t.CloseIdleConnections()
@@ -155,7 +172,7 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 		if err != nil {
 			return d.maskResponse(frames.Response(nil, err))
 		}
-		return d.maskResponse(res.Responses[q.DataQuery.RefID])
+		return res.Responses[q.DataQuery.RefID]
 	}, d.settings.MaxConcurrentQueries)
 }
 
@@ -165,7 +182,10 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 	return func(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
-			res.Responses[q.RefID] = fn(ctx, q)
+			ctx, span := telemetry.StartQuery(ctx, q)
+			r := d.maskResponse(fn(ctx, q)) // the SDK logs the error; so does the span
+			telemetry.EndQuery(span, r, d.settings.InstanceLabel)
+			res.Responses[q.RefID] = r
 		}
 		return res, nil
 	}

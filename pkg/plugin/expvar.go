@@ -14,23 +14,36 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/telemetry"
 )
 
 // newExpvarPoller makes the poller of the data source's expvar targets, with its own
-// HTTP client: the Prometheus credentials are not sent to services, each answer is
-// bounded, and a redirect to another host is refused.
-func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.Target, error)) (*expvar.Poller, *http.Transport, error) {
+// HTTP client: the SDK's default middlewares (tracing, metrics, user agent) but for
+// basic auth and custom headers, so that the Prometheus credentials are never sent to
+// services; each answer is bounded, and a redirect to another host is refused. labels
+// are the data source's (its type, name and UID, for the SDK's request metrics and
+// spans). The poller logs through l and records into m.
+func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(context.Context) ([]expvar.Target, error), l log.Logger, m expvar.Metrics) (*expvar.Poller, *http.Transport, error) {
 	var transport *http.Transport
 	limits := s.Poller.Limits.WithDefaults()
+	var mws []httpclient.Middleware
+	for _, mw := range httpclient.DefaultMiddlewares() {
+		if n, ok := mw.(httpclient.MiddlewareName); ok && slices.Contains([]string{httpclient.BasicAuthenticationMiddlewareName, httpclient.CustomHeadersMiddlewareName}, n.MiddlewareName()) {
+			continue
+		}
+		mws = append(mws, mw)
+	}
 	hc, err := httpclient.New(httpclient.Options{
 		Timeouts:           &httpclient.TimeoutOptions{Timeout: s.Poller.Timeout},
-		Middlewares:        []httpclient.Middleware{httpclient.ResponseLimitMiddleware(limits.MaxBytes + 1)},
+		Labels:             labels,
+		Middlewares:        withResponseLimit(mws, limits.MaxBytes+1),
 		ConfigureTransport: func(_ httpclient.Options, t *http.Transport) { transport = t },
 		ConfigureClient:    sameHostRedirects,
 	})
@@ -38,7 +51,7 @@ func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.
 		return nil, nil, err
 	}
 	opts := s.Poller
-	opts.Discover = discover
+	opts.Discover, opts.Logger, opts.Metrics = discover, l, m
 	return expvar.NewPoller(s.Targets, hc, opts), transport, nil
 }
 
@@ -46,7 +59,8 @@ func newExpvarPoller(s ExpvarSettings, discover func(context.Context) ([]expvar.
 // targets named job/instance: the scrape URL's scheme and host (with the configured
 // port, when set) and the expvar path. Only what Prometheus scrapes is reachable.
 func (d *Datasource) discoverExpvar(ctx context.Context) ([]expvar.Target, error) {
-	active, err := d.prom.ActiveTargets(ctx)
+	// The poller logs discovery failing and working again; each failed request is not.
+	active, err := d.prom.ActiveTargets(telemetry.Quiet(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +123,12 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 		}
 	}
 	if len(fr) == 0 {
-		fr = data.Frames{data.NewFrame("expvar")}
+		// No data: one frame of the mode's type without fields (the data plane's empty answer).
+		meta := &data.FrameMeta{Type: data.FrameTypeTable}
+		if model.Mode != query.ExpvarLatest {
+			meta = &data.FrameMeta{Type: data.FrameTypeTimeSeriesMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
+		}
+		fr = data.Frames{data.NewFrame("expvar").SetMeta(meta)}
 	}
 	for _, n := range notices {
 		addNotice(fr[0], n)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/gopulse/health/pkg/expvar"
 	"github.com/gopulse/health/pkg/runtime"
@@ -66,7 +67,7 @@ func TestExpvarTargetFaults(t *testing.T) {
 	defer close(release)
 	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{
 		Timeout: 300 * time.Millisecond, Interval: time.Hour, Limits: expvar.Limits{MaxBytes: 1 << 20},
-	}}, nil)
+	}}, nil, nil, log.NewNullLogger(), expvar.Metrics{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func BenchmarkSweep1000(b *testing.B) {
 	for i := range targets {
 		targets[i] = expvar.Target{Name: fmt.Sprintf("t%d", i), URL: fmt.Sprintf("%s/debug/vars?i=%d", srv.URL, i)}
 	}
-	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}}, nil)
+	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}}, nil, nil, log.NewNullLogger(), expvar.Metrics{})
 	if err != nil {
 		b.Fatal(err)
 	}

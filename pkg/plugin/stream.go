@@ -78,7 +78,8 @@ func (d *Datasource) streamQuery(path string, raw []byte) ([]expvar.Target, []ex
 }
 
 // liveFrame is one row: the time of the newest poll and the latest value of every
-// matched numeric variable.
+// matched numeric variable (a wide time series: one time field, one labelled field per
+// variable).
 func (d *Datasource) liveFrame(targets []expvar.Target, patterns []expvar.Pattern) *data.Frame {
 	var newest time.Time
 	fields := data.Fields{}
@@ -98,5 +99,6 @@ func (d *Datasource) liveFrame(targets []expvar.Target, patterns []expvar.Patter
 	if newest.IsZero() {
 		newest = time.Now().UTC()
 	}
-	return data.NewFrame("expvar", append(data.Fields{data.NewField("Time", nil, []time.Time{newest})}, fields...)...)
+	f := data.NewFrame("expvar", append(data.Fields{data.NewField("Time", nil, []time.Time{newest})}, fields...)...)
+	return f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesWide, TypeVersion: data.FrameTypeVersion{0, 1}})
 }

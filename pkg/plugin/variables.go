@@ -66,7 +66,7 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 	}
 	text, value := applyVariableRegexp(texts, re)
 	f := data.NewFrame("", data.NewField("text", nil, text), data.NewField("value", nil, value))
-	return frames.Response(data.Frames{f.SetMeta(&data.FrameMeta{ExecutedQueryString: string(v.Kind)})}, nil)
+	return frames.Response(data.Frames{f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTable, ExecutedQueryString: string(v.Kind)})}, nil)
 }
 
 // variableRegexp compiles a variable's regex, written as in Grafana (`/…/` or bare).

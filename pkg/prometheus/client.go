@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
@@ -39,6 +40,9 @@ type Options struct {
 	// Secrets are masked in what the server's error answers quote (a proxy that echoes
 	// the request's headers), before they are cut to an excerpt.
 	Secrets *redact.Secrets
+	// Logger is told when an answer hits a limit (samples, series) or a list is cut at
+	// MaxListEntries. Default: no logging.
+	Logger log.Logger
 }
 
 // New makes a client for the server at base, sending requests through hc (the data
@@ -47,6 +51,9 @@ func New(base *url.URL, hc *http.Client, opts Options) (*Client, error) {
 	c, err := api.NewClient(api.Config{Address: base.String(), Client: hc})
 	if err != nil {
 		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNullLogger()
 	}
 	raw := checked{c, base.Host, opts.Secrets}
 	return &Client{api: v1.NewAPI(raw), raw: raw, hc: hc, host: base.Host, opts: opts}, nil

@@ -102,6 +102,7 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 	case errors.As(err, &apiErr):
 		return nil, upstream.Errorf(service, http.StatusBadGateway, "%s", apiErr)
 	case errors.Is(err, ErrLimit):
+		c.opts.Logger.FromContext(ctx).Warn("Prometheus answer over a limit", "host", c.host, "path", path, "limit", err)
 		return nil, upstream.Errorf(service, http.StatusRequestEntityTooLarge, "%s: narrow the query or raise the limit in the data source settings", err)
 	}
 	return nil, upstream.Errorf(service, http.StatusBadGateway, "unreadable answer to %s: %s", path, err)
@@ -133,11 +134,17 @@ type List struct {
 	Truncated bool
 }
 
-func bounded(vals []string) List {
+// bounded cuts vals at MaxListEntries, saying so in the log.
+func (c *Client) bounded(ctx context.Context, what string, vals []string) List {
 	if len(vals) > MaxListEntries {
+		c.truncated(ctx, what)
 		return List{Values: vals[:MaxListEntries:MaxListEntries], Truncated: true}
 	}
 	return List{Values: vals}
+}
+
+func (c *Client) truncated(ctx context.Context, what string) {
+	c.opts.Logger.FromContext(ctx).Info("list truncated", "list", what, "host", c.host, "max_entries", MaxListEntries)
 }
 
 // LabelValues returns the values of a label, optionally restricted to series matching
@@ -151,7 +158,7 @@ func (c *Client) LabelValues(ctx context.Context, label string, matches []string
 	for i, v := range vals {
 		out[i] = string(v)
 	}
-	return bounded(out), nil
+	return c.bounded(ctx, "values of label "+label, out), nil
 }
 
 // LabelNames returns the label names of the series matching the selectors (all series
@@ -165,7 +172,7 @@ func (c *Client) LabelNames(ctx context.Context, matches []string, r v1.Range) (
 	for i, n := range names {
 		out[i] = string(n)
 	}
-	return bounded(out), nil
+	return c.bounded(ctx, "label names", out), nil
 }
 
 // Metadata is what Prometheus knows of a metric: its type, help and unit.
@@ -199,6 +206,7 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 	}
 	slices.SortFunc(out, func(a, b Metadata) int { return strings.Compare(a.Metric, b.Metric) })
 	if len(out) > MaxListEntries {
+		c.truncated(ctx, "metadata")
 		return out[:MaxListEntries], true, nil
 	}
 	return out, false, nil
