@@ -5,6 +5,7 @@ package query
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -339,8 +340,13 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		if secs < 0 || secs > float64(365*24*3600) {
-			return 0, fmt.Errorf("must be between 0 and one year")
+		switch {
+		case math.IsNaN(secs) || math.IsInf(secs, 0):
+			return 0, fmt.Errorf("must be a finite number of seconds or a duration like 15s")
+		case secs < 0:
+			return 0, fmt.Errorf("must not be negative")
+		case secs > float64(365*24*3600):
+			return 0, fmt.Errorf("must be at most one year")
 		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}
