@@ -52,6 +52,9 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
+	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
 	over := health.FromModel(model.Thresholds)
 	if err := over.Validate(); err != nil {
 		return frames.Response(nil, frames.BadInput(err))

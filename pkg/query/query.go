@@ -4,6 +4,7 @@ package query
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -328,6 +329,18 @@ func oneOf[T ~string](field string, v *T, def T, valid ...T) error {
 func decode(raw json.RawMessage, into any) error {
 	if err := json.Unmarshal(raw, into); err != nil {
 		return fmt.Errorf("invalid query model: %w", err)
+	}
+	return nil
+}
+
+// ErrEmptyRange is the answer to a query over a time range whose end is not after its
+// start.
+var ErrEmptyRange = errors.New("the time range is empty: its end must be after its start")
+
+// CheckRange refuses, with ErrEmptyRange, a time range whose end is not after its start.
+func CheckRange(from, to time.Time) error {
+	if !to.After(from) {
+		return ErrEmptyRange
 	}
 	return nil
 }
