@@ -23,6 +23,7 @@ import (
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/upstream"
 )
 
 var (
@@ -59,7 +60,7 @@ func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (i
 	}
 	d := &Datasource{settings: settings}
 	opts := settings.HTTP
-	opts.Middlewares = withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes)
+	opts.Middlewares = append(withResponseLimit(httpclient.DefaultMiddlewares(), settings.MaxResponseBytes), upstream.LimitMiddleware())
 	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
 	// keep it, so that Dispose closes the instance's connections.
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transport = t }
@@ -127,8 +128,9 @@ func (d *Datasource) Dispose() {
 }
 
 // QueryData answers every query of a request on its own: queries run concurrently (bounded
-// by the data source's max concurrent queries), each dispatched by its query type, and a
-// failing query never takes the others down.
+// by the data source's max concurrent queries, their upstream requests by its max
+// upstream requests), each dispatched by its query type, and a failing query never takes
+// the others down.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	if d.settingsErr != nil {
 		res := backend.NewQueryDataResponse()
@@ -137,6 +139,7 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 		}
 		return res, nil
 	}
+	ctx = upstream.WithLimit(ctx, d.settings.MaxUpstreamRequests)
 	return concurrent.QueryData(ctx, req, func(ctx context.Context, q concurrent.Query) backend.DataResponse {
 		one := &backend.QueryDataRequest{PluginContext: q.PluginContext, Headers: req.Headers, Queries: []backend.DataQuery{q.DataQuery}}
 		res, err := d.mux.QueryData(ctx, one)

@@ -2,6 +2,7 @@
 // Alertmanager, expvar targets) into errors a Grafana user can act on. Every error made
 // here is marked as a downstream error and carries the HTTP status the plugin answers with.
 // Messages name the service and the host, never a full URL, a header or a credential.
+// It also bounds the requests one query request sends at once (WithLimit).
 package upstream
 
 import (
