@@ -92,7 +92,7 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 		buf.Grow(int(resp.ContentLength))
 	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, upstream.Transport(service, c.host, err)
+		return nil, upstream.Body(service, c.host, err)
 	}
 	if err := verify(c.host, req, resp, buf.Bytes()); err != nil {
 		return nil, err

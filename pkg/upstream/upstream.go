@@ -77,6 +77,16 @@ func Transport(service, host string, err error) error {
 	return newError(service, http.StatusBadGateway, "request to %s failed: %s", host, redact(err))
 }
 
+// Body describes an error reading the body of an answer whose status line came: an
+// answer cut short (the connection closed before its end) is said so; others as
+// Transport says them.
+func Body(service, host string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return newError(service, http.StatusBadGateway, "the answer of %s was cut short: the connection closed before its end", host)
+	}
+	return Transport(service, host, err)
+}
+
 // Status describes a response whose HTTP status is not a success. path is the request
 // path (no query string); body is the start of the response body.
 func Status(service string, code int, path string, body []byte) error {
