@@ -81,17 +81,22 @@ func (c *Client) get(ctx context.Context, path string, into any) error {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		excerpt, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return upstream.Status(service, resp.StatusCode, u.Path, []byte(c.secrets.String(string(excerpt))))
+		return upstream.Status(service, resp.StatusCode, req.URL.Path, []byte(c.secrets.String(string(excerpt))))
 	}
 	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
 		var (
 			syntax  *json.SyntaxError
 			typeErr *json.UnmarshalTypeError
 		)
-		if !errors.As(err, &syntax) && !errors.As(err, &typeErr) {
+		switch {
+		case errors.Is(err, io.EOF):
+			return upstream.Errorf(service, http.StatusBadGateway, "%s answered %s with an empty body, not JSON: this is not an Alertmanager API", c.base.Host, req.URL.Path)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return upstream.Errorf(service, http.StatusBadGateway, "the answer of %s to %s was cut short: the JSON ends before it is complete", c.base.Host, req.URL.Path)
+		case !errors.As(err, &syntax) && !errors.As(err, &typeErr):
 			return upstream.Transport(service, c.base.Host, err)
 		}
-		return upstream.Errorf(service, http.StatusBadGateway, "%s answered %s with something that is not JSON (%s): this is not an Alertmanager API", c.base.Host, u.Path, resp.Header.Get("Content-Type"))
+		return upstream.Errorf(service, http.StatusBadGateway, "%s answered %s with something that is not JSON (%s): this is not an Alertmanager API", c.base.Host, req.URL.Path, resp.Header.Get("Content-Type"))
 	}
 	return nil
 }

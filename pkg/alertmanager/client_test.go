@@ -60,6 +60,33 @@ func TestStatusFaults(t *testing.T) {
 	}
 }
 
+// An answer cut short (the connection closed in the middle of the JSON) or empty says
+// so, and is not mistaken for a server that closed the connection without answering.
+func TestAlertsCutShort(t *testing.T) {
+	for name, c := range map[string]struct {
+		handler http.HandlerFunc
+		want    string
+	}{
+		"truncated": {func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`[{"labels":{`)) },
+			"/api/v2/alerts was cut short: the JSON ends before it is complete"},
+		"shorter than its length": {func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			_, _ = w.Write([]byte(`[{"labels":{"alertname":"Down"}`))
+		}, "/api/v2/alerts was cut short: the JSON ends before it is complete"},
+		"empty": {func(w http.ResponseWriter, r *http.Request) {}, "answered /api/v2/alerts with an empty body"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(c.handler)
+			defer srv.Close()
+			_, err := client(t, srv.URL).Alerts(context.Background())
+			assertUpstream(t, err, 502, c.want)
+			if err != nil && strings.Contains(err.Error(), "without answering") {
+				t.Errorf("%v: the server did answer", err)
+			}
+		})
+	}
+}
+
 func assertUpstream(t *testing.T, err error, status int, want string) {
 	t.Helper()
 	var ue *upstream.Error

@@ -6,6 +6,7 @@ package alerts
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
@@ -223,9 +224,27 @@ func NewFilter(states []string, matchers string, severities []string, lv Levels)
 		f.matchers = ms
 	}
 	for _, s := range severities {
-		f.severities[s] = true
+		key, err := lv.filterKey(s)
+		if err != nil {
+			return f, err
+		}
+		f.severities[key] = true
 	}
 	return f, nil
+}
+
+// filterKey is how a severity filter is matched: a P-level as P0..P9, a severity value of
+// the levels in lower case. Anything else would silently select nothing: it is an error
+// that names what is known.
+func (lv Levels) filterKey(s string) (string, error) {
+	if m := pLevel.FindStringSubmatch(s); m != nil {
+		return "P" + m[1], nil
+	}
+	if _, ok := lv.Words[strings.ToLower(s)]; ok {
+		return strings.ToLower(s), nil
+	}
+	words := slices.Sorted(maps.Keys(lv.Words))
+	return "", fmt.Errorf("severity %q is unknown: use a P-level (P0 to P9) or a severity value of the data source (%s)", s, strings.Join(words, ", "))
 }
 
 // Keep tells whether the filter selects a.

@@ -83,6 +83,48 @@ func TestFilterErrors(t *testing.T) {
 	}
 }
 
+// A severity the data source does not know would select nothing, silently: it is refused,
+// naming the P-levels and the data source's severity values. P-levels and the configured
+// values are accepted in any case, and select the alerts they name.
+func TestFilterSeverities(t *testing.T) {
+	lv, err := NewLevels("", map[string]string{"sev1": "P0", "Minor": "P4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"critical", "P10", "sev2", ""} {
+		_, err := NewFilter(nil, "", []string{"P1", bad}, lv)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("severity %q is unknown", bad)) || !strings.Contains(err.Error(), "P0 to P9") || !strings.Contains(err.Error(), "(minor, sev1)") {
+			t.Errorf("severity %q: %v, want an error naming the P-levels and minor, sev1", bad, err)
+		}
+	}
+	in := FromPrometheus([]v1.Alert{
+		alert("A", "firing", "sev1", "a:1", 1),
+		alert("B", "firing", "MINOR", "b:1", 1),
+		alert("C", "firing", "P7", "c:1", 1),
+	}, lv)
+	for _, c := range []struct {
+		severities []string
+		want       string
+	}{
+		{[]string{"p0"}, "A"},
+		{[]string{"SEV1"}, "A"},
+		{[]string{"minor"}, "B"},
+		{[]string{"P4", "p7"}, "B C"},
+	} {
+		f, err := NewFilter(nil, "", c.severities, lv)
+		if err != nil {
+			t.Fatalf("%v: %v", c.severities, err)
+		}
+		var names []string
+		for _, a := range Select(in, f) {
+			names = append(names, a.Name)
+		}
+		if got := strings.Join(names, " "); got != c.want {
+			t.Errorf("severities %v selected %q, want %q", c.severities, got, c.want)
+		}
+	}
+}
+
 func TestTable(t *testing.T) {
 	f := Table(FromPrometheus([]v1.Alert{alert("GoServiceDown", "firing", "P0", "a:1", 40)}, DefaultLevels()))
 	if f.Rows() != 1 || len(f.Fields) != 15 || f.Fields[13].At(0) != `{alertname="GoServiceDown", instance="a:1", job="demo", severity="P0"}` {

@@ -1,6 +1,7 @@
 package alerts
 
 import (
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -65,7 +66,7 @@ func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 // labels.
 func (f Filter) keepLabels(l map[string]string, alerting bool) bool {
 	sev := f.levels.Severity(l)
-	if len(f.severities) > 0 && (!alerting || (!f.severities[f.levels.Priority(sev)] && !f.severities[sev])) {
+	if len(f.severities) > 0 && (!alerting || (!f.severities[f.levels.Priority(sev)] && !f.severities[strings.ToLower(sev)])) {
 		return false
 	}
 	for _, m := range f.matchers {

@@ -25,6 +25,7 @@ import (
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/telemetry"
+	"github.com/gopulse/health/pkg/upstream"
 )
 
 var (
@@ -119,7 +120,7 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 // httpClient makes an HTTP client of the instance from opts: the SDK's default
 // middlewares, the response limit, and redirects only to the same host.
 func (d *Datasource) httpClient(opts httpclient.Options) (*http.Client, error) {
-	opts.Middlewares = withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), d.settings.MaxResponseBytes)
+	opts.Middlewares = append(withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), d.settings.MaxResponseBytes), upstream.LimitMiddleware())
 	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
 	// keep it, so that Dispose closes the instance's connections.
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transports = append(d.transports, t) }
@@ -156,8 +157,9 @@ func (d *Datasource) Dispose() {
 }
 
 // QueryData answers every query of a request on its own: queries run concurrently (bounded
-// by the data source's max concurrent queries), each dispatched by its query type, and a
-// failing query never takes the others down. No answer carries a secret.
+// by the data source's max concurrent queries, their upstream requests by its max
+// upstream requests), each dispatched by its query type, and a failing query never takes
+// the others down. No answer carries a secret.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	if d.settingsErr != nil {
 		res := backend.NewQueryDataResponse()
@@ -166,6 +168,7 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 		}
 		return res, nil
 	}
+	ctx = upstream.WithLimit(ctx, d.settings.MaxUpstreamRequests)
 	return concurrent.QueryData(ctx, req, func(ctx context.Context, q concurrent.Query) backend.DataResponse {
 		one := &backend.QueryDataRequest{PluginContext: q.PluginContext, Headers: req.Headers, Queries: []backend.DataQuery{q.DataQuery}}
 		res, err := d.mux.QueryData(ctx, one)

@@ -94,6 +94,11 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
+	if model.Mode != query.ExpvarLatest {
+		if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
+			return frames.Response(nil, frames.BadInput(err))
+		}
+	}
 	if d.expvar == nil {
 		return frames.Response(nil, frames.BadInput(errNoTargets))
 	}

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,10 +29,10 @@ type healthQuery struct {
 	sel   runtime.Selector
 	r     v1.Range // the range of a time-series query; Start == End for the others
 	in    health.Input
-	// mu guards notices and errs, which the parallel queries add to.
-	mu      sync.Mutex
-	notices []data.Notice
-	errs    []error
+	// mu guards notices, which the parallel queries add to.
+	mu       sync.Mutex
+	notices  []data.Notice
+	failures health.Failures
 }
 
 // notice adds a notice to the answer; safe from the parallel queries.
@@ -50,6 +49,9 @@ func (hq *healthQuery) notice(severity data.NoticeSeverity, text string) {
 func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseHealth(q.JSON)
 	if err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
+	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
 	over := health.FromModel(model.Thresholds)
@@ -79,7 +81,7 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	}
 	j := health.NewJoin(&hq.in, health.Options{InstanceLabel: d.settings.InstanceLabel, JobLabel: d.settings.JobLabel,
 		Thresholds: thresholds, AlertCritical: critical})
-	err = errors.Join(hq.errs...)
+	err = hq.failures.Err()
 	if j.Len() == 0 && err != nil {
 		return frames.Response(nil, err)
 	}
@@ -167,15 +169,8 @@ func (hq *healthQuery) gather(ctx context.Context) {
 		metrics = append(metrics, sig.Metrics()...)
 	}
 	present, err := hq.present(ctx, metrics)
-	fail := func(what string, err error) {
-		hq.notice(data.NoticeSeverityWarning, what+" did not answer: "+err.Error())
-		hq.mu.Lock()
-		defer hq.mu.Unlock()
-		hq.errs = append(hq.errs, err)
-		hq.in.Failed = append(hq.in.Failed, what+": "+err.Error())
-	}
 	if err != nil {
-		fail("Prometheus", err)
+		hq.failures.Add("", err)
 	} else {
 		macros := d.macros(hq.q, hq.r.Step)
 		var wg sync.WaitGroup
@@ -186,7 +181,7 @@ func (hq *healthQuery) gather(ctx context.Context) {
 			wg.Go(func() {
 				series, err := hq.series(ctx, macros.Expand(expr))
 				if err != nil {
-					fail(strings.ToLower(sigs[i].Title), err)
+					hq.failures.Add(strings.ToLower(sigs[i].Title), err)
 					return
 				}
 				hq.in.Series[i] = series
@@ -194,10 +189,16 @@ func (hq *healthQuery) gather(ctx context.Context) {
 		}
 		wg.Go(func() {
 			if err := hq.alerts(ctx); err != nil {
-				fail("alerts", err)
+				hq.failures.Add("alerts", err)
 			}
 		})
 		wg.Wait()
+	}
+	// A failing source never gives ok: the join knows, and the answer says each failure
+	// once.
+	hq.in.Failed = hq.failures.Lines()
+	for _, f := range hq.in.Failed {
+		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
 	}
 	if d.expvar != nil {
 		hq.expvarSeries(ctx)

@@ -22,6 +22,8 @@ import (
 const (
 	defaultMaxConcurrentQueries = 4
 	maxConcurrentQueriesLimit   = 10 // the SDK's concurrent query helper caps at 10
+	defaultMaxUpstreamRequests  = 10
+	maxUpstreamRequestsLimit    = 100
 	defaultMaxResponseBytes     = 256 << 20
 	defaultMaxSamples           = 5_000_000
 )
@@ -36,6 +38,7 @@ type jsonData struct {
 	AlertmanagerUsePrometheusAuth bool              `json:"alertmanagerUsePrometheusAuth"`
 	QueryTimeout                  string            `json:"queryTimeout"`
 	MaxConcurrentQueries          int               `json:"maxConcurrentQueries"`
+	MaxUpstreamRequests           int               `json:"maxUpstreamRequests"`
 	MaxResponseBytes              int64             `json:"maxResponseBytes"`
 	MaxSamples                    int               `json:"maxSamples"`
 	ScrapeInterval                string            `json:"scrapeInterval"`
@@ -54,6 +57,7 @@ type Settings struct {
 	AlertmanagerURL      *url.URL
 	QueryTimeout         time.Duration
 	MaxConcurrentQueries int
+	MaxUpstreamRequests  int
 	MaxResponseBytes     int64
 	MaxSamples           int
 	ScrapeInterval       time.Duration
@@ -105,6 +109,14 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		return out, fmt.Errorf("settings: max concurrent queries must be between 1 and %d, not %d", maxConcurrentQueriesLimit, n)
 	default:
 		out.MaxConcurrentQueries = n
+	}
+	switch n := jd.MaxUpstreamRequests; {
+	case n == 0:
+		out.MaxUpstreamRequests = defaultMaxUpstreamRequests
+	case n < 1 || n > maxUpstreamRequestsLimit:
+		return out, fmt.Errorf("settings: max upstream requests must be between 1 and %d, not %d", maxUpstreamRequestsLimit, n)
+	default:
+		out.MaxUpstreamRequests = n
 	}
 	switch n := jd.MaxResponseBytes; {
 	case n == 0:

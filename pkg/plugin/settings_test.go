@@ -50,6 +50,8 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"http://p:9090", `{"queryTimeout":"soon"}`, `query timeout "soon"`},
 		{"http://p:9090", `{"maxConcurrentQueries":11}`, "between 1 and 10, not 11"},
 		{"http://p:9090", `{"maxConcurrentQueries":-1}`, "between 1 and 10, not -1"},
+		{"http://p:9090", `{"maxUpstreamRequests":101}`, "max upstream requests must be between 1 and 100, not 101"},
+		{"http://p:9090", `{"maxUpstreamRequests":-1}`, "max upstream requests must be between 1 and 100, not -1"},
 		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
 		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
 		{"http://p:9090", `{"severityLevels":{"sev1":"urgent"}}`, `severity levels: severity "sev1" maps to "urgent"`},
@@ -78,7 +80,7 @@ func TestLoadSettingsErrors(t *testing.T) {
 // Grafana's HTTP settings component can store a cleared timeout as null.
 func TestLoadSettingsNullTimeout(t *testing.T) {
 	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(`{"timeout":null,"alertmanagerUrl":""}`)})
-	if err != nil || s.AlertmanagerURL != nil || s.MaxConcurrentQueries != defaultMaxConcurrentQueries {
+	if err != nil || s.AlertmanagerURL != nil || s.MaxConcurrentQueries != defaultMaxConcurrentQueries || s.MaxUpstreamRequests != defaultMaxUpstreamRequests {
 		t.Fatalf("settings %+v, %v", s, err)
 	}
 }

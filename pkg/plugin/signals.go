@@ -34,6 +34,9 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 	if err != nil {
 		return frames.Response(nil, frames.BadInput(err))
 	}
+	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
+		return frames.Response(nil, frames.BadInput(err))
+	}
 	if model.Source == query.SourceExpvar {
 		return frames.Response(d.runtimeFromExpvar(ctx, sig, model, q))
 	}

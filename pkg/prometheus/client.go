@@ -77,6 +77,9 @@ type apiError struct {
 
 func (c checked) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
 	resp, body, err := c.Client.Do(ctx, req)
+	if err != nil && resp != nil {
+		return resp, body, upstream.Body(service, c.host, err) // the body could not be read
+	}
 	if err != nil {
 		return resp, body, upstream.Transport(service, c.host, err)
 	}

@@ -69,6 +69,11 @@ func TestFaults(t *testing.T) {
 		{"html", status(200, "text/html", "<html><body>Grafana</body></html>"), 502, "not a Prometheus API"},
 		{"garbage json", status(200, "application/json", `{"status":"success","data":{"resultType":"matrix","result":[{"metric":`), 502, "unexpected answer"},
 		{"too large", status(200, "application/json", bigBody), 502, "larger than the configured limit (65536 bytes)"},
+		{"cut short", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "1000")
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"matrix","result":[`))
+		}, 502, "was cut short: the connection closed before its end"},
 	}
 	// What the query path (GoPulse's decoder) says where it differs from the check
 	// (client_golang's v1 decoding).

@@ -12,9 +12,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/frames"
 	"github.com/gopulse/health/pkg/query"
@@ -89,7 +92,7 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 		buf.Grow(int(resp.ContentLength))
 	}
 	if _, err := buf.ReadFrom(resp.Body); err != nil {
-		return nil, upstream.Transport(service, c.host, err)
+		return nil, upstream.Body(service, c.host, err)
 	}
 	if err := c.raw.verify(req, resp, buf.Bytes()); err != nil {
 		return nil, err
@@ -148,9 +151,14 @@ func (c *Client) truncated(ctx context.Context, what string) {
 }
 
 // LabelValues returns the values of a label, optionally restricted to series matching
-// the given selectors.
+// the given selectors. A label that is not a label name is refused (BadInput) before any
+// request is sent.
 func (c *Client) LabelValues(ctx context.Context, label string, matches []string, r v1.Range) (List, error) {
-	vals, _, _, err := c.api.LabelValues(ctx, label, matches, r.Start, r.End, v1.WithLimit(MaxListEntries+1))
+	segment, err := labelSegment(label)
+	if err != nil {
+		return List{}, frames.BadInput(err)
+	}
+	vals, _, _, err := c.api.LabelValues(ctx, segment, matches, r.Start, r.End, v1.WithLimit(MaxListEntries+1))
 	if err != nil {
 		return List{}, describe(err)
 	}
@@ -159,6 +167,33 @@ func (c *Client) LabelValues(ctx context.Context, label string, matches []string
 		out[i] = string(v)
 	}
 	return c.bounded(ctx, "values of label "+label, out), nil
+}
+
+// labelSegment is a label name as the path /api/v1/label/<name>/values takes it: a
+// classic name ([a-zA-Z_][a-zA-Z0-9_]*) as it is, any other UTF-8 name in the U__ value
+// encoding that Prometheus 3 decodes there, so that it stays one path segment. An empty
+// name, invalid UTF-8, control characters, '/' and the path segments "." and ".." are
+// refused: no label has them, and they would change the path.
+func labelSegment(name string) (string, error) {
+	if model.LegacyValidation.IsValidLabelName(name) {
+		return name, nil
+	}
+	why := ""
+	switch {
+	case name == "":
+		return "", errors.New("the label name is empty: name the label whose values to list")
+	case !utf8.ValidString(name):
+		why = "it is not valid UTF-8"
+	case strings.ContainsFunc(name, unicode.IsControl):
+		why = "it has control characters"
+	case strings.Contains(name, "/"):
+		why = "it has a '/'"
+	case name == "." || name == "..":
+		why = "it is a path segment"
+	default:
+		return model.EscapeName(name, model.ValueEncodingEscaping), nil
+	}
+	return "", fmt.Errorf("label %q is not a label name: %s (a label name is [a-zA-Z_][a-zA-Z0-9_]*, or UTF-8 text for Prometheus 3)", name, why)
 }
 
 // LabelNames returns the label names of the series matching the selectors (all series

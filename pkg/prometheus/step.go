@@ -1,11 +1,12 @@
 package prometheus
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/gopulse/health/pkg/query"
 )
 
 // MaxPointsPerSeries is the most points one series of a range query may have, as in
@@ -16,18 +17,15 @@ const MaxPointsPerSeries = 11000
 // nor a number of data points (an API caller, not a panel).
 const defaultMaxDataPoints = 1000
 
-// ErrEmptyRange is returned for a time range whose end is not after its start.
-var ErrEmptyRange = errors.New("the time range is empty: its end must be after its start")
-
 // StepRange returns the range query for a time range: the step is the largest of the
 // request's interval, the range divided by maxDataPoints, minStep, and what keeps every
 // series within MaxPointsPerSeries; start and end are aligned down to a multiple of the
 // step so that panels refreshed later show the same points.
 func StepRange(from, to time.Time, interval time.Duration, maxDataPoints int64, minStep time.Duration) (v1.Range, error) {
-	span := to.Sub(from)
-	if span <= 0 {
-		return v1.Range{}, ErrEmptyRange
+	if err := query.CheckRange(from, to); err != nil {
+		return v1.Range{}, err
 	}
+	span := to.Sub(from)
 	// Alignment can add one point at the start, and both ends count: divide by cap-2.
 	step := max(requestedStep(span, interval, maxDataPoints, minStep), wholeMillis(ceilDiv(span, MaxPointsPerSeries-2)))
 	return v1.Range{Start: alignDown(from, step), End: alignDown(to, step), Step: step}, nil

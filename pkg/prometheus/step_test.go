@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gopulse/health/pkg/query"
 )
 
 func TestStepRange(t *testing.T) {
@@ -67,8 +69,8 @@ func TestStepRangeBounds(t *testing.T) {
 
 func TestStepRangeEmpty(t *testing.T) {
 	now := time.Now()
-	if _, err := StepRange(now, now, time.Second, 100, 0); err != ErrEmptyRange {
-		t.Fatalf("err = %v, want ErrEmptyRange", err)
+	if _, err := StepRange(now, now, time.Second, 100, 0); err != query.ErrEmptyRange {
+		t.Fatalf("err = %v, want query.ErrEmptyRange", err)
 	}
 }
 

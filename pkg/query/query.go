@@ -4,7 +4,9 @@ package query
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -331,6 +333,18 @@ func decode(raw json.RawMessage, into any) error {
 	return nil
 }
 
+// ErrEmptyRange is the answer to a query over a time range whose end is not after its
+// start.
+var ErrEmptyRange = errors.New("the time range is empty: its end must be after its start")
+
+// CheckRange refuses, with ErrEmptyRange, a time range whose end is not after its start.
+func CheckRange(from, to time.Time) error {
+	if !to.After(from) {
+		return ErrEmptyRange
+	}
+	return nil
+}
+
 // ParseDuration reads a step or interval as users write it: empty (zero), a
 // Prometheus/Go duration ("15s", "1m30s", "1h") or a plain number of seconds ("30", "0.5").
 func ParseDuration(s string) (time.Duration, error) {
@@ -339,8 +353,13 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		if secs < 0 || secs > float64(365*24*3600) {
-			return 0, fmt.Errorf("must be between 0 and one year")
+		switch {
+		case math.IsNaN(secs) || math.IsInf(secs, 0):
+			return 0, fmt.Errorf("must be a finite number of seconds or a duration like 15s")
+		case secs < 0:
+			return 0, fmt.Errorf("must not be negative")
+		case secs > float64(365*24*3600):
+			return 0, fmt.Errorf("must be at most one year")
 		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}

@@ -24,9 +24,20 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"abc", "-5", "-1s", "10x", "1e12"} {
-		if d, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q) = %v, want an error", in, d)
+	for in, want := range map[string]string{
+		"abc":  "not a duration",
+		"10x":  "not a duration",
+		"-5":   "must not be negative",
+		"-1s":  "must not be negative",
+		"1e12": "at most one year",
+		"NaN":  "finite",
+		"nan":  "finite",
+		"Inf":  "finite",
+		"+Inf": "finite",
+		"-Inf": "finite",
+	} {
+		if d, err := ParseDuration(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseDuration(%q) = %v, %v; want an error saying %q", in, d, err, want)
 		}
 	}
 }
@@ -42,6 +53,7 @@ func TestParsePromQL(t *testing.T) {
 	bad := map[string]string{
 		`{"expr":""}`:                    "expr is empty",
 		`{"expr":"up","minStep":"soon"}`: `minStep "soon"`,
+		`{"expr":"up","minStep":"NaN"}`:  `minStep "NaN": must be a finite number`,
 		`{"expr":"up","format":"csv"}`:   `format "csv" is unknown`,
 		`{"expr":"up","range":false}`:    "neither range nor instant",
 		`{"expr":1}`:                     "invalid query model",

@@ -2,6 +2,7 @@
 // Alertmanager, expvar targets) into errors a Grafana user can act on. Every error made
 // here is marked as a downstream error and carries the HTTP status the plugin answers with.
 // Messages name the service and the host, never a full URL, a header or a credential.
+// It also bounds the requests one query request sends at once (WithLimit).
 package upstream
 
 import (
@@ -74,6 +75,16 @@ func Transport(service, host string, err error) error {
 		return newError(service, http.StatusBadGateway, "%s closed the connection without answering", host)
 	}
 	return newError(service, http.StatusBadGateway, "request to %s failed: %s", host, redact(err))
+}
+
+// Body describes an error reading the body of an answer whose status line came: an
+// answer cut short (the connection closed before its end) is said so; others as
+// Transport says them.
+func Body(service, host string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return newError(service, http.StatusBadGateway, "the answer of %s was cut short: the connection closed before its end", host)
+	}
+	return Transport(service, host, err)
 }
 
 // Status describes a response whose HTTP status is not a success. path is the request
