@@ -205,6 +205,9 @@ func parseServerURL(name, raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("settings: the %s URL %q has no host", name, u.Redacted())
 	case u.RawQuery != "" || u.Fragment != "":
 		return nil, fmt.Errorf("settings: the %s URL %q must not have a query or fragment", name, u.Redacted())
+	case u.User != nil:
+		// Credentials in a URL travel wherever the URL is shown: logs, spans, messages.
+		return nil, fmt.Errorf("settings: the %s URL %q must not carry credentials (user:password@): use basic auth", name, u.Redacted())
 	}
 	return u, nil
 }
