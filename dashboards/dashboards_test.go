@@ -1,5 +1,5 @@
 // Package dashboards holds the bundled dashboards (plugin.json "includes"); its tests check
-// their structure and the traps listed in shared/notes/go-runtime-signals.md. The JSON is
+// their structure and the traps listed in docs/runtime-signals.md. The JSON is
 // generated from specs_test.go (see build_test.go).
 package dashboards
 

@@ -1,6 +1,6 @@
 package dashboards
 
-// The specs of the five bundled dashboards (DESIGN.md, "Bundled dashboards"). Edit here,
+// The specs of the five bundled dashboards (docs/design.md, "Bundled dashboards"). Edit here,
 // then `go test ./dashboards -run TestGenerated -update`.
 
 import "fmt"

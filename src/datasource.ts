@@ -183,7 +183,7 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     return out;
   }
 
-  // Resources (GET, JSON; DEVELOPERS.md "Resources"). A series selector may hold dashboard
+  // Resources (GET, JSON; CONTRIBUTING.md "Resources"). A series selector may hold dashboard
   // variables: they are replaced before the call.
 
   /** Values of a label: `label-values?label=NAME[&match[]=SELECTOR]`. */

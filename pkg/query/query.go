@@ -18,7 +18,7 @@ import (
 // Type is the queryType of a query.
 type Type string
 
-// The query types of DESIGN.md, and "variable" for template variables.
+// The query types of docs/design.md, and "variable" for template variables.
 const (
 	TypeVariable Type = "variable"
 	TypePromQL   Type = "promql"

@@ -105,7 +105,7 @@ export const EXPVAR_TARGETS: ExpvarTarget[] = [
 type Params = Record<string, string> | undefined;
 export type ResourceAnswer = (params: Params) => unknown;
 
-/** The default answers of the mocked resources (DEVELOPERS.md "Resources"). */
+/** The default answers of the mocked resources (CONTRIBUTING.md "Resources"). */
 export const RESOURCES: Record<string, ResourceAnswer> = {
   'runtime-catalogue': () => CATALOGUE,
   'expvar-targets': () => EXPVAR_TARGETS,
