@@ -3,6 +3,7 @@ package health
 import (
 	"encoding/json"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -173,7 +174,7 @@ func TestPrometheusBeforeExpvar(t *testing.T) {
 		{Labels: l, Times: []time.Time{g.At(0), g.At(1)}, Values: []float64{10, 11}},
 		{Labels: l, Times: []time.Time{g.At(1), g.At(2), g.At(3).Add(-2 * time.Second)}, Values: []float64{99, 12, 13}},
 	}
-	in.Series[Index(Up)] = []prometheus.Series{{Labels: l, Times: []time.Time{g.At(0), g.At(1), g.At(2)}, Values: []float64{1, 1, 0}}}
+	in.Series[Index(Up)] = []prometheus.Series{{Labels: l, Times: []time.Time{g.At(0), g.At(1), g.At(2)}, Values: []float64{1, 1, 1}}}
 	fr := NewJoin(in, opts()).TimeSeries()
 	if len(fr) != 1 {
 		t.Fatalf("%d frames", len(fr))
@@ -189,11 +190,68 @@ func TestPrometheusBeforeExpvar(t *testing.T) {
 	if g := got("goroutines"); g[0] != 10 || g[1] != 11 || g[2] != 12 || g[3] != 13 {
 		t.Errorf("goroutines %v, want 10 11 12 13", g)
 	}
-	if s := got("status"); s[0] != 0 || s[1] != 0 || s[2] != 3 || s[3] != 0 {
-		t.Errorf("status %v, want ok ok down ok", s)
+	if s := got("status"); s[0] != 0 || s[1] != 0 || s[2] != 0 || s[3] != 0 {
+		t.Errorf("status %v, want ok at every step (up 1, then no up but goroutines)", s)
 	}
 	if fr[0].Meta.Type != data.FrameTypeTimeSeriesWide || fr[0].Fields[0].At(3).(time.Time) != g.At(3) {
 		t.Errorf("meta %v, last time %v", fr[0].Meta.Type, fr[0].Fields[0].At(3))
+	}
+}
+
+// TestDownWhileUpIsZero follows a crash as Prometheus records it: up 1, then 0 at the
+// failed scrape, then no value (the series went stale), while goroutines keep the last
+// scrape's value and the growth (deriv over its window) lingers. The instance is down at
+// every step whose last up, within the lookback, is 0, and shows only up and its alerts.
+func TestDownWhileUpIsZero(t *testing.T) {
+	g := Grid{Start: t0, Step: time.Minute, Points: 10}
+	l := data.Labels{"instance": "a:1", "job": "demo"}
+	steps := func(from, to int, v float64) prometheus.Series {
+		s := prometheus.Series{Labels: l}
+		for k := from; k <= to; k++ {
+			s.Times, s.Values = append(s.Times, g.At(k)), append(s.Values, v)
+		}
+		return s
+	}
+	in := &Input{Grid: g}
+	in.Series[Index(Up)] = []prometheus.Series{steps(0, 2, 1), steps(3, 3, 0)}
+	in.Series[Index(Goroutines)] = []prometheus.Series{steps(0, 3, 20990)}
+	in.Series[Index(GoroutineGrowth)] = []prometheus.Series{steps(0, 5, 200)}
+	in.Alerts = []Alert{{Name: "GoServiceDown", Level: "P0", Labels: map[string]string{"instance": "a:1"}, Times: steps(4, 6, 1).Times}}
+	fr := NewJoin(in, opts()).TimeSeries()
+	if len(fr) != 1 {
+		t.Fatalf("%d frames", len(fr))
+	}
+	field := func(name string) string {
+		fl, _ := fr[0].FieldByName(name)
+		var out []string
+		for i := range fl.Len() {
+			out = append(out, strconv.FormatFloat(fl.At(i).(float64), 'g', -1, 64))
+		}
+		return strings.Join(out, " ")
+	}
+	// Down from the failed scrape (step 3) until up's last 0 is older than the lookback
+	// (step 9, 6 minutes on): then nothing is known.
+	for name, want := range map[string]string{
+		"status":           "2 2 2 3 3 3 3 3 3 -1",
+		"up":               "1 1 1 0 0 0 0 0 0 NaN",
+		"goroutines":       "20990 20990 20990 NaN NaN NaN NaN NaN NaN NaN",
+		"goroutine_growth": "200 200 200 NaN NaN NaN NaN NaN NaN NaN",
+	} {
+		if got := field(name); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+
+	// The table at the failed scrape: the reason is the down state and the firing alerts,
+	// not the last scrape's goroutines or the lingering growth; their cells are empty.
+	in = instant(map[string]map[SignalID]float64{"a:1": {Up: 0, Goroutines: 20990, GoroutineGrowth: 200, HeapInuse: 2 << 30}})
+	in.Alerts = []Alert{{Name: "GoServiceDown", Level: "P0", Labels: map[string]string{"instance": "a:1"}, Times: []time.Time{t0}}}
+	row := tableRows(t, NewJoin(in, opts()).Table())["a:1"]
+	if row["status"] != "down" || row["reason"] != "down: up = 0 (not answering its scrapes or polls); critical: alert GoServiceDown (P0) firing" {
+		t.Errorf("down: status %q, reason %q", row["status"], row["reason"])
+	}
+	if row["up"] != "0" || row["goroutines"] != "" || row["goroutine_growth"] != "" || row["heap_inuse"] != "" {
+		t.Errorf("a down instance shows up 0 and no other signal: %v", row)
 	}
 }
 

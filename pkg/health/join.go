@@ -204,8 +204,13 @@ func NewJoin(in *Input, opts Options) *Join {
 // Len is the number of instances.
 func (j *Join) Len() int { return len(j.rows) }
 
+// Lookback is how long a last up of 0 keeps an instance down at the steps where up has
+// no newer value: Prometheus's default lookback delta.
+const Lookback = 5 * time.Minute
+
 // fill puts a row's values and firing levels on the grid, in the scratch buffers. The
-// first value given for a signal at a step wins; NaN is no value.
+// first value given for a signal at a step wins; NaN is no value. See down for the steps
+// at which the instance is down.
 func (j *Join) fill(r *row) {
 	p := j.grid.Points
 	for i := range j.values {
@@ -229,6 +234,31 @@ func (j *Join) fill(r *row) {
 		for _, t := range a.Times {
 			if k := j.grid.Index(t); k >= 0 && (j.levels[k] < 0 || lv < j.levels[k]) {
 				j.levels[k] = lv
+			}
+		}
+	}
+	j.down()
+}
+
+// down marks the steps at which the filled row is down: up is 0 there, or up has no value
+// there and its last value, at most Lookback before, is 0 (a series that went stale after
+// the failed scrapes). At those steps up is 0 and the other signals have no value: what
+// they hold (the last scrape or poll, a rate or deriv over a window reaching back before
+// the failure) is not current, so neither the frames nor the reason show it.
+func (j *Join) down() {
+	p := j.grid.Points
+	up := j.values[:p]
+	last := -1 // the step of up's last value
+	for k := range p {
+		switch {
+		case !math.IsNaN(up[k]):
+			last = k
+		case last >= 0 && up[last] == 0 && j.grid.At(k).Sub(j.grid.At(last)) <= Lookback:
+			up[k] = 0
+		}
+		if up[k] == 0 {
+			for sig := 1; sig < NumSignals; sig++ {
+				j.values[sig*p+k] = math.NaN()
 			}
 		}
 	}

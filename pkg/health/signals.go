@@ -9,11 +9,11 @@
 // Prometheus's series before the expvar targets', so expvar fills what Prometheus lacks.
 // Firing alerts count for the instance of their instance label.
 //
-// The status at a step: down when up is 0; else critical when a signal is at or above its
-// critical threshold or an alert at a critical P-level fires; else warning when a signal
-// is at or above its warning threshold or any other alert fires; else ok, unless a source
-// failed (unknown: the missing source might have said otherwise) or nothing is known at
-// all (unknown).
+// The status at a step: down while up is 0 (see Lookback), with no other signal shown;
+// else critical when a signal is at or above its critical threshold or an alert at a
+// critical P-level fires; else warning when a signal is at or above its warning threshold
+// or any other alert fires; else ok, unless a source failed (unknown: the missing source
+// might have said otherwise) or nothing is known at all (unknown).
 package health
 
 import (
