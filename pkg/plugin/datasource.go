@@ -21,7 +21,7 @@ import (
 	"github.com/gopulse/health/pkg/alertmanager"
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/telemetry"
@@ -164,7 +164,7 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 	if d.settingsErr != nil {
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
-			res.Responses[q.RefID] = frames.Response(nil, frames.BadInput(d.settingsErr))
+			res.Responses[q.RefID] = response.Response(nil, response.BadInput(d.settingsErr))
 		}
 		return res, nil
 	}
@@ -173,7 +173,7 @@ func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReques
 		one := &backend.QueryDataRequest{PluginContext: q.PluginContext, Headers: req.Headers, Queries: []backend.DataQuery{q.DataQuery}}
 		res, err := d.mux.QueryData(ctx, one)
 		if err != nil {
-			return d.maskResponse(frames.Response(nil, err))
+			return d.maskResponse(response.Response(nil, err))
 		}
 		return res.Responses[q.DataQuery.RefID]
 	}, d.settings.MaxConcurrentQueries)
@@ -200,7 +200,7 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 	if q.QueryType == "" {
 		return d.queryPromQL(ctx, q)
 	}
-	return frames.Response(nil, frames.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
+	return response.Response(nil, response.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
 }
 
 // queryPromQL answers a promql query: a range query, an instant query at the end of the
@@ -208,28 +208,28 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, minStep, err := query.ParsePromQL(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	pq := prometheus.Query{Expr: model.Expr, LegendFormat: model.LegendFormat, Format: model.Format}
 	var out data.Frames
 	if model.Ranged() {
 		if out, err = d.rangeFrames(ctx, q, minStep, pq); err != nil {
-			return frames.Response(out, err)
+			return response.Response(out, err)
 		}
 	}
 	if model.Instant {
 		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
 		if err != nil {
-			return frames.Response(out, frames.BadInput(err))
+			return response.Response(out, response.BadInput(err))
 		}
 		pq.Expr = d.macros(q, r.Step).Expand(pq.Expr)
 		fr, err := d.prom.QueryInstant(ctx, pq, q.TimeRange.To)
 		if err != nil {
-			return frames.Response(out, err)
+			return response.Response(out, err)
 		}
 		out = append(out, fr...)
 	}
-	return frames.Response(out, nil)
+	return response.Response(out, nil)
 }
 
 // queryAlerts answers an alerts query: the active alerts of Prometheus, of Alertmanager
@@ -240,38 +240,38 @@ func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backe
 func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseAlerts(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities, d.settings.Levels)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	if model.Format == "rules" {
 		groups, err := d.prom.Rules(ctx)
 		if err != nil {
-			return frames.Response(nil, err)
+			return response.Response(nil, err)
 		}
-		return frames.Response(data.Frames{alerts.Rules(groups, filter)}, nil)
+		return response.Response(data.Frames{alerts.Rules(groups, filter)}, nil)
 	}
 	if model.Format == "timeline" {
 		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0)
 		if err != nil {
-			return frames.Response(nil, frames.BadInput(err))
+			return response.Response(nil, response.BadInput(err))
 		}
 		series, err := d.prom.RangeSeries(ctx, filter.Selector(), r)
 		if err != nil {
-			return frames.Response(nil, err)
+			return response.Response(nil, err)
 		}
-		return frames.Response(alerts.Timeline(series, r, filter), nil)
+		return response.Response(alerts.Timeline(series, r, filter), nil)
 	}
 	if model.Source != "" && model.Source != "prometheus" && d.am == nil {
-		return frames.Response(nil, frames.BadInput(errors.New("no Alertmanager URL is configured for this data source: set one in its settings, or use source prometheus")))
+		return response.Response(nil, response.BadInput(errors.New("no Alertmanager URL is configured for this data source: set one in its settings, or use source prometheus")))
 	}
 	var list []alerts.Alert
 	if model.Source != "alertmanager" {
 		active, err := d.prom.Alerts(ctx)
 		if err != nil {
-			return frames.Response(nil, err)
+			return response.Response(nil, err)
 		}
 		list = alerts.FromPrometheus(active, d.settings.Levels)
 	}
@@ -281,7 +281,7 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 		if am, amErr = d.am.Alerts(ctx); amErr == nil {
 			list = alerts.Merge(list, am, d.settings.Levels)
 		} else if model.Source == "alertmanager" {
-			return frames.Response(nil, amErr)
+			return response.Response(nil, amErr)
 		}
 	}
 	selected := alerts.Select(list, filter)
@@ -293,7 +293,7 @@ func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backe
 		addNotice(fr[0], data.Notice{Severity: data.NoticeSeverityWarning,
 			Text: "Alertmanager did not answer: silenced, inhibited and receivers are missing. " + amErr.Error()})
 	}
-	return frames.Response(fr, amErr)
+	return response.Response(fr, amErr)
 }
 
 // macros are Grafana's interval and range variables for a query run with step.

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/telemetry"
 )
@@ -92,24 +92,24 @@ var errNoTargets = errors.New("no expvar targets are configured for this data so
 func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseExpvar(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	if model.Mode != query.ExpvarLatest {
 		if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-			return frames.Response(nil, frames.BadInput(err))
+			return response.Response(nil, response.BadInput(err))
 		}
 	}
 	if d.expvar == nil {
-		return frames.Response(nil, frames.BadInput(errNoTargets))
+		return response.Response(nil, response.BadInput(errNoTargets))
 	}
 	targets, err := d.expvarTargets(model.Targets)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	patterns := make([]expvar.Pattern, len(model.Paths))
 	for i, p := range model.Paths {
 		if patterns[i], err = expvar.ParsePath(p); err != nil {
-			return frames.Response(nil, frames.BadInput(err))
+			return response.Response(nil, response.BadInput(err))
 		}
 	}
 	d.expvar.Start(ctx)
@@ -138,7 +138,7 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 	for _, n := range notices {
 		addNotice(fr[0], n)
 	}
-	return frames.Response(fr, nil)
+	return response.Response(fr, nil)
 }
 
 func (d *Datasource) expvarTargets(names []string) ([]expvar.Target, error) {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
@@ -49,28 +49,28 @@ func (hq *healthQuery) notice(severity data.NoticeSeverity, text string) {
 func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseHealth(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	over := health.FromModel(model.Thresholds)
 	if err := over.Validate(); err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	thresholds := d.settings.Health.Thresholds.With(over)
 	if err := thresholds.Validate(); err != nil {
-		return frames.Response(nil, frames.BadInput(fmt.Errorf("%w (the other bound is the data source's)", err)))
+		return response.Response(nil, response.BadInput(fmt.Errorf("%w (the other bound is the data source's)", err)))
 	}
 	hq := &healthQuery{d: d, q: q, model: model}
 	if hq.sel, err = d.selector(model.Job, model.Instance); err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	hq.in.Grid = health.Grid{Start: q.TimeRange.To, Points: 1}
 	hq.r = v1.Range{Start: q.TimeRange.To, End: q.TimeRange.To}
 	if model.Format == query.HealthTimeSeries {
 		if hq.r, err = prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0); err != nil {
-			return frames.Response(nil, frames.BadInput(err))
+			return response.Response(nil, response.BadInput(err))
 		}
 		hq.in.Grid = health.Grid{Start: hq.r.Start, Step: hq.r.Step, Points: int(hq.r.End.Sub(hq.r.Start)/hq.r.Step) + 1}
 	}
@@ -83,7 +83,7 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 		Thresholds: thresholds, AlertCritical: critical})
 	err = hq.failures.Err()
 	if j.Len() == 0 && err != nil {
-		return frames.Response(nil, err)
+		return response.Response(nil, err)
 	}
 	var fr data.Frames
 	switch model.Format {
@@ -105,7 +105,7 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	for _, n := range hq.notices {
 		addNotice(fr[0], n)
 	}
-	return frames.Response(fr, err)
+	return response.Response(fr, err)
 }
 
 // runtimeSignals are the signals of the join that the runtime catalogue reads (same

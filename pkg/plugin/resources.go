@@ -14,7 +14,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/runtime"
 	"github.com/gopulse/health/pkg/upstream"
@@ -95,7 +95,7 @@ func lookupRange() v1.Range {
 func (d *Datasource) labelValues(r *http.Request) (answer, error) {
 	label := r.URL.Query().Get("label")
 	if label == "" {
-		return answer{}, frames.BadInput(errors.New("label is required: label-values?label=NAME"))
+		return answer{}, response.BadInput(errors.New("label is required: label-values?label=NAME"))
 	}
 	l, err := d.prom.LabelValues(r.Context(), label, r.URL.Query()["match[]"], lookupRange())
 	return answer{l.Values, l.Truncated}, err
@@ -133,7 +133,7 @@ func anchoredRegexp(expr string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile("^(?:" + expr + ")$")
 	if err != nil {
-		return nil, frames.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
+		return nil, response.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
 	}
 	return re, nil
 }
@@ -159,7 +159,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError answers a resource call with the same status and message a query would get.
 func writeError(w http.ResponseWriter, err error) {
-	res := frames.Response(nil, err)
+	res := response.Response(nil, err)
 	var ue *upstream.Error
 	msg := err.Error()
 	if errors.As(err, &ue) {
@@ -183,12 +183,12 @@ func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
 // latest document, with kind and value, for the editor's autocomplete.
 func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 	if d.expvar == nil {
-		writeError(w, frames.BadInput(errNoTargets))
+		writeError(w, response.BadInput(errNoTargets))
 		return
 	}
 	name := r.URL.Query().Get("target")
 	if _, err := d.expvarTargets([]string{name}); err != nil || name == "" {
-		writeError(w, frames.BadInput(fmt.Errorf("target is required and must be a configured expvar target: expvar-vars?target=NAME")))
+		writeError(w, response.BadInput(fmt.Errorf("target is required and must be a configured expvar target: expvar-vars?target=NAME")))
 		return
 	}
 	d.expvar.Start(r.Context())

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gopulse/health/pkg/business"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/runtime"
@@ -28,33 +28,33 @@ var errNoExpvar = errors.New("the expvar source is not configured: this data sou
 func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseRuntime(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	sig, err := runtime.Lookup(model.Signal)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	if model.Source == query.SourceExpvar {
-		return frames.Response(d.runtimeFromExpvar(ctx, sig, model, q))
+		return response.Response(d.runtimeFromExpvar(ctx, sig, model, q))
 	}
 	sel, err := d.selector(model.Job, model.Instance)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	present, err := d.presentMetrics(ctx, sel, sig.Metrics(), q)
 	if err != nil {
-		return frames.Response(nil, err)
+		return response.Response(nil, err)
 	}
 	expr, err := sig.Expr(sel, func(m string) bool { return present[m] })
 	if err != nil && model.Source == query.SourceAuto && d.expvar != nil {
 		// Prometheus has no series for the scope: the expvar targets may.
-		return frames.Response(d.runtimeFromExpvar(ctx, sig, model, q))
+		return response.Response(d.runtimeFromExpvar(ctx, sig, model, q))
 	}
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	legend := model.LegendFormat
 	if legend == "" {
@@ -64,7 +64,7 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 	for _, f := range fr {
 		setUnit(f, sig.Unit)
 	}
-	return frames.Response(fr, err)
+	return response.Response(fr, err)
 }
 
 // runtimeFromExpvar answers a runtime signal from the expvar targets' history: the value
@@ -73,10 +73,10 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 // same shape and unit as from Prometheus.
 func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, model query.Runtime, q backend.DataQuery) (data.Frames, error) {
 	if d.expvar == nil {
-		return nil, frames.BadInput(errNoExpvar)
+		return nil, response.BadInput(errNoExpvar)
 	}
 	if sig.ExpvarPath == "" || sig.Kind == runtime.KindChanges {
-		return nil, frames.BadInput(fmt.Errorf("signal %s has no expvar equivalent in this version of GoPulse: use source prometheus", sig.ID))
+		return nil, response.BadInput(fmt.Errorf("signal %s has no expvar equivalent in this version of GoPulse: use source prometheus", sig.ID))
 	}
 	re, err := anchoredRegexp(model.Instance)
 	if err != nil {
@@ -95,7 +95,7 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 		out = append(out, data.NewFrame("", data.NewField(data.TimeSeriesTimeFieldName, nil, times), value).SetMeta(meta))
 	}
 	if len(out) == 0 {
-		return nil, frames.BadInput(fmt.Errorf("no expvar target matches instance %q", model.Instance))
+		return nil, response.BadInput(fmt.Errorf("no expvar target matches instance %q", model.Instance))
 	}
 	return out, nil
 }
@@ -201,15 +201,15 @@ func (d *Datasource) presentMetrics(ctx context.Context, sel runtime.Selector, m
 func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseBusiness(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	sel, err := d.selector(model.Job, model.Instance)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	md, _, err := d.prom.Metadata(ctx, model.Metric)
 	if err != nil {
-		return frames.Response(nil, err)
+		return response.Response(nil, err)
 	}
 	metricType := ""
 	if len(md) > 0 {
@@ -220,7 +220,7 @@ func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) bac
 		Quantiles: model.Quantiles, TopN: model.TopN, Matchers: model.Matchers,
 	}, metricType, sel)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	queries := make([]prometheus.Query, len(plan.Targets))
 	for i, t := range plan.Targets {
@@ -235,7 +235,7 @@ func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) bac
 			addNotice(fr[0], data.Notice{Severity: data.NoticeSeverityInfo, Text: n})
 		}
 	}
-	return frames.Response(fr, err)
+	return response.Response(fr, err)
 }
 
 // selector is the scope of a runtime or business query, with the data source's job and
@@ -249,7 +249,7 @@ func (d *Datasource) selector(job, instance string) (runtime.Selector, error) {
 func (d *Datasource) rangeFrames(ctx context.Context, q backend.DataQuery, minStep time.Duration, queries ...prometheus.Query) (data.Frames, error) {
 	r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
 	if err != nil {
-		return nil, frames.BadInput(err)
+		return nil, response.BadInput(err)
 	}
 	macros := d.macros(q, r.Step)
 	var out data.Frames

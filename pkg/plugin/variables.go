@@ -13,7 +13,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 )
@@ -23,11 +23,11 @@ import (
 func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	v, err := query.ParseVariable(q.JSON)
 	if err != nil {
-		return frames.Response(nil, frames.BadInput(err))
+		return response.Response(nil, response.BadInput(err))
 	}
 	re, err := variableRegexp(v.Regex)
 	if err != nil {
-		return frames.Response(nil, err)
+		return response.Response(nil, err)
 	}
 	window := prometheus.Window(q.TimeRange.From, q.TimeRange.To)
 	var matches []string
@@ -62,11 +62,11 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 		texts, err = d.expvarVariable(ctx, v)
 	}
 	if err != nil {
-		return frames.Response(nil, err)
+		return response.Response(nil, err)
 	}
 	text, value := applyVariableRegexp(texts, re)
 	f := data.NewFrame("", data.NewField("text", nil, text), data.NewField("value", nil, value))
-	return frames.Response(data.Frames{f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTable, ExecutedQueryString: string(v.Kind)})}, nil)
+	return response.Response(data.Frames{f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTable, ExecutedQueryString: string(v.Kind)})}, nil)
 }
 
 // variableRegexp compiles a variable's regex, written as in Grafana (`/…/` or bare).
@@ -80,7 +80,7 @@ func variableRegexp(expr string) (*regexp.Regexp, error) {
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		return nil, frames.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
+		return nil, response.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
 	}
 	return re, nil
 }
@@ -141,7 +141,7 @@ func (d *Datasource) ruleVariable(ctx context.Context, kind query.VariableKind) 
 // target (Label) or of all targets.
 func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]string, error) {
 	if d.expvar == nil {
-		return nil, frames.BadInput(errNoTargets)
+		return nil, response.BadInput(errNoTargets)
 	}
 	// The first sweep discovers the targets: start before listing them.
 	d.expvar.Start(ctx)
@@ -151,7 +151,7 @@ func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]st
 	}
 	targets, err := d.expvarTargets(names)
 	if err != nil {
-		return nil, frames.BadInput(err)
+		return nil, response.BadInput(err)
 	}
 	var out []string
 	if v.Kind == query.VariableExpvarTargets {

@@ -19,7 +19,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/gopulse/health/pkg/frames"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/upstream"
 )
@@ -60,7 +60,7 @@ func (c *Client) run(ctx context.Context, path string, params url.Values, q Quer
 	fr, err := buildFrames(res, q.Format, q.LegendFormat, executed)
 	res.Release() // the frames hold copies of the samples
 	if err != nil {
-		return nil, frames.BadInput(err)
+		return nil, response.BadInput(err)
 	}
 	return fr, nil
 }
@@ -156,7 +156,7 @@ func (c *Client) truncated(ctx context.Context, what string) {
 func (c *Client) LabelValues(ctx context.Context, label string, matches []string, r v1.Range) (List, error) {
 	segment, err := labelSegment(label)
 	if err != nil {
-		return List{}, frames.BadInput(err)
+		return List{}, response.BadInput(err)
 	}
 	vals, _, _, err := c.api.LabelValues(ctx, segment, matches, r.Start, r.End, v1.WithLimit(MaxListEntries+1))
 	if err != nil {
@@ -263,7 +263,7 @@ func (c *Client) InstantSeries(ctx context.Context, expr string, t time.Time) ([
 	case "scalar":
 		return []Series{{Labels: data.Labels{}, Times: []time.Time{res.ScalarTime}, Values: []float64{res.Scalar}}}, nil
 	}
-	return nil, frames.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
+	return nil, response.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
 }
 
 // SeriesName is a series in Prometheus notation: name{label="value", ...}.
@@ -285,7 +285,7 @@ func (c *Client) RangeSeries(ctx context.Context, expr string, r v1.Range) ([]Se
 		return nil, err
 	}
 	if res.Type != "matrix" {
-		return nil, frames.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
+		return nil, response.BadInput(fmt.Errorf("%s answers a %s, not series", expr, res.Type))
 	}
 	return res.Series, nil
 }

@@ -1,6 +1,6 @@
-// Package frames holds what every query type shares when it answers: the one helper that
+// Package response holds what every query type shares when it answers: the one helper that
 // turns frames or an error into a query's DataResponse.
-package frames
+package response
 
 import (
 	"errors"
