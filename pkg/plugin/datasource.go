@@ -21,9 +21,9 @@ import (
 	"github.com/gopulse/health/pkg/alertmanager"
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/telemetry"
 	"github.com/gopulse/health/pkg/upstream"
 )

@@ -19,8 +19,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/telemetry"
 )
 

@@ -14,10 +14,10 @@ import (
 
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/runtime"
 )
 

@@ -14,8 +14,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/runtime"
 	"github.com/gopulse/health/pkg/upstream"
 )

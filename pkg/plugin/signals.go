@@ -14,9 +14,9 @@ import (
 
 	"github.com/gopulse/health/pkg/business"
 	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/runtime"
 )
 

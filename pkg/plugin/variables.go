@@ -13,9 +13,9 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 )
 
 // queryVariable answers a template-variable query with one frame: a `text` field and a

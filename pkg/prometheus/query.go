@@ -19,8 +19,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/query"
+	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
