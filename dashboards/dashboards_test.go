@@ -16,7 +16,7 @@ import (
 	"testing"
 
 	"github.com/gopulse/health/pkg/query"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/goruntime"
 )
 
 const pluginID = "gopulse-health-datasource"
@@ -280,7 +280,7 @@ func checkPanel(t *testing.T, where string, p panel, all []panel) {
 			t.Errorf("%s %s: promql query needs range and format set", where, tg.RefID)
 		}
 		if tg.QueryType == "runtime" {
-			if s, err := runtime.Lookup(tg.Signal); err == nil && s.Unit != p.FieldConfig.Defaults.Unit {
+			if s, err := goruntime.Lookup(tg.Signal); err == nil && s.Unit != p.FieldConfig.Defaults.Unit {
 				t.Errorf("%s %s: unit %q, signal %s is in %q", where, tg.RefID, p.FieldConfig.Defaults.Unit, s.ID, s.Unit)
 			}
 		}
@@ -296,7 +296,7 @@ func parseTarget(tg target) error {
 		_, _, err = query.ParsePromQL(tg.raw)
 	case "runtime":
 		if _, err = query.ParseRuntime(tg.raw); err == nil {
-			_, err = runtime.Lookup(tg.Signal)
+			_, err = goruntime.Lookup(tg.Signal)
 		}
 	case "business":
 		_, err = query.ParseBusiness(tg.raw)

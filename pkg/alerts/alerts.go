@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/gopulse/health/pkg/alertmanager"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // Alert is one active alert, whatever its source.
@@ -217,7 +217,7 @@ func NewFilter(states []string, matchers string, severities []string, lv Levels)
 		f.states[s] = true
 	}
 	if m := strings.TrimSpace(matchers); m != "" {
-		ms, err := runtime.ParseMatchers("", m)
+		ms, err := scope.ParseMatchers("", m)
 		if err != nil {
 			return f, fmt.Errorf("matchers %q are not a label-matcher list like severity=\"P0\",instance=~\"api-.*\": %v", m, err)
 		}

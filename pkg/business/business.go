@@ -10,7 +10,7 @@
 //     with max, min or avg only: summary quantiles cannot be summed (max by default);
 //   - topN > 0 wraps each expression in topk(N, ...).
 //
-// The selector is the scope (runtime.NewSelector) and the user's label matchers, parsed
+// The selector is the scope (scope.NewSelector) and the user's label matchers, parsed
 // with the PromQL parser and written back canonically, so that no text the user typed
 // reaches the expression unparsed. A metric without metadata is an error, unless its
 // name ends in _total: then it is read as a counter and Plan.Notices says so.
@@ -28,7 +28,7 @@ import (
 
 	"github.com/prometheus/prometheus/model/labels"
 
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // Metadata is what Prometheus's /api/v1/metadata says about one metric.
@@ -79,7 +79,7 @@ var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 
 // Build makes the expressions of q for a metric of type metricType ("" when Prometheus
 // has no metadata for it) in the scope.
-func Build(q Query, metricType string, scope runtime.Selector) (Plan, error) {
+func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	m := q.Metric
 	if m == "" {
 		return Plan{}, errors.New("metric is empty: pick a metric")
@@ -115,7 +115,7 @@ func Build(q Query, metricType string, scope runtime.Selector) (Plan, error) {
 	}
 	var groupBy []string
 	for _, l := range q.GroupBy {
-		if !runtime.ValidLabelName(l) {
+		if !scope.ValidLabelName(l) {
 			return Plan{}, fmt.Errorf("groupBy label %q is not a label name: use letters, digits and underscores, not starting with a digit or \"__\"", l)
 		}
 		if (plan.Type == Histogram && l == "le") || (plan.Type == Summary && l == "quantile") {
@@ -128,7 +128,7 @@ func Build(q Query, metricType string, scope runtime.Selector) (Plan, error) {
 	if q.TopN < 0 {
 		return Plan{}, fmt.Errorf("topN %d is negative: use 0 for every series, or N for the N largest", q.TopN)
 	}
-	sel, err := selector(scope.Matchers, q.Matchers, m)
+	sel, err := selector(in.Matchers, q.Matchers, m)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -181,22 +181,22 @@ func (p *Plan) add(topN int, expr, legend string) {
 }
 
 // selector joins the scope and the user's matchers, parsed and written back canonically.
-func selector(scope, user, metric string) (string, error) {
+func selector(within, user, metric string) (string, error) {
 	if strings.TrimSpace(user) == "" {
-		return scope, nil
+		return within, nil
 	}
-	ms, err := runtime.ParseMatchers(metric, user)
+	ms, err := scope.ParseMatchers(metric, user)
 	if err != nil {
 		return "", fmt.Errorf("matchers %q are not a PromQL label-matcher list like job=\"demo\",path=~\"/api/.*\": %v", user, err)
 	}
-	out := []string{scope}
+	out := []string{within}
 	for _, m := range ms {
 		switch {
 		case m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value == metric:
 			// the metric itself
 		case m.Name == labels.MetricName:
 			return "", fmt.Errorf("matchers %q: the metric name is chosen in the metric field, not with %s", user, labels.MetricName)
-		case !runtime.ValidLabelName(m.Name):
+		case !scope.ValidLabelName(m.Name):
 			return "", fmt.Errorf("matchers %q: %q is not a label name: use letters, digits and underscores, not starting with a digit or \"__\"", user, m.Name)
 		default:
 			out = append(out, m.String())

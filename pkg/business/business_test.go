@@ -10,7 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gopulse/health/e2e/harness"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 var promql = parser.NewParser(parser.Options{})
@@ -19,9 +19,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
 }
 
-func scope(t *testing.T, job string) runtime.Selector {
+func scopeOf(t *testing.T, job string) scope.Selector {
 	t.Helper()
-	s, err := runtime.NewSelector(job, "", "", "")
+	s, err := scope.NewSelector(job, "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,12 +29,12 @@ func scope(t *testing.T, job string) runtime.Selector {
 }
 
 func TestBuild(t *testing.T) {
-	demo := scope(t, "demo")
+	demo := scopeOf(t, "demo")
 	for _, c := range []struct {
 		name  string
 		q     Query
 		typ   string
-		scope runtime.Selector
+		scope scope.Selector
 		want  []Target
 		notes []string
 	}{
@@ -112,7 +112,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildErrors(t *testing.T) {
-	demo := scope(t, "demo")
+	demo := scopeOf(t, "demo")
 	for _, c := range []struct {
 		q    Query
 		typ  string

@@ -45,7 +45,7 @@ func metadata(t *testing.T, base, metric string) []Metadata {
 // Prometheus scraping the demo under load, and runs them there.
 func TestAgainstDemo(t *testing.T) {
 	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, NoAlertmanager: true, Prometheus: harness.PrometheusOptions{NoProvisionedRules: true}})
-	demo := scope(t, "demo")
+	demo := scopeOf(t, "demo")
 	for _, c := range []struct {
 		q        Query
 		wantType string

@@ -20,7 +20,7 @@ import (
 
 	"github.com/gopulse/health/pkg/alertmanager"
 	"github.com/gopulse/health/pkg/alerts"
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
@@ -50,7 +50,7 @@ type Datasource struct {
 	cache      *ttlCache
 	// expvar polls the expvar targets (nil without targets); its transport is closed
 	// with the instance.
-	expvar          *expvar.Poller
+	expvar          *goexpvar.Poller
 	expvarTransport *http.Transport
 	// log masks the data source's secrets; metrics are the data source's series.
 	log     log.Logger
@@ -94,7 +94,7 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 	}
 	d.metrics = telemetry.Open(s.UID)
 	if settings.Expvar.enabled() {
-		var discover func(context.Context) ([]expvar.Target, error)
+		var discover func(context.Context) ([]goexpvar.Target, error)
 		if len(settings.Expvar.DiscoverJobs) > 0 {
 			discover = d.discoverExpvar
 		}

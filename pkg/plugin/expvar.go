@@ -18,7 +18,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/common/model"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/telemetry"
@@ -30,7 +30,7 @@ import (
 // services; each answer is bounded, and a redirect to another host is refused. labels
 // are the data source's (its type, name and UID, for the SDK's request metrics and
 // spans). The poller logs through l and records into m.
-func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(context.Context) ([]expvar.Target, error), l log.Logger, m expvar.Metrics) (*expvar.Poller, *http.Transport, error) {
+func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(context.Context) ([]goexpvar.Target, error), l log.Logger, m goexpvar.Metrics) (*goexpvar.Poller, *http.Transport, error) {
 	var transport *http.Transport
 	limits := s.Poller.Limits.WithDefaults()
 	var mws []httpclient.Middleware
@@ -52,20 +52,20 @@ func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(c
 	}
 	opts := s.Poller
 	opts.Discover, opts.Logger, opts.Metrics = discover, l, m
-	return expvar.NewPoller(s.Targets, hc, opts), transport, nil
+	return goexpvar.NewPoller(s.Targets, hc, opts), transport, nil
 }
 
 // discoverExpvar turns Prometheus's active targets of the configured jobs into expvar
 // targets named job/instance: the scrape URL's scheme and host (with the configured
 // port, when set) and the expvar path. Only what Prometheus scrapes is reachable.
-func (d *Datasource) discoverExpvar(ctx context.Context) ([]expvar.Target, error) {
+func (d *Datasource) discoverExpvar(ctx context.Context) ([]goexpvar.Target, error) {
 	// The poller logs discovery failing and working again; each failed request is not.
 	active, err := d.prom.ActiveTargets(telemetry.Quiet(ctx))
 	if err != nil {
 		return nil, err
 	}
 	s := d.settings.Expvar
-	var out []expvar.Target
+	var out []goexpvar.Target
 	for _, a := range active {
 		job := string(a.Labels[model.LabelName(d.settings.JobLabel)])
 		if !slices.Contains(s.DiscoverJobs, job) {
@@ -80,7 +80,7 @@ func (d *Datasource) discoverExpvar(ctx context.Context) ([]expvar.Target, error
 		}
 		instance := string(a.Labels[model.LabelName(d.settings.InstanceLabel)])
 		target := url.URL{Scheme: u.Scheme, Host: u.Host, Path: s.Path}
-		out = append(out, expvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance})
+		out = append(out, goexpvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance})
 	}
 	return out, nil
 }
@@ -106,9 +106,9 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
-	patterns := make([]expvar.Pattern, len(model.Paths))
+	patterns := make([]goexpvar.Pattern, len(model.Paths))
 	for i, p := range model.Paths {
-		if patterns[i], err = expvar.ParsePath(p); err != nil {
+		if patterns[i], err = goexpvar.ParsePath(p); err != nil {
 			return response.Response(nil, response.BadInput(err))
 		}
 	}
@@ -141,14 +141,14 @@ func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backe
 	return response.Response(fr, nil)
 }
 
-func (d *Datasource) expvarTargets(names []string) ([]expvar.Target, error) {
+func (d *Datasource) expvarTargets(names []string) ([]goexpvar.Target, error) {
 	all := d.expvar.Targets()
 	if len(names) == 0 {
 		return all, nil
 	}
-	out := make([]expvar.Target, 0, len(names))
+	out := make([]goexpvar.Target, 0, len(names))
 	for _, n := range names {
-		i := slices.IndexFunc(all, func(t expvar.Target) bool { return t.Name == n })
+		i := slices.IndexFunc(all, func(t goexpvar.Target) bool { return t.Name == n })
 		if i < 0 {
 			known := make([]string, len(all))
 			for j, t := range all {
@@ -161,8 +161,8 @@ func (d *Datasource) expvarTargets(names []string) ([]expvar.Target, error) {
 	return out, nil
 }
 
-func matching(vars []expvar.Var, patterns []expvar.Pattern) []expvar.Var {
-	var out []expvar.Var
+func matching(vars []goexpvar.Var, patterns []goexpvar.Pattern) []goexpvar.Var {
+	var out []goexpvar.Var
 	for _, v := range vars {
 		for _, p := range patterns {
 			if p.Match(v.Path) {
@@ -176,7 +176,7 @@ func matching(vars []expvar.Var, patterns []expvar.Pattern) []expvar.Var {
 
 // appendLatest adds a target's matched variables to the one latest table (made on the
 // first call): target, instance, path, value (numbers and bools) and text (strings).
-func appendLatest(fr data.Frames, t expvar.Target, vars []expvar.Var) data.Frames {
+func appendLatest(fr data.Frames, t goexpvar.Target, vars []goexpvar.Var) data.Frames {
 	if len(fr) == 0 {
 		fr = data.Frames{data.NewFrame("expvar",
 			data.NewField("target", nil, []string{}),
@@ -190,7 +190,7 @@ func appendLatest(fr data.Frames, t expvar.Target, vars []expvar.Var) data.Frame
 	for _, v := range vars {
 		var num *float64
 		text := v.Str
-		if v.Kind == expvar.KindNumber || v.Kind == expvar.KindBool {
+		if v.Kind == goexpvar.KindNumber || v.Kind == goexpvar.KindBool {
 			n := v.Num
 			num, text = &n, ""
 		}
@@ -202,17 +202,17 @@ func appendLatest(fr data.Frames, t expvar.Target, vars []expvar.Var) data.Frame
 // expvarHistory makes one time series per matched numeric variable from the poller's
 // history (or its per-second rate, counter resets skipped), noting when the range
 // reaches past what is kept.
-func (d *Datasource) expvarHistory(t expvar.Target, vars []expvar.Var, tr backend.TimeRange, rate bool, notices *[]data.Notice) data.Frames {
+func (d *Datasource) expvarHistory(t goexpvar.Target, vars []goexpvar.Var, tr backend.TimeRange, rate bool, notices *[]data.Notice) data.Frames {
 	var out data.Frames
 	cut := false
 	for _, v := range vars {
-		if v.Kind != expvar.KindNumber && v.Kind != expvar.KindBool {
+		if v.Kind != goexpvar.KindNumber && v.Kind != goexpvar.KindBool {
 			*notices = append(*notices, data.Notice{Severity: data.NoticeSeverityWarning,
 				Text: fmt.Sprintf("%s %s is a %s, not a number: it has no history (use mode latest)", t.Name, v.Path, v.Kind)})
 			continue
 		}
 		path := v.Path.String()
-		times, values, truncated := d.expvar.History().Range(expvar.SeriesKey{Target: t.Name, Path: path}, tr.From, tr.To)
+		times, values, truncated := d.expvar.History().Range(goexpvar.SeriesKey{Target: t.Name, Path: path}, tr.From, tr.To)
 		cut = cut || truncated
 		if rate {
 			times, values = perSecond(times, values)

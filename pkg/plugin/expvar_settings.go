@@ -5,29 +5,29 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/query"
 )
 
 // expvarJSON is the expvar part of the data source's jsonData.
 type expvarJSON struct {
-	Targets      []expvar.Target `json:"expvarTargets"`
-	PollInterval string          `json:"expvarPollInterval"`
-	Retention    string          `json:"expvarRetention"`
-	Timeout      string          `json:"expvarTimeout"`
-	Concurrency  int             `json:"expvarConcurrency"`
-	MaxBytes     int64           `json:"expvarMaxBytes"`
-	HistoryBytes int64           `json:"expvarHistoryBytes"`
-	DiscoverJobs []string        `json:"expvarDiscoverJobs"`
-	DiscoverPort int             `json:"expvarDiscoverPort"`
-	Path         string          `json:"expvarPath"`
+	Targets      []goexpvar.Target `json:"expvarTargets"`
+	PollInterval string            `json:"expvarPollInterval"`
+	Retention    string            `json:"expvarRetention"`
+	Timeout      string            `json:"expvarTimeout"`
+	Concurrency  int               `json:"expvarConcurrency"`
+	MaxBytes     int64             `json:"expvarMaxBytes"`
+	HistoryBytes int64             `json:"expvarHistoryBytes"`
+	DiscoverJobs []string          `json:"expvarDiscoverJobs"`
+	DiscoverPort int               `json:"expvarDiscoverPort"`
+	Path         string            `json:"expvarPath"`
 }
 
 // ExpvarSettings are the validated expvar settings; no targets and no discovery means no
 // poller.
 type ExpvarSettings struct {
-	Targets []expvar.Target
-	Poller  expvar.PollerOptions
+	Targets []goexpvar.Target
+	Poller  goexpvar.PollerOptions
 	// Discovery turns Prometheus's active targets of these jobs into expvar targets: the
 	// scrape URL's scheme and host, Port instead of its port when set, and Path.
 	DiscoverJobs []string

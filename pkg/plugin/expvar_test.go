@@ -12,8 +12,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
-	"github.com/gopulse/health/pkg/expvar"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/goexpvar"
+	"github.com/gopulse/health/pkg/goruntime"
 )
 
 const smallDoc = `{"goroutines": 12, "memstats": {"HeapAlloc": 1048576, "NumGC": 3}}`
@@ -57,17 +57,17 @@ func TestExpvarTargetFaults(t *testing.T) {
 		"broken":   "truncated",
 		"500":      "server error 500",
 	}
-	targets := []expvar.Target{{Name: "good", URL: good.URL + "/debug/vars"}}
+	targets := []goexpvar.Target{{Name: "good", URL: good.URL + "/debug/vars"}}
 	for name, h := range faults {
 		srv := httptest.NewServer(h)
 		defer srv.Close()
 		defer srv.CloseClientConnections()
-		targets = append(targets, expvar.Target{Name: name, URL: srv.URL + "/debug/vars"})
+		targets = append(targets, goexpvar.Target{Name: name, URL: srv.URL + "/debug/vars"})
 	}
 	defer close(release)
-	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{
-		Timeout: 300 * time.Millisecond, Interval: time.Hour, Limits: expvar.Limits{MaxBytes: 1 << 20},
-	}}, nil, nil, log.NewNullLogger(), expvar.Metrics{})
+	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: goexpvar.PollerOptions{
+		Timeout: 300 * time.Millisecond, Interval: time.Hour, Limits: goexpvar.Limits{MaxBytes: 1 << 20},
+	}}, nil, nil, log.NewNullLogger(), goexpvar.Metrics{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,11 +93,11 @@ func BenchmarkSweep1000(b *testing.B) {
 	doc := []byte(`{"cmdline":["/app"],"goroutines":42,"business":{"orders":120,"payments":97,"logins":300},"memstats":{"Alloc":4194304,"TotalAlloc":99999999,"Sys":20000000,"Mallocs":123456,"Frees":120000,"HeapAlloc":4194304,"HeapSys":8000000,"HeapIdle":2000000,"HeapInuse":5000000,"HeapReleased":1000000,"HeapObjects":3456,"NumGC":77,"PauseTotalNs":12345678,"GCCPUFraction":0.0012}}`)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(doc) }))
 	defer srv.Close()
-	targets := make([]expvar.Target, 1000)
+	targets := make([]goexpvar.Target, 1000)
 	for i := range targets {
-		targets[i] = expvar.Target{Name: fmt.Sprintf("t%d", i), URL: fmt.Sprintf("%s/debug/vars?i=%d", srv.URL, i)}
+		targets[i] = goexpvar.Target{Name: fmt.Sprintf("t%d", i), URL: fmt.Sprintf("%s/debug/vars?i=%d", srv.URL, i)}
 	}
-	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: expvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}}, nil, nil, log.NewNullLogger(), expvar.Metrics{})
+	p, transport, err := newExpvarPoller(ExpvarSettings{Targets: targets, Poller: goexpvar.PollerOptions{Timeout: 5 * time.Second, Interval: time.Hour, Concurrency: 64}}, nil, nil, log.NewNullLogger(), goexpvar.Metrics{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func BenchmarkSweep1000(b *testing.B) {
 }
 
 func TestRingStat(t *testing.T) {
-	h := expvar.NewHistory(expvar.HistoryOptions{})
+	h := goexpvar.NewHistory(goexpvar.HistoryOptions{})
 	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
 	polls := [][]float64{{100, 300, 0}, {100, 300, 800}} // ring entries at two polls; 0 = unused
 	for p, ring := range polls {
@@ -124,14 +124,14 @@ func TestRingStat(t *testing.T) {
 			if i < len(ring) {
 				v = ring[i]
 			}
-			if err := h.Append(expvar.SeriesKey{Target: "a", Path: fmt.Sprintf("memstats.PauseNs[%d]", i)}, t0.Add(time.Duration(p)*10*time.Second), v); err != nil {
+			if err := h.Append(goexpvar.SeriesKey{Target: "a", Path: fmt.Sprintf("memstats.PauseNs[%d]", i)}, t0.Add(time.Duration(p)*10*time.Second), v); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	tr := backend.TimeRange{From: t0.Add(-time.Second), To: t0.Add(time.Minute)}
-	_, mean := ringStat(h, "a", runtime.Signal{ExpvarPath: "memstats.PauseNs", Kind: runtime.KindMean}, tr)
-	_, p99 := ringStat(h, "a", runtime.Signal{ExpvarPath: "memstats.PauseNs", Kind: runtime.KindQuantile, Quantile: 0.99}, tr)
+	_, mean := ringStat(h, "a", goruntime.Signal{ExpvarPath: "memstats.PauseNs", Kind: goruntime.KindMean}, tr)
+	_, p99 := ringStat(h, "a", goruntime.Signal{ExpvarPath: "memstats.PauseNs", Kind: goruntime.KindQuantile, Quantile: 0.99}, tr)
 	if fmt.Sprint(mean) != "[200 400]" || fmt.Sprint(p99) != "[300 800]" {
 		t.Errorf("mean %v p99 %v, want [200 400] and [300 800]", mean, p99)
 	}

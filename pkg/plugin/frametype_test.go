@@ -11,7 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 )
 
 // Every frame says its data-plane type, so that panels and alert rules read it without
@@ -20,7 +20,7 @@ import (
 func TestFrameTypes(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(smallDoc)) }))
 	defer srv.Close()
-	jd, _ := json.Marshal(map[string]any{"expvarTargets": []expvar.Target{{Name: "app", URL: srv.URL + "/debug/vars", Instance: "app:1"}}, "expvarPollInterval": "1h"})
+	jd, _ := json.Marshal(map[string]any{"expvarTargets": []goexpvar.Target{{Name: "app", URL: srv.URL + "/debug/vars", Instance: "app:1"}}, "expvarPollInterval": "1h"})
 	inst, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{URL: "http://127.0.0.1:1", JSONData: jd})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestFrameTypes(t *testing.T) {
 		{"variable", one("variable", `{"variableQuery":{"kind":"expvar_targets"}}`), data.FrameTypeTable, data.FrameTypeVersion{}},
 		{"expvar latest, no match", one("expvar", `{"paths":["nothing.here"],"mode":"latest"}`), data.FrameTypeTable, data.FrameTypeVersion{}},
 		{"expvar history, no match", one("expvar", `{"paths":["nothing.here"],"mode":"history"}`), data.FrameTypeTimeSeriesMulti, data.FrameTypeVersion{0, 1}},
-		{"live", data.Frames{d.liveFrame(d.expvar.Targets(), []expvar.Pattern{mustPath(t, "goroutines")})}, data.FrameTypeTimeSeriesWide, data.FrameTypeVersion{0, 1}},
+		{"live", data.Frames{d.liveFrame(d.expvar.Targets(), []goexpvar.Pattern{mustPath(t, "goroutines")})}, data.FrameTypeTimeSeriesWide, data.FrameTypeVersion{0, 1}},
 	}
 	for _, c := range cases {
 		if len(c.frames) == 0 {
@@ -68,9 +68,9 @@ func TestFrameTypes(t *testing.T) {
 	}
 }
 
-func mustPath(t *testing.T, p string) expvar.Pattern {
+func mustPath(t *testing.T, p string) goexpvar.Pattern {
 	t.Helper()
-	pat, err := expvar.ParsePath(p)
+	pat, err := goexpvar.ParsePath(p)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,13 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gopulse/health/pkg/alerts"
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
+	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // healthQuery is one health query on its way: its scope, grid and the input it gathers.
@@ -26,7 +27,7 @@ type healthQuery struct {
 	d     *Datasource
 	q     backend.DataQuery
 	model query.Health
-	sel   runtime.Selector
+	sel   scope.Selector
 	r     v1.Range // the range of a time-series query; Start == End for the others
 	in    health.Input
 	// mu guards notices, which the parallel queries add to.
@@ -125,7 +126,7 @@ func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string 
 	set(health.Up, vec("up"))
 	has := func(m string) bool { return present[m] }
 	for _, id := range runtimeSignals {
-		sig, _ := runtime.Lookup(string(id))
+		sig, _ := goruntime.Lookup(string(id))
 		expr, err := sig.Expr(sel, has)
 		if err != nil {
 			hq.notice(data.NoticeSeverityInfo, err.Error())
@@ -138,7 +139,7 @@ func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string 
 		}
 		set(id, expr)
 	}
-	goroutines, _ := runtime.Lookup(string(health.Goroutines))
+	goroutines, _ := goruntime.Lookup(string(health.Goroutines))
 	if c, ok := goroutines.Chosen(has); ok {
 		set(health.GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
 	}
@@ -165,7 +166,7 @@ func (hq *healthQuery) gather(ctx context.Context) {
 	sigs := health.Signals()
 	var metrics []string
 	for _, id := range runtimeSignals {
-		sig, _ := runtime.Lookup(string(id))
+		sig, _ := goruntime.Lookup(string(id))
 		metrics = append(metrics, sig.Metrics()...)
 	}
 	present, err := hq.present(ctx, metrics)
@@ -287,7 +288,7 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	g := hq.in.Grid
 	lookback := max(3*d.settings.Expvar.Poller.Interval, g.Step)
 	tr := backend.TimeRange{From: g.Start.Add(-lookback), To: g.At(g.Points - 1)}
-	statuses := map[string]expvar.Status{}
+	statuses := map[string]goexpvar.Status{}
 	for _, st := range d.expvar.Statuses() {
 		statuses[st.Target] = st
 	}
@@ -310,7 +311,7 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 			add(health.Index(health.Up), []time.Time{g.Start}, []float64{up})
 		}
 		for _, id := range runtimeSignals {
-			sig, _ := runtime.Lookup(string(id))
+			sig, _ := goruntime.Lookup(string(id))
 			times, values := expvarValues(d.expvar.History(), t.Name, sig, tr)
 			add(health.Index(id), times, values)
 		}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/query"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // healthJSON is the health part of the data source's jsonData: the business signals the
@@ -54,7 +54,7 @@ func loadHealth(j healthJSON) (HealthSettings, error) {
 	s.LatencyMetric = strings.TrimSuffix(s.LatencyMetric, "_bucket")
 	if j.ErrorSelector != nil && strings.TrimSpace(*j.ErrorSelector) != "" {
 		s.ErrorSelector = strings.TrimSpace(*j.ErrorSelector)
-		if _, err := runtime.ParseMatchers(s.RequestMetric, s.ErrorSelector); err != nil {
+		if _, err := scope.ParseMatchers(s.RequestMetric, s.ErrorSelector); err != nil {
 			return s, fmt.Errorf("settings: health error selector %q is not a label-matcher list like code=~\"5..\": %v", s.ErrorSelector, err)
 		}
 	}

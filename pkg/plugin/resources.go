@@ -13,10 +13,10 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/resource/httpadapter"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
+	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/response"
-	"github.com/gopulse/health/pkg/runtime"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -38,7 +38,7 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 	mux.HandleFunc("GET /metrics", d.cached(d.metricNames))
 	mux.HandleFunc("GET /metadata", d.cached(d.metadata))
 	mux.HandleFunc("GET /runtime-catalogue", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, runtime.Catalogue())
+		writeJSON(w, http.StatusOK, goruntime.Catalogue())
 	})
 	mux.HandleFunc("GET /health-signals", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, healthSignals(d.settings.Health.Thresholds))
@@ -202,7 +202,7 @@ func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 	out := make([]variable, 0, len(vars))
 	for _, v := range vars {
 		item := variable{Path: v.Path.String(), Kind: v.Kind.String(), Text: v.Str}
-		if v.Kind == expvar.KindNumber || v.Kind == expvar.KindBool {
+		if v.Kind == goexpvar.KindNumber || v.Kind == goexpvar.KindBool {
 			n := v.Num
 			item.Value = &n
 		}

@@ -15,7 +15,7 @@ import (
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/redact"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // Defaults and bounds of the data source settings.
@@ -146,7 +146,7 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	}{{"job label", jd.JobLabel, "job", &out.JobLabel}, {"instance label", jd.InstanceLabel, "instance", &out.InstanceLabel}} {
 		*l.into = l.fallback
 		if l.value != "" {
-			if !runtime.ValidLabelName(l.value) {
+			if !scope.ValidLabelName(l.value) {
 				return out, fmt.Errorf("settings: %s %q is not a valid Prometheus label name", l.name, l.value)
 			}
 			*l.into = l.value

@@ -13,11 +13,12 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/gopulse/health/pkg/business"
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
+	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
-	"github.com/gopulse/health/pkg/runtime"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // errNoExpvar is the answer of the expvar source until expvar targets exist.
@@ -30,7 +31,7 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
-	sig, err := runtime.Lookup(model.Signal)
+	sig, err := goruntime.Lookup(model.Signal)
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
@@ -71,11 +72,11 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 // at the signal's expvar path, scaled to its unit, as a per-second rate where the signal
 // is one (counter resets skipped), one series per target in the instance scope, with the
 // same shape and unit as from Prometheus.
-func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, model query.Runtime, q backend.DataQuery) (data.Frames, error) {
+func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig goruntime.Signal, model query.Runtime, q backend.DataQuery) (data.Frames, error) {
 	if d.expvar == nil {
 		return nil, response.BadInput(errNoExpvar)
 	}
-	if sig.ExpvarPath == "" || sig.Kind == runtime.KindChanges {
+	if sig.ExpvarPath == "" || sig.Kind == goruntime.KindChanges {
 		return nil, response.BadInput(fmt.Errorf("signal %s has no expvar equivalent in this version of GoPulse: use source prometheus", sig.ID))
 	}
 	re, err := anchoredRegexp(model.Instance)
@@ -103,14 +104,14 @@ func (d *Datasource) runtimeFromExpvar(ctx context.Context, sig runtime.Signal, 
 // expvarValues reads a runtime signal of one expvar target from the poll history over
 // tr, in the signal's unit: the value at its path scaled, the mean or quantile of a ring
 // such as PauseNs, or a per-second rate where the signal is one.
-func expvarValues(h *expvar.History, target string, sig runtime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
+func expvarValues(h *goexpvar.History, target string, sig goruntime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
 	var times []time.Time
 	var values []float64
 	switch sig.Kind {
-	case runtime.KindMean, runtime.KindQuantile:
+	case goruntime.KindMean, goruntime.KindQuantile:
 		times, values = ringStat(h, target, sig, tr)
 	default:
-		times, values, _ = h.Range(expvar.SeriesKey{Target: target, Path: sig.ExpvarPath}, tr.From, tr.To)
+		times, values, _ = h.Range(goexpvar.SeriesKey{Target: target, Path: sig.ExpvarPath}, tr.From, tr.To)
 	}
 	scale := cmp.Or(sig.ExpvarScale, 1)
 	for i := range values {
@@ -127,11 +128,11 @@ const ringSize = 256
 
 // ringStat computes, at every poll, the mean or the quantile of the non-zero entries of
 // a ring such as memstats.PauseNs (zeros are entries not used yet).
-func ringStat(h *expvar.History, target string, sig runtime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
+func ringStat(h *goexpvar.History, target string, sig goruntime.Signal, tr backend.TimeRange) ([]time.Time, []float64) {
 	at := map[int64][]float64{}
 	var order []time.Time
 	for i := range ringSize {
-		times, values, _ := h.Range(expvar.SeriesKey{Target: target, Path: fmt.Sprintf("%s[%d]", sig.ExpvarPath, i)}, tr.From, tr.To)
+		times, values, _ := h.Range(goexpvar.SeriesKey{Target: target, Path: fmt.Sprintf("%s[%d]", sig.ExpvarPath, i)}, tr.From, tr.To)
 		for j, t := range times {
 			k := t.UnixMilli()
 			if _, ok := at[k]; !ok {
@@ -153,7 +154,7 @@ func ringStat(h *expvar.History, target string, sig runtime.Signal, tr backend.T
 			continue
 		}
 		ts = append(ts, t)
-		if sig.Kind == runtime.KindMean {
+		if sig.Kind == goruntime.KindMean {
 			sum := 0.0
 			for _, p := range pauses {
 				sum += p
@@ -183,7 +184,7 @@ func perSecond(times []time.Time, values []float64) ([]time.Time, []float64) {
 
 // presentMetrics asks Prometheus, in one query, which of the metrics have series in the
 // scope at the end of the query's range.
-func (d *Datasource) presentMetrics(ctx context.Context, sel runtime.Selector, metrics []string, q backend.DataQuery) (map[string]bool, error) {
+func (d *Datasource) presentMetrics(ctx context.Context, sel scope.Selector, metrics []string, q backend.DataQuery) (map[string]bool, error) {
 	series, err := d.prom.InstantSeries(ctx, sel.PresenceQuery(metrics), q.TimeRange.To)
 	if err != nil {
 		return nil, err
@@ -240,8 +241,8 @@ func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) bac
 
 // selector is the scope of a runtime or business query, with the data source's job and
 // instance label names.
-func (d *Datasource) selector(job, instance string) (runtime.Selector, error) {
-	return runtime.NewSelector(job, instance, d.settings.JobLabel, d.settings.InstanceLabel)
+func (d *Datasource) selector(job, instance string) (scope.Selector, error) {
+	return scope.NewSelector(job, instance, d.settings.JobLabel, d.settings.InstanceLabel)
 }
 
 // rangeFrames runs range queries over the query's time range, with the step and macros

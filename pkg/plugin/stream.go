@@ -7,7 +7,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/query"
 )
 
@@ -56,7 +56,7 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 }
 
 // streamQuery validates a stream's path and query.
-func (d *Datasource) streamQuery(path string, raw []byte) ([]expvar.Target, []expvar.Pattern, error) {
+func (d *Datasource) streamQuery(path string, raw []byte) ([]goexpvar.Target, []goexpvar.Pattern, error) {
 	if path != expvarChannel || d.expvar == nil {
 		return nil, nil, errNoTargets
 	}
@@ -68,9 +68,9 @@ func (d *Datasource) streamQuery(path string, raw []byte) ([]expvar.Target, []ex
 	if err != nil {
 		return nil, nil, err
 	}
-	patterns := make([]expvar.Pattern, len(model.Paths))
+	patterns := make([]goexpvar.Pattern, len(model.Paths))
 	for i, p := range model.Paths {
-		if patterns[i], err = expvar.ParsePath(p); err != nil {
+		if patterns[i], err = goexpvar.ParsePath(p); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -80,7 +80,7 @@ func (d *Datasource) streamQuery(path string, raw []byte) ([]expvar.Target, []ex
 // liveFrame is one row: the time of the newest poll and the latest value of every
 // matched numeric variable (a wide time series: one time field, one labelled field per
 // variable).
-func (d *Datasource) liveFrame(targets []expvar.Target, patterns []expvar.Pattern) *data.Frame {
+func (d *Datasource) liveFrame(targets []goexpvar.Target, patterns []goexpvar.Pattern) *data.Frame {
 	var newest time.Time
 	fields := data.Fields{}
 	for _, t := range targets {
@@ -89,7 +89,7 @@ func (d *Datasource) liveFrame(targets []expvar.Target, patterns []expvar.Patter
 			newest = st.LastSuccess
 		}
 		for _, v := range matching(vars, patterns) {
-			if v.Kind == expvar.KindNumber || v.Kind == expvar.KindBool {
+			if v.Kind == goexpvar.KindNumber || v.Kind == goexpvar.KindBool {
 				path := v.Path.String()
 				f := data.NewField(t.Name+" "+path, data.Labels{"target": t.Name, "instance": t.Instance, "path": path}, []float64{v.Num})
 				fields = append(fields, f)

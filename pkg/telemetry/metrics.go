@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/gopulse/health/pkg/expvar"
+	"github.com/gopulse/health/pkg/goexpvar"
 )
 
 // The metrics, labelled by the data source's UID.
@@ -72,8 +72,8 @@ func (m *Metrics) Close() {
 }
 
 // Expvar are the expvar poller's metrics.
-func (m *Metrics) Expvar() expvar.Metrics {
-	return expvar.Metrics{
+func (m *Metrics) Expvar() goexpvar.Metrics {
+	return goexpvar.Metrics{
 		TargetsUp:        expvarTargets.WithLabelValues(m.uid, "up"),
 		TargetsDown:      expvarTargets.WithLabelValues(m.uid, "down"),
 		PollDuration:     expvarPollDuration.WithLabelValues(m.uid),

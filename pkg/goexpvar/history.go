@@ -1,4 +1,4 @@
-package expvar
+package goexpvar
 
 // History: the in-memory, compressed history of polled expvar values, one series per
 // (target, path).

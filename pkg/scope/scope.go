@@ -1,4 +1,7 @@
-package runtime
+// Package scope is the scope of a query (a job and an instance regex) as a PromQL
+// label-matcher list, shared by the runtime, business and health queries, and the checks
+// of label names and matcher lists.
+package scope
 
 import (
 	"errors"

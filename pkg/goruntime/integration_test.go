@@ -1,4 +1,4 @@
-package runtime
+package goruntime
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // plausible bounds each signal's value for the demo under light load (2 cores, Linux).
@@ -57,7 +58,7 @@ func TestAgainstDemo(t *testing.T) {
 	prom := harness.StartPrometheus(t, harness.PrometheusOptions{DemoTargets: []string{plain.Addr, limited.Addr}, NoProvisionedRules: true})
 	harness.WaitForQuery(t, prom.URL, `count(up{job="demo"} == 1) == 2`, harness.ScrapeTimeout)
 
-	sel, err := NewSelector("demo", "", "", "")
+	sel, err := scope.NewSelector("demo", "", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestAgainstDemo(t *testing.T) {
 	})
 
 	// An instance regex narrows the scope to one target.
-	one, err := NewSelector("demo", regexp.QuoteMeta(limited.Addr), "", "")
+	one, err := scope.NewSelector("demo", regexp.QuoteMeta(limited.Addr), "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,14 +111,14 @@ func TestAgainstDemo(t *testing.T) {
 	}
 
 	// Every target: the demos and Prometheus itself.
-	every, _ := NewSelector("", "", "", "")
+	every, _ := scope.NewSelector("", "", "", "")
 	expr, _ = g.Expr(every, func(string) bool { return true })
 	if got := query(t, prom.URL, expr); len(got) != 3 {
 		t.Errorf("%s: %v, want the two demos and Prometheus", expr, got)
 	}
 
 	// A scope without series: the presence query is empty and Expr says what is missing.
-	none, _ := NewSelector("no-such-job", "", "", "")
+	none, _ := scope.NewSelector("no-such-job", "", "", "")
 	if got := query(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {
 		t.Errorf("presence in an empty scope: %v", got)
 	}

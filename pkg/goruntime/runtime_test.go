@@ -1,4 +1,4 @@
-package runtime
+package goruntime
 
 import (
 	"encoding/json"
@@ -12,7 +12,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/scope"
 )
+
+var promql = parser.NewParser(parser.Options{})
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
@@ -65,7 +68,7 @@ func TestCatalogueShape(t *testing.T) {
 // every named metric in the expression.
 func checkCandidate(t *testing.T, s Signal, c Candidate, counter *regexp.Regexp) {
 	t.Helper()
-	sel, err := NewSelector(`de"mo`, `127\.0\.0\.1:.*`, "service", "pod")
+	sel, err := scope.NewSelector(`de"mo`, `127\.0\.0\.1:.*`, "service", "pod")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +80,7 @@ func checkCandidate(t *testing.T, s Signal, c Candidate, counter *regexp.Regexp)
 	if strings.Contains(raw, "%!") || strings.Contains(raw, "job") || strings.Contains(raw, "instance") {
 		t.Errorf("%s: template not filled with the selector: %s", s.ID, raw)
 	}
-	all, _ := NewSelector("", "", "", "")
+	all, _ := scope.NewSelector("", "", "", "")
 	if every, _ := s.Expr(all, func(m string) bool { return slices.Contains(c.Metrics, m) }); !strings.Contains(every, "{}") {
 		t.Errorf("%s: every target: %s", s.ID, every)
 	} else if _, err := promql.ParseExpr(expand(every)); err != nil {
@@ -154,65 +157,15 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-func TestSelector(t *testing.T) {
-	for _, c := range []struct{ job, instance, jobLabel, instanceLabel, want string }{
-		{"", "", "", "", ``},
-		{"demo", "", "", "", `job="demo"`},
-		{"", "127.0.0.1:8080", "", "", `instance=~"127.0.0.1:8080"`},
-		{"demo", `127\.0\.0\.1:(80|81)`, "", "", `job="demo",instance=~"127\\.0\\.0\\.1:(80|81)"`},
-		{`a"b\c`, `x"y`, "service", "pod", `service="a\"b\\c",pod=~"x\"y"`},
-		{"new\nline", "", "", "", `job="new\nline"`},
-		{`"} or vector(1) or up{a="`, "", "", "", `job="\"} or vector(1) or up{a=\""`},
-		{"démo", "", "", "", `job="démo"`},
-	} {
-		s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel)
-		if err != nil || s.Matchers != c.want {
-			t.Errorf("NewSelector(%q, %q, %q, %q) = %s, %v; want %s", c.job, c.instance, c.jobLabel, c.instanceLabel, s.Matchers, err, c.want)
-			continue
-		}
-		// What Prometheus reads back is what the user typed.
-		ms, err := promql.ParseMetricSelector("up{" + s.Matchers + "}")
-		if err != nil {
-			t.Errorf("%s does not parse: %v", s, err)
-			continue
-		}
-		for _, m := range ms {
-			switch m.Name {
-			case s.JobLabel:
-				if m.Type != labels.MatchEqual || m.Value != c.job {
-					t.Errorf("%s: job matcher %s", s, m)
-				}
-			case s.InstanceLabel:
-				if m.Type != labels.MatchRegexp || m.Value != c.instance {
-					t.Errorf("%s: instance matcher %s", s, m)
-				}
-			}
-		}
-	}
-	for _, c := range []struct{ job, instance, jobLabel, instanceLabel, want string }{
-		{"", "(", "", "", `instance "(" is not a valid regular expression: missing closing ): ` + "`(`"},
-		{"", `a(?=b)`, "", "", "invalid or unsupported Perl syntax"},
-		{"", `\1`, "", "", "invalid escape sequence"},
-		{"", "", "job-name", "", `label name "job-name" is not valid`},
-		{"", "", "", "1nstance", `label name "1nstance" is not valid`},
-		{"", "", "__name__", "", `label name "__name__" is not valid`},
-		{"", "", "node", "node", `the job and instance labels are both "node"`},
-	} {
-		if s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel); err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("NewSelector(%q, %q, %q, %q) = %v, %v; want an error containing %q", c.job, c.instance, c.jobLabel, c.instanceLabel, s, err, c.want)
-		}
-	}
-}
-
 func TestPresenceQuery(t *testing.T) {
-	sel, _ := NewSelector("demo", "", "", "")
+	sel, _ := scope.NewSelector("demo", "", "", "")
 	s, _ := Lookup("heap_inuse")
 	q := sel.PresenceQuery(s.Metrics())
 	want := `count by (__name__) ({__name__=~"go_memstats_heap_inuse_bytes|go_memory_classes_heap_objects_bytes|go_memory_classes_heap_unused_bytes",job="demo"})`
 	if q != want {
 		t.Errorf("PresenceQuery = %s\nwant %s", q, want)
 	}
-	all, _ := NewSelector("", "", "", "")
+	all, _ := scope.NewSelector("", "", "", "")
 	for _, q := range []string{q, all.PresenceQuery(s.Metrics())} {
 		if _, err := promql.ParseExpr(q); err != nil {
 			t.Errorf("%s: %v", q, err)
@@ -221,7 +174,7 @@ func TestPresenceQuery(t *testing.T) {
 }
 
 func TestExprFallback(t *testing.T) {
-	sel, _ := NewSelector("demo", "", "", "")
+	sel, _ := scope.NewSelector("demo", "", "", "")
 	has := func(ms ...string) func(string) bool { return func(m string) bool { return slices.Contains(ms, m) } }
 	heap, _ := Lookup("heap_inuse")
 	for _, c := range []struct {
@@ -255,7 +208,7 @@ func TestExprFallback(t *testing.T) {
 	// The default collector alone: no pause histogram, and the error says how to get one.
 	p99, _ := Lookup("gc_pause_p99")
 	classic := has("go_gc_duration_seconds_sum", "go_gc_duration_seconds_count", "go_goroutines")
-	all, _ := NewSelector("", "", "", "")
+	all, _ := scope.NewSelector("", "", "", "")
 	_, err = p99.Expr(all, classic)
 	if err == nil || !strings.Contains(err.Error(), "in every target: needs go_sched_pauses_total_gc_seconds_bucket, or go_gc_pauses_seconds_bucket; enable the runtime/metrics series") {
 		t.Errorf("gc_pause_p99 without histograms: %v", err)

@@ -1,4 +1,4 @@
-package expvar
+package goexpvar
 
 import (
 	"errors"

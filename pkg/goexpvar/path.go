@@ -40,7 +40,7 @@
 // [ParsePath] reports errors with the byte offset and what was expected, e.g.
 //
 //	expvar path "memstats..HeapAlloc": at byte 9: expected a key, '*' or '**' after '.', found '.'
-package expvar
+package goexpvar
 
 import (
 	"fmt"

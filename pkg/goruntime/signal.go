@@ -1,11 +1,11 @@
-// Package runtime is GoPulse's catalogue of Go runtime signals (goroutines, heap, GC
+// Package goruntime is GoPulse's catalogue of Go runtime signals (goroutines, heap, GC
 // pauses, allocation rate, CPU, RSS, file descriptors, scheduler latency, settings) and
 // how to read each one from Prometheus or from a service's expvar endpoint.
 //
 // A query for a signal goes:
 //
-//	sig, err := runtime.Lookup("gc_pause_p99")        // unknown ids: an error naming the valid ones
-//	sel, err := runtime.NewSelector(job, instanceRegex, "job", "instance")
+//	sig, err := goruntime.Lookup("gc_pause_p99")        // unknown ids: an error naming the valid ones
+//	sel, err := scope.NewSelector(job, instanceRegex, "job", "instance")
 //	q := sel.PresenceQuery(sig.Metrics())             // one instant query: which candidate metrics exist
 //	expr, err := sig.Expr(sel, present)               // the first candidate whose metrics exist
 //
@@ -24,13 +24,15 @@
 // entries): KindMean takes its mean, KindQuantile its Quantile. For KindChanges
 // (restarts), count the times the value went down: a restart resets the runtime's
 // counters.
-package runtime
+package goruntime
 
 import (
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/gopulse/health/pkg/scope"
 )
 
 // Signal is one entry of the catalogue.
@@ -149,7 +151,7 @@ func (s Signal) Chosen(present func(metric string) bool) (Candidate, bool) {
 // Expr returns the PromQL of the first candidate whose metrics are all present in the
 // scope, as present reports; else an error naming what is missing and, for opt-in
 // series, how to export them.
-func (s Signal) Expr(sel Selector, present func(metric string) bool) (string, error) {
+func (s Signal) Expr(sel scope.Selector, present func(metric string) bool) (string, error) {
 	if c, ok := s.Chosen(present); ok {
 		return fmt.Sprintf(c.Expr, sel.Matchers, sel.By()), nil
 	}
@@ -157,11 +159,11 @@ func (s Signal) Expr(sel Selector, present func(metric string) bool) (string, er
 	for i, c := range s.Candidates {
 		needs[i] = strings.Join(c.Metrics, " and ")
 	}
-	scope := "every target"
+	where := "every target"
 	if sel.Matchers != "" {
-		scope = sel.String()
+		where = sel.String()
 	}
-	err := fmt.Sprintf("no series for %s (%s) in %s: needs %s", s.Title, s.ID, scope, strings.Join(needs, ", or "))
+	err := fmt.Sprintf("no series for %s (%s) in %s: needs %s", s.Title, s.ID, where, strings.Join(needs, ", or "))
 	if s.Hint != "" {
 		err += "; " + s.Hint
 	}
