@@ -331,7 +331,7 @@ func (p *Poller) poll(ctx context.Context, t Target) {
 	p.status[t.Name] = st
 	p.latest[t.Name] = vars
 	for _, v := range vars {
-		if v.Kind == KindNumber || v.Kind == KindBool {
+		if v.Numeric() {
 			_ = p.hist.Append(SeriesKey{Target: t.Name, Path: v.Path.String()}, start, v.Num)
 		}
 	}

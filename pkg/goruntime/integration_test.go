@@ -67,7 +67,7 @@ func TestAgainstDemo(t *testing.T) {
 		all = append(all, s.Metrics()...)
 	}
 	present := map[string]bool{}
-	for _, smp := range query(t, prom.URL, sel.PresenceQuery(all)) {
+	for _, smp := range promQuery(t, prom.URL, sel.PresenceQuery(all)) {
 		present[smp.Metric["__name__"]] = true
 	}
 	for _, s := range Catalogue() {
@@ -88,7 +88,7 @@ func TestAgainstDemo(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", s.ID, err)
 				}
-				if err := checkAnswer(t, s, query(t, prom.URL, strings.ReplaceAll(expr, "$__rate_interval", "20s")), limited.Addr); err != nil {
+				if err := checkAnswer(t, s, promQuery(t, prom.URL, strings.ReplaceAll(expr, "$__rate_interval", "20s")), limited.Addr); err != nil {
 					errs = append(errs, fmt.Sprintf("%s: %s: %v", s.ID, expr, err))
 				}
 			}
@@ -106,20 +106,20 @@ func TestAgainstDemo(t *testing.T) {
 	}
 	g, _ := Lookup("goroutines")
 	expr, _ := g.Expr(one, func(string) bool { return true })
-	if got := query(t, prom.URL, expr); len(got) != 1 || got[0].Metric["instance"] != limited.Addr {
+	if got := promQuery(t, prom.URL, expr); len(got) != 1 || got[0].Metric["instance"] != limited.Addr {
 		t.Errorf("%s: %v, want only %s", expr, got, limited.Addr)
 	}
 
 	// Every target: the demos and Prometheus itself.
 	every, _ := scope.NewSelector("", "", "", "")
 	expr, _ = g.Expr(every, func(string) bool { return true })
-	if got := query(t, prom.URL, expr); len(got) != 3 {
+	if got := promQuery(t, prom.URL, expr); len(got) != 3 {
 		t.Errorf("%s: %v, want the two demos and Prometheus", expr, got)
 	}
 
 	// A scope without series: the presence query is empty and Expr says what is missing.
 	none, _ := scope.NewSelector("no-such-job", "", "", "")
-	if got := query(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {
+	if got := promQuery(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {
 		t.Errorf("presence in an empty scope: %v", got)
 	}
 	_, err = g.Expr(none, func(string) bool { return false })
@@ -159,7 +159,7 @@ func checkAnswer(t *testing.T, s Signal, got []harness.PromSample, limitedAddr s
 	return nil
 }
 
-func query(t *testing.T, url, expr string) []harness.PromSample {
+func promQuery(t *testing.T, url, expr string) []harness.PromSample {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

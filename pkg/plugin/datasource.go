@@ -5,17 +5,14 @@ package plugin
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
 	"github.com/gopulse/health/pkg/alertmanager"
@@ -203,100 +200,29 @@ func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) bac
 	return response.Response(nil, response.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
 }
 
-// queryPromQL answers a promql query: a range query, an instant query at the end of the
-// range, or both, with Grafana's macros expanded here so alert rules and panels agree.
+// queryPromQL answers a promql query (pkg/prometheus).
 func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, minStep, err := query.ParsePromQL(q.JSON)
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
-	pq := prometheus.Query{Expr: model.Expr, LegendFormat: model.LegendFormat, Format: model.Format}
-	var out data.Frames
-	if model.Ranged() {
-		if out, err = d.rangeFrames(ctx, q, minStep, pq); err != nil {
-			return response.Response(out, err)
-		}
-	}
-	if model.Instant {
-		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, minStep)
-		if err != nil {
-			return response.Response(out, response.BadInput(err))
-		}
-		pq.Expr = d.macros(q, r.Step).Expand(pq.Expr)
-		fr, err := d.prom.QueryInstant(ctx, pq, q.TimeRange.To)
-		if err != nil {
-			return response.Response(out, err)
-		}
-		out = append(out, fr...)
-	}
-	return response.Response(out, nil)
+	return response.Response(d.prom.Run(ctx, model, minStep, d.request(q)))
 }
 
-// queryAlerts answers an alerts query: the active alerts of Prometheus, of Alertmanager
-// (with silenced, inhibited and receivers) or of both merged by label set, filtered, most
-// urgent first, as one table (or counts of firing alerts per P-level, or a state
-// timeline over the range from the ALERTS series, or Prometheus's rules). With both, a failing Alertmanager leaves the Prometheus
-// part answered, with a notice and the downstream error.
+// queryAlerts answers an alerts query (pkg/alerts).
 func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, err := query.ParseAlerts(q.JSON)
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
-	filter, err := alerts.NewFilter(model.States, model.Matchers, model.Severities, d.settings.Levels)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	if model.Format == "rules" {
-		groups, err := d.prom.Rules(ctx)
-		if err != nil {
-			return response.Response(nil, err)
-		}
-		return response.Response(data.Frames{alerts.Rules(groups, filter)}, nil)
-	}
-	if model.Format == "timeline" {
-		r, err := prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0)
-		if err != nil {
-			return response.Response(nil, response.BadInput(err))
-		}
-		series, err := d.prom.RangeSeries(ctx, filter.Selector(), r)
-		if err != nil {
-			return response.Response(nil, err)
-		}
-		return response.Response(alerts.Timeline(series, r, filter), nil)
-	}
-	if model.Source != "" && model.Source != "prometheus" && d.am == nil {
-		return response.Response(nil, response.BadInput(errors.New("no Alertmanager URL is configured for this data source: set one in its settings, or use source prometheus")))
-	}
-	var list []alerts.Alert
-	if model.Source != "alertmanager" {
-		active, err := d.prom.Alerts(ctx)
-		if err != nil {
-			return response.Response(nil, err)
-		}
-		list = alerts.FromPrometheus(active, d.settings.Levels)
-	}
-	var amErr error
-	if model.Source == "alertmanager" || model.Source == "both" {
-		var am []alertmanager.Alert
-		if am, amErr = d.am.Alerts(ctx); amErr == nil {
-			list = alerts.Merge(list, am, d.settings.Levels)
-		} else if model.Source == "alertmanager" {
-			return response.Response(nil, amErr)
-		}
-	}
-	selected := alerts.Select(list, filter)
-	fr := data.Frames{alerts.Table(selected)}
-	if model.Format == "counts" {
-		fr = alerts.Counts(selected)
-	}
-	if amErr != nil {
-		addNotice(fr[0], data.Notice{Severity: data.NoticeSeverityWarning,
-			Text: "Alertmanager did not answer: silenced, inhibited and receivers are missing. " + amErr.Error()})
-	}
-	return response.Response(fr, amErr)
+	return response.Response(alerts.Run(ctx, d.alertSources(), model, d.settings.Levels, d.request(q)))
 }
 
-// macros are Grafana's interval and range variables for a query run with step.
-func (d *Datasource) macros(q backend.DataQuery, step time.Duration) prometheus.Macros {
-	return prometheus.Macros{Interval: step, Range: q.TimeRange.Duration(), ScrapeInterval: d.settings.ScrapeInterval}
+// alertSources are Prometheus and, when configured, the Alertmanager.
+func (d *Datasource) alertSources() alerts.Sources {
+	src := alerts.Sources{Prometheus: d.prom}
+	if d.am != nil {
+		src.Alertmanager = d.am
+	}
+	return src
 }

@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/gopulse/health/pkg/goexpvar"
-	"github.com/gopulse/health/pkg/goruntime"
 )
 
 const smallDoc = `{"goroutines": 12, "memstats": {"HeapAlloc": 1048576, "NumGC": 3}}`
@@ -111,28 +109,5 @@ func BenchmarkSweep1000(b *testing.B) {
 		if !st.Up {
 			b.Fatalf("%s down: %s", st.Target, st.LastError)
 		}
-	}
-}
-
-func TestRingStat(t *testing.T) {
-	h := goexpvar.NewHistory(goexpvar.HistoryOptions{})
-	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
-	polls := [][]float64{{100, 300, 0}, {100, 300, 800}} // ring entries at two polls; 0 = unused
-	for p, ring := range polls {
-		for i := range ringSize {
-			v := 0.0
-			if i < len(ring) {
-				v = ring[i]
-			}
-			if err := h.Append(goexpvar.SeriesKey{Target: "a", Path: fmt.Sprintf("memstats.PauseNs[%d]", i)}, t0.Add(time.Duration(p)*10*time.Second), v); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tr := backend.TimeRange{From: t0.Add(-time.Second), To: t0.Add(time.Minute)}
-	_, mean := ringStat(h, "a", goruntime.Signal{ExpvarPath: "memstats.PauseNs", Kind: goruntime.KindMean}, tr)
-	_, p99 := ringStat(h, "a", goruntime.Signal{ExpvarPath: "memstats.PauseNs", Kind: goruntime.KindQuantile, Quantile: 0.99}, tr)
-	if fmt.Sprint(mean) != "[200 400]" || fmt.Sprint(p99) != "[300 800]" {
-		t.Errorf("mean %v p99 %v, want [200 400] and [300 800]", mean, p99)
 	}
 }

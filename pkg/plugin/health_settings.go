@@ -22,23 +22,11 @@ type healthJSON struct {
 	Thresholds    map[string]query.Threshold `json:"healthThresholds"`
 }
 
-// HealthSettings are the validated settings of health queries.
-type HealthSettings struct {
-	// RequestMetric is the request counter; ErrorSelector the label matchers that pick
-	// its failed requests; LatencyMetric a classic histogram of request latency in
-	// seconds (without _bucket).
-	RequestMetric, ErrorSelector, LatencyMetric string
-	// GrowthWindow is the window of the goroutine growth (deriv) and of the GC pause p99.
-	GrowthWindow  time.Duration
-	AlertCritical string
-	Thresholds    health.Thresholds
-}
-
 var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 
 // loadHealth validates the health settings, with defaults for what is not set.
-func loadHealth(j healthJSON) (HealthSettings, error) {
-	s := HealthSettings{RequestMetric: "http_requests_total", ErrorSelector: `code=~"5.."`,
+func loadHealth(j healthJSON) (health.Settings, error) {
+	s := health.Settings{RequestMetric: "http_requests_total", ErrorSelector: `code=~"5.."`,
 		LatencyMetric: "http_request_duration_seconds", GrowthWindow: 5 * time.Minute, AlertCritical: "P1"}
 	for _, m := range []struct {
 		name, value string

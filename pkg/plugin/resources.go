@@ -17,6 +17,7 @@ import (
 	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/response"
+	"github.com/gopulse/health/pkg/scope"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -109,9 +110,9 @@ func (d *Datasource) labelNames(r *http.Request) (answer, error) {
 
 // metricNames answers metrics[?match=REGEX]: metric names, filtered by an RE2 regex.
 func (d *Datasource) metricNames(r *http.Request) (answer, error) {
-	re, err := anchoredRegexp(r.URL.Query().Get("match"))
+	re, err := scope.Anchored(r.URL.Query().Get("match"))
 	if err != nil {
-		return answer{}, err
+		return answer{}, response.BadInput(fmt.Errorf("match: %w", err))
 	}
 	l, err := d.prom.LabelValues(r.Context(), "__name__", nil, lookupRange())
 	if err != nil {
@@ -124,18 +125,6 @@ func (d *Datasource) metricNames(r *http.Request) (answer, error) {
 func (d *Datasource) metadata(r *http.Request) (answer, error) {
 	md, truncated, err := d.prom.Metadata(r.Context(), r.URL.Query().Get("metric"))
 	return answer{md, truncated}, err
-}
-
-// anchoredRegexp compiles a user's regex, anchored as PromQL's =~ is; empty matches all.
-func anchoredRegexp(expr string) (*regexp.Regexp, error) {
-	if expr == "" {
-		return nil, nil
-	}
-	re, err := regexp.Compile("^(?:" + expr + ")$")
-	if err != nil {
-		return nil, response.BadInput(fmt.Errorf("invalid regex %q: %w", expr, err))
-	}
-	return re, nil
 }
 
 func filter(vals []string, re *regexp.Regexp) []string {
@@ -183,11 +172,11 @@ func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
 // latest document, with kind and value, for the editor's autocomplete.
 func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 	if d.expvar == nil {
-		writeError(w, response.BadInput(errNoTargets))
+		writeError(w, response.BadInput(goexpvar.ErrNoTargets))
 		return
 	}
 	name := r.URL.Query().Get("target")
-	if _, err := d.expvarTargets([]string{name}); err != nil || name == "" {
+	if _, err := goexpvar.SelectTargets(d.expvar.Targets(), []string{name}); err != nil || name == "" {
 		writeError(w, response.BadInput(fmt.Errorf("target is required and must be a configured expvar target: expvar-vars?target=NAME")))
 		return
 	}
@@ -202,7 +191,7 @@ func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 	out := make([]variable, 0, len(vars))
 	for _, v := range vars {
 		item := variable{Path: v.Path.String(), Kind: v.Kind.String(), Text: v.Str}
-		if v.Kind == goexpvar.KindNumber || v.Kind == goexpvar.KindBool {
+		if v.Numeric() {
 			n := v.Num
 			item.Value = &n
 		}

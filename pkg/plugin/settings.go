@@ -12,6 +12,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 
 	"github.com/gopulse/health/pkg/alerts"
+	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/redact"
@@ -65,7 +66,7 @@ type Settings struct {
 	InstanceLabel        string
 	Levels               alerts.Levels
 	Expvar               ExpvarSettings
-	Health               HealthSettings
+	Health               health.Settings
 	HTTP                 httpclient.Options
 	// AlertmanagerHTTP are the Alertmanager's connection settings: its own, or
 	// Prometheus's when the data source shares them explicitly.

@@ -20,7 +20,7 @@ const expvarChannel = "expvar"
 // SubscribeStream allows a subscription to the expvar channel for a valid expvar query
 // of this data source's targets.
 func (d *Datasource) SubscribeStream(_ context.Context, req *backend.SubscribeStreamRequest) (*backend.SubscribeStreamResponse, error) {
-	if _, _, err := d.streamQuery(req.Path, req.Data); err != nil {
+	if _, err := d.streamQuery(req.Path, req.Data); err != nil {
 		return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusNotFound}, nil
 	}
 	return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusOK}, nil
@@ -34,7 +34,7 @@ func (d *Datasource) PublishStream(context.Context, *backend.PublishStreamReques
 // RunStream pushes the latest values of the subscribed variables after every poll: one
 // row per poll, one field per target and numeric variable, until the subscription ends.
 func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
-	targets, patterns, err := d.streamQuery(req.Path, req.Data)
+	sel, err := d.streamQuery(req.Path, req.Data)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 	tick := time.NewTicker(d.settings.Expvar.Poller.Interval)
 	defer tick.Stop()
 	for {
-		f := d.liveFrame(targets, patterns)
+		f := goexpvar.LiveFrame(d.expvar, sel)
 		d.maskNotices(data.Frames{f})
 		if err := sender.SendFrame(f, data.IncludeAll); err != nil {
 			return err
@@ -56,49 +56,13 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 }
 
 // streamQuery validates a stream's path and query.
-func (d *Datasource) streamQuery(path string, raw []byte) ([]goexpvar.Target, []goexpvar.Pattern, error) {
+func (d *Datasource) streamQuery(path string, raw []byte) (goexpvar.Selection, error) {
 	if path != expvarChannel || d.expvar == nil {
-		return nil, nil, errNoTargets
+		return goexpvar.Selection{}, goexpvar.ErrNoTargets
 	}
 	model, err := query.ParseExpvar(raw)
 	if err != nil {
-		return nil, nil, err
+		return goexpvar.Selection{}, err
 	}
-	targets, err := d.expvarTargets(model.Targets)
-	if err != nil {
-		return nil, nil, err
-	}
-	patterns := make([]goexpvar.Pattern, len(model.Paths))
-	for i, p := range model.Paths {
-		if patterns[i], err = goexpvar.ParsePath(p); err != nil {
-			return nil, nil, err
-		}
-	}
-	return targets, patterns, nil
-}
-
-// liveFrame is one row: the time of the newest poll and the latest value of every
-// matched numeric variable (a wide time series: one time field, one labelled field per
-// variable).
-func (d *Datasource) liveFrame(targets []goexpvar.Target, patterns []goexpvar.Pattern) *data.Frame {
-	var newest time.Time
-	fields := data.Fields{}
-	for _, t := range targets {
-		vars, st, _ := d.expvar.Latest(t.Name)
-		if st.LastSuccess.After(newest) {
-			newest = st.LastSuccess
-		}
-		for _, v := range matching(vars, patterns) {
-			if v.Kind == goexpvar.KindNumber || v.Kind == goexpvar.KindBool {
-				path := v.Path.String()
-				f := data.NewField(t.Name+" "+path, data.Labels{"target": t.Name, "instance": t.Instance, "path": path}, []float64{v.Num})
-				fields = append(fields, f)
-			}
-		}
-	}
-	if newest.IsZero() {
-		newest = time.Now().UTC()
-	}
-	f := data.NewFrame("expvar", append(data.Fields{data.NewField("Time", nil, []time.Time{newest})}, fields...)...)
-	return f.SetMeta(&data.FrameMeta{Type: data.FrameTypeTimeSeriesWide, TypeVersion: data.FrameTypeVersion{0, 1}})
+	return goexpvar.Select(d.expvar, model)
 }

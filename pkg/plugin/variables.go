@@ -13,6 +13,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
@@ -50,7 +51,7 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 		texts = l.Values
 	case query.VariableQueryResult:
 		var series []prometheus.Series
-		series, err = d.prom.InstantSeries(ctx, d.macros(q, q.Interval).Expand(v.Expr), q.TimeRange.To)
+		series, err = d.prom.InstantSeries(ctx, d.request(q).Macros(q.Interval).Expand(v.Expr), q.TimeRange.To)
 		for _, s := range series {
 			for i, val := range s.Values {
 				texts = append(texts, fmt.Sprintf("%s %s %d", prometheus.SeriesName(s.Labels), strconv.FormatFloat(val, 'g', -1, 64), s.Times[i].UnixMilli()))
@@ -141,7 +142,7 @@ func (d *Datasource) ruleVariable(ctx context.Context, kind query.VariableKind) 
 // target (Label) or of all targets.
 func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]string, error) {
 	if d.expvar == nil {
-		return nil, response.BadInput(errNoTargets)
+		return nil, response.BadInput(goexpvar.ErrNoTargets)
 	}
 	// The first sweep discovers the targets: start before listing them.
 	d.expvar.Start(ctx)
@@ -149,7 +150,7 @@ func (d *Datasource) expvarVariable(ctx context.Context, v query.Variable) ([]st
 	if v.Label != "" {
 		names = []string{v.Label}
 	}
-	targets, err := d.expvarTargets(names)
+	targets, err := goexpvar.SelectTargets(d.expvar.Targets(), names)
 	if err != nil {
 		return nil, response.BadInput(err)
 	}

@@ -4,6 +4,7 @@ package response
 
 import (
 	"errors"
+	"slices"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
@@ -40,4 +41,27 @@ func Response(fr data.Frames, err error) backend.DataResponse {
 		}
 	}
 	return res
+}
+
+// AddNotice adds a notice to a frame. Frames of one query may share their meta: the frame
+// gets its own copy first.
+func AddNotice(f *data.Frame, n data.Notice) {
+	meta := data.FrameMeta{}
+	if f.Meta != nil {
+		meta = *f.Meta
+	}
+	meta.Notices = append(slices.Clone(meta.Notices), n)
+	f.Meta = &meta
+}
+
+// SetUnit sets the unit of every numeric field of f.
+func SetUnit(f *data.Frame, unit string) {
+	for _, fl := range f.Fields {
+		if fl.Type().Numeric() {
+			if fl.Config == nil {
+				fl.Config = &data.FieldConfig{}
+			}
+			fl.Config.Unit = unit
+		}
+	}
 }

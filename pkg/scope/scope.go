@@ -29,6 +29,28 @@ type Selector struct {
 	Matchers string
 	// JobLabel and InstanceLabel are the label names of the job and the instance.
 	JobLabel, InstanceLabel string
+	// Job is the job of the scope ("" for every job); instance its instance regex,
+	// anchored (nil for every instance).
+	Job      string
+	instance *regexp.Regexp
+}
+
+// Anchored compiles a user's regular expression anchored as PromQL's =~ reads it
+// (^(?:expr)$); an empty expression is nil, which matches everything.
+func Anchored(expr string) (*regexp.Regexp, error) {
+	if expr == "" {
+		return nil, nil
+	}
+	// Whatever compiles alone compiles anchored; the error then quotes what the user wrote.
+	if _, err := regexp.Compile(expr); err != nil {
+		return nil, fmt.Errorf("%q is not a valid regular expression: %v", expr, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+	}
+	return regexp.Compile("^(?:" + expr + ")$")
+}
+
+// HasInstance tells whether an instance is in the scope's instance regex.
+func (s Selector) HasInstance(instance string) bool {
+	return s.instance == nil || s.instance.MatchString(instance)
 }
 
 // NewSelector makes the selector of a scope: job matches exactly, instance is a regular
@@ -55,12 +77,14 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 		m = append(m, s.JobLabel+"="+strconv.Quote(job))
 	}
 	if instance != "" {
-		// Prometheus anchors it as ^(?:instance)$: whatever compiles alone compiles so.
-		if _, err := regexp.Compile(instance); err != nil {
-			return Selector{}, fmt.Errorf("instance %q is not a valid regular expression: %v", instance, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		re, err := Anchored(instance)
+		if err != nil {
+			return Selector{}, fmt.Errorf("instance %w", err)
 		}
+		s.instance = re
 		m = append(m, s.InstanceLabel+"=~"+strconv.Quote(instance))
 	}
+	s.Job = job
 	s.Matchers = strings.Join(m, ",")
 	return s, nil
 }

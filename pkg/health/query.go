@@ -1,4 +1,4 @@
-package plugin
+package health
 
 import (
 	"context"
@@ -8,32 +8,76 @@ import (
 	"sync"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/goruntime"
-	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/scope"
 )
 
+// Settings are the data source's settings of health queries.
+type Settings struct {
+	// RequestMetric is the request counter; ErrorSelector the label matchers that pick
+	// its failed requests; LatencyMetric a classic histogram of request latency in
+	// seconds (without _bucket).
+	RequestMetric, ErrorSelector, LatencyMetric string
+	// GrowthWindow is the window of the goroutine growth (deriv) and of the GC pause p99.
+	GrowthWindow  time.Duration
+	AlertCritical string
+	Thresholds    Thresholds
+}
+
+// Config is what a health query takes from its data source.
+type Config struct {
+	Settings Settings
+	Levels   alerts.Levels
+	// ExpvarInterval is the poll interval of the expvar targets: a value is current for
+	// three of them.
+	ExpvarInterval time.Duration
+}
+
+// Prometheus is what health queries read from Prometheus.
+type Prometheus interface {
+	goruntime.Instant
+	RangeSeries(ctx context.Context, expr string, r v1.Range) ([]prometheus.Series, error)
+	LabelValues(ctx context.Context, label string, matches []string, r v1.Range) (prometheus.List, error)
+	Alerts(ctx context.Context) ([]v1.Alert, error)
+}
+
+// Expvar is the expvar targets: their statuses and poll history.
+type Expvar interface {
+	Start(ctx context.Context)
+	Targets() []goexpvar.Target
+	Statuses() []goexpvar.Status
+	History() *goexpvar.History
+}
+
+// Sources are where health queries read; Alertmanager and Expvar are nil when the data
+// source has none.
+type Sources struct {
+	Prometheus   Prometheus
+	Alertmanager alerts.Alertmanager
+	Expvar       Expvar
+}
+
 // healthQuery is one health query on its way: its scope, grid and the input it gathers.
 type healthQuery struct {
-	d     *Datasource
-	q     backend.DataQuery
+	src   Sources
+	cfg   Config
+	req   prometheus.Request
 	model query.Health
 	sel   scope.Selector
 	r     v1.Range // the range of a time-series query; Start == End for the others
-	in    health.Input
+	in    Input
 	// mu guards notices, which the parallel queries add to.
 	mu       sync.Mutex
 	notices  []data.Notice
-	failures health.Failures
+	failures Failures
 }
 
 // notice adds a notice to the answer; safe from the parallel queries.
@@ -43,48 +87,39 @@ func (hq *healthQuery) notice(severity data.NoticeSeverity, text string) {
 	hq.notices = append(hq.notices, data.Notice{Severity: severity, Text: text})
 }
 
-// queryHealth answers a health query: per instance of the scope, up, goroutines and their
+// Run answers a health query: per instance of the scope, up, goroutines and their
 // growth, heap in use, GC pause p99, request rate, error ratio, latency p99 and firing
 // alerts, gathered in parallel from Prometheus (and the expvar targets), joined by
 // instance (pkg/health) into a status and its reason.
-func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseHealth(q.JSON)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	over := health.FromModel(model.Thresholds)
+func Run(ctx context.Context, src Sources, cfg Config, sel scope.Selector, model query.Health, req prometheus.Request) (data.Frames, error) {
+	over := FromModel(model.Thresholds)
 	if err := over.Validate(); err != nil {
-		return response.Response(nil, response.BadInput(err))
+		return nil, response.BadInput(err)
 	}
-	thresholds := d.settings.Health.Thresholds.With(over)
+	thresholds := cfg.Settings.Thresholds.With(over)
 	if err := thresholds.Validate(); err != nil {
-		return response.Response(nil, response.BadInput(fmt.Errorf("%w (the other bound is the data source's)", err)))
+		return nil, response.BadInput(fmt.Errorf("%w (the other bound is the data source's)", err))
 	}
-	hq := &healthQuery{d: d, q: q, model: model}
-	if hq.sel, err = d.selector(model.Job, model.Instance); err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	hq.in.Grid = health.Grid{Start: q.TimeRange.To, Points: 1}
-	hq.r = v1.Range{Start: q.TimeRange.To, End: q.TimeRange.To}
+	hq := &healthQuery{src: src, cfg: cfg, req: req, model: model, sel: sel}
+	hq.in.Grid = Grid{Start: req.To, Points: 1}
+	hq.r = v1.Range{Start: req.To, End: req.To}
 	if model.Format == query.HealthTimeSeries {
-		if hq.r, err = prometheus.StepRange(q.TimeRange.From, q.TimeRange.To, q.Interval, q.MaxDataPoints, 0); err != nil {
-			return response.Response(nil, response.BadInput(err))
+		var err error
+		if hq.r, err = prometheus.StepRange(req.From, req.To, req.Interval, req.MaxDataPoints, 0); err != nil {
+			return nil, response.BadInput(err)
 		}
-		hq.in.Grid = health.Grid{Start: hq.r.Start, Step: hq.r.Step, Points: int(hq.r.End.Sub(hq.r.Start)/hq.r.Step) + 1}
+		hq.in.Grid = Grid{Start: hq.r.Start, Step: hq.r.Step, Points: int(hq.r.End.Sub(hq.r.Start)/hq.r.Step) + 1}
 	}
 	hq.gather(ctx)
 	critical := model.AlertCritical
 	if critical == "" {
-		critical = d.settings.Health.AlertCritical
+		critical = cfg.Settings.AlertCritical
 	}
-	j := health.NewJoin(&hq.in, health.Options{InstanceLabel: d.settings.InstanceLabel, JobLabel: d.settings.JobLabel,
+	j := NewJoin(&hq.in, Options{InstanceLabel: sel.InstanceLabel, JobLabel: sel.JobLabel,
 		Thresholds: thresholds, AlertCritical: critical})
-	err = hq.failures.Err()
+	err := hq.failures.Err()
 	if j.Len() == 0 && err != nil {
-		return response.Response(nil, err)
+		return nil, err
 	}
 	var fr data.Frames
 	switch model.Format {
@@ -104,26 +139,26 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 			data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf("no instance in %s: neither Prometheus nor an expvar target knows one", hq.sel)})
 	}
 	for _, n := range hq.notices {
-		addNotice(fr[0], n)
+		response.AddNotice(fr[0], n)
 	}
-	return response.Response(fr, err)
+	return fr, err
 }
 
 // runtimeSignals are the signals of the join that the runtime catalogue reads (same
 // ids), from Prometheus or an expvar target.
-var runtimeSignals = []health.SignalID{health.Goroutines, health.HeapInuse, health.GCPauseP99}
+var runtimeSignals = []SignalID{Goroutines, HeapInuse, GCPauseP99}
 
 // exprs are the PromQL of the signals (join order; "" when the scope has no series for
 // it), from the runtime catalogue and the data source's business signals.
-func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string {
-	hs, sel, by := hq.d.settings.Health, hq.sel, hq.sel.By()
+func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]string {
+	hs, sel, by := hq.cfg.Settings, hq.sel, hq.sel.By()
 	vec := func(metric string, extra ...string) string {
 		m := strings.Join(append([]string{sel.Matchers}, extra...), ",")
 		return metric + "{" + strings.Trim(m, ",") + "}"
 	}
-	var out [health.NumSignals]string
-	set := func(id health.SignalID, expr string) { out[health.Index(id)] = expr }
-	set(health.Up, vec("up"))
+	var out [NumSignals]string
+	set := func(id SignalID, expr string) { out[Index(id)] = expr }
+	set(Up, vec("up"))
 	has := func(m string) bool { return present[m] }
 	for _, id := range runtimeSignals {
 		sig, _ := goruntime.Lookup(string(id))
@@ -132,21 +167,21 @@ func (hq *healthQuery) exprs(present map[string]bool) [health.NumSignals]string 
 			hq.notice(data.NoticeSeverityInfo, err.Error())
 			continue
 		}
-		if id == health.GCPauseP99 {
+		if id == GCPauseP99 {
 			// GC cycles can be seconds apart: over a rate interval the quantile is
 			// mostly empty. Take it over the growth window.
 			expr = strings.ReplaceAll(expr, "$__rate_interval", prometheusDuration(hs.GrowthWindow))
 		}
 		set(id, expr)
 	}
-	goroutines, _ := goruntime.Lookup(string(health.Goroutines))
+	goroutines, _ := goruntime.Lookup(string(Goroutines))
 	if c, ok := goroutines.Chosen(has); ok {
-		set(health.GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
+		set(GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
 	}
 	reqs := "sum by (" + by + ") (rate(" + vec(hs.RequestMetric) + "[$__rate_interval]))"
-	set(health.RequestRate, reqs)
-	set(health.ErrorRatio, "(sum by ("+by+") (rate("+vec(hs.RequestMetric, hs.ErrorSelector)+"[$__rate_interval])) or "+reqs+" * 0) / "+reqs)
-	set(health.LatencyP99, "histogram_quantile(0.99, sum by ("+by+", le) (rate("+vec(hs.LatencyMetric+"_bucket")+"[$__rate_interval])))")
+	set(RequestRate, reqs)
+	set(ErrorRatio, "(sum by ("+by+") (rate("+vec(hs.RequestMetric, hs.ErrorSelector)+"[$__rate_interval])) or "+reqs+" * 0) / "+reqs)
+	set(LatencyP99, "histogram_quantile(0.99, sum by ("+by+", le) (rate("+vec(hs.LatencyMetric+"_bucket")+"[$__rate_interval])))")
 	return out
 }
 
@@ -162,8 +197,7 @@ func prometheusDuration(d time.Duration) string {
 // first, then every signal and the firing alerts at once, and reads the expvar targets.
 // A failing source becomes a notice and an error, and the join knows it failed.
 func (hq *healthQuery) gather(ctx context.Context) {
-	d := hq.d
-	sigs := health.Signals()
+	sigs := Signals()
 	var metrics []string
 	for _, id := range runtimeSignals {
 		sig, _ := goruntime.Lookup(string(id))
@@ -173,7 +207,7 @@ func (hq *healthQuery) gather(ctx context.Context) {
 	if err != nil {
 		hq.failures.Add("", err)
 	} else {
-		macros := d.macros(hq.q, hq.r.Step)
+		macros := hq.req.Macros(hq.r.Step)
 		var wg sync.WaitGroup
 		for i, expr := range hq.exprs(present) {
 			if expr == "" {
@@ -201,7 +235,7 @@ func (hq *healthQuery) gather(ctx context.Context) {
 	for _, f := range hq.in.Failed {
 		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
 	}
-	if d.expvar != nil {
+	if hq.src.Expvar != nil {
 		hq.expvarSeries(ctx)
 	}
 }
@@ -210,9 +244,9 @@ func (hq *healthQuery) gather(ctx context.Context) {
 // or anywhere in it for the time-series format (an instance may have gone since).
 func (hq *healthQuery) present(ctx context.Context, metrics []string) (map[string]bool, error) {
 	if hq.model.Format != query.HealthTimeSeries {
-		return hq.d.presentMetrics(ctx, hq.sel, metrics, hq.q)
+		return goruntime.Present(ctx, hq.src.Prometheus, hq.sel, metrics, hq.req.To)
 	}
-	names, err := hq.d.prom.LabelValues(ctx, "__name__", []string{hq.sel.SeriesOf(metrics)}, prometheus.Window(hq.r.Start, hq.r.End))
+	names, err := hq.src.Prometheus.LabelValues(ctx, "__name__", []string{hq.sel.SeriesOf(metrics)}, prometheus.Window(hq.r.Start, hq.r.End))
 	if err != nil {
 		return nil, err
 	}
@@ -227,34 +261,34 @@ func (hq *healthQuery) present(ctx context.Context, metrics []string) (map[strin
 // query for the time-series format.
 func (hq *healthQuery) series(ctx context.Context, expr string) ([]prometheus.Series, error) {
 	if hq.model.Format == query.HealthTimeSeries {
-		return hq.d.prom.RangeSeries(ctx, expr, hq.r)
+		return hq.src.Prometheus.RangeSeries(ctx, expr, hq.r)
 	}
-	return hq.d.prom.InstantSeries(ctx, expr, hq.q.TimeRange.To)
+	return hq.src.Prometheus.InstantSeries(ctx, expr, hq.req.To)
 }
 
 // alerts reads the firing alerts: Prometheus's active alerts now, or the ALERTS series
 // over the range for the time-series format.
 func (hq *healthQuery) alerts(ctx context.Context) error {
-	lv := hq.d.settings.Levels
+	lv := hq.cfg.Levels
 	if hq.model.Format == query.HealthTimeSeries {
-		series, err := hq.d.prom.RangeSeries(ctx, `ALERTS{alertstate="firing"`+strings.TrimSuffix(","+hq.sel.Matchers, ",")+`}`, hq.r)
+		series, err := hq.src.Prometheus.RangeSeries(ctx, `ALERTS{alertstate="firing"`+strings.TrimSuffix(","+hq.sel.Matchers, ",")+`}`, hq.r)
 		if err != nil {
 			return err
 		}
 		for _, s := range series {
-			hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: s.Labels["alertname"], Level: lv.Priority(lv.Severity(s.Labels)), Labels: s.Labels, Times: s.Times})
+			hq.in.Alerts = append(hq.in.Alerts, Alert{Name: s.Labels["alertname"], Level: lv.Priority(lv.Severity(s.Labels)), Labels: s.Labels, Times: s.Times})
 		}
 		return nil
 	}
-	active, err := hq.d.prom.Alerts(ctx)
+	active, err := hq.src.Prometheus.Alerts(ctx)
 	if err != nil {
 		return err
 	}
 	list := alerts.FromPrometheus(active, lv)
-	if hq.d.am != nil {
+	if hq.src.Alertmanager != nil {
 		// Alertmanager adds whether an alert is silenced or inhibited; without it the
 		// alerts are still known, so its failure is only a notice.
-		if am, err := hq.d.am.Alerts(ctx); err == nil {
+		if am, err := hq.src.Alertmanager.Alerts(ctx); err == nil {
 			list = alerts.Merge(list, am, lv)
 		} else {
 			hq.notice(data.NoticeSeverityWarning, "Alertmanager did not answer: whether alerts are silenced is not shown. "+err.Error())
@@ -262,8 +296,8 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 	}
 	for _, a := range list {
 		if a.State == string(v1.AlertStateFiring) {
-			hq.in.Alerts = append(hq.in.Alerts, health.Alert{Name: a.Name, Level: a.Priority, Labels: a.Labels,
-				Times: []time.Time{hq.q.TimeRange.To}, Silenced: a.Silenced, Inhibited: a.Inhibited})
+			hq.in.Alerts = append(hq.in.Alerts, Alert{Name: a.Name, Level: a.Priority, Labels: a.Labels,
+				Times: []time.Time{hq.req.To}, Silenced: a.Silenced, Inhibited: a.Inhibited})
 		}
 	}
 	return nil
@@ -275,30 +309,29 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 // in the scope, only instances that Prometheus knows in that job are read (an expvar
 // target has no job).
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
-	d := hq.d
-	d.expvar.Start(ctx)
-	re, _ := anchoredRegexp(hq.model.Instance) // valid: the selector compiled it
+	ev := hq.src.Expvar
+	ev.Start(ctx)
 	var known map[string]bool
 	if hq.model.Job != "" {
 		known = map[string]bool{}
 		for _, s := range hq.in.Series[0] {
-			known[s.Labels[d.settings.InstanceLabel]] = true
+			known[s.Labels[hq.sel.InstanceLabel]] = true
 		}
 	}
 	g := hq.in.Grid
-	lookback := max(3*d.settings.Expvar.Poller.Interval, g.Step)
-	tr := backend.TimeRange{From: g.Start.Add(-lookback), To: g.At(g.Points - 1)}
+	lookback := max(3*hq.cfg.ExpvarInterval, g.Step)
+	from, to := g.Start.Add(-lookback), g.At(g.Points-1)
 	statuses := map[string]goexpvar.Status{}
-	for _, st := range d.expvar.Statuses() {
+	for _, st := range ev.Statuses() {
 		statuses[st.Target] = st
 	}
-	for _, t := range d.expvar.Targets() {
-		if t.Instance == "" || (re != nil && !re.MatchString(t.Instance)) || (known != nil && !known[t.Instance]) {
+	for _, t := range ev.Targets() {
+		if t.Instance == "" || !hq.sel.HasInstance(t.Instance) || (known != nil && !known[t.Instance]) {
 			continue
 		}
-		labels := data.Labels{d.settings.InstanceLabel: t.Instance, "target": t.Name}
+		labels := data.Labels{hq.sel.InstanceLabel: t.Instance, "target": t.Name}
 		add := func(i int, times []time.Time, values []float64) {
-			ts, vs := health.Resample(times, values, g, lookback)
+			ts, vs := Resample(times, values, g, lookback)
 			if len(ts) > 0 {
 				hq.in.Series[i] = append(hq.in.Series[i], prometheus.Series{Labels: labels, Times: ts, Values: vs})
 			}
@@ -308,12 +341,12 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 			if st.Up {
 				up = 1
 			}
-			add(health.Index(health.Up), []time.Time{g.Start}, []float64{up})
+			add(Index(Up), []time.Time{g.Start}, []float64{up})
 		}
 		for _, id := range runtimeSignals {
 			sig, _ := goruntime.Lookup(string(id))
-			times, values := expvarValues(d.expvar.History(), t.Name, sig, tr)
-			add(health.Index(id), times, values)
+			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, from, to)
+			add(Index(id), times, values)
 		}
 	}
 }
