@@ -16,7 +16,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/experimental/concurrent"
 
 	"github.com/gopulse/health/pkg/alertmanager"
-	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/prometheus"
 	"github.com/gopulse/health/pkg/query"
@@ -189,40 +188,4 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 		}
 		return res, nil
 	}
-}
-
-// queryFallback answers queries whose type has no handler. A query without a type is
-// a PromQL query (as in Grafana's Prometheus data source).
-func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	if q.QueryType == "" {
-		return d.queryPromQL(ctx, q)
-	}
-	return response.Response(nil, response.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
-}
-
-// queryPromQL answers a promql query (pkg/prometheus).
-func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, minStep, err := query.ParsePromQL(q.JSON)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	return response.Response(d.prom.Run(ctx, model, minStep, d.request(q)))
-}
-
-// queryAlerts answers an alerts query (pkg/alerts).
-func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseAlerts(q.JSON)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	return response.Response(alerts.Run(ctx, d.alertSources(), model, d.settings.Levels, d.request(q)))
-}
-
-// alertSources are Prometheus and, when configured, the Alertmanager.
-func (d *Datasource) alertSources() alerts.Sources {
-	src := alerts.Sources{Prometheus: d.prom}
-	if d.am != nil {
-		src.Alertmanager = d.am
-	}
-	return src
 }

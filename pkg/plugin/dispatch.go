@@ -2,10 +2,13 @@ package plugin
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/business"
+	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
@@ -83,4 +86,57 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	}
 	cfg := health.Config{Settings: d.settings.Health, Levels: d.settings.Levels, ExpvarInterval: d.settings.Expvar.Poller.Interval}
 	return response.Response(health.Run(ctx, src, cfg, sel, model, d.request(q)))
+}
+
+// queryFallback answers queries whose type has no handler. A query without a type is
+// a PromQL query (as in Grafana's Prometheus data source).
+func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	if q.QueryType == "" {
+		return d.queryPromQL(ctx, q)
+	}
+	return response.Response(nil, response.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
+}
+
+// queryPromQL answers a promql query (pkg/prometheus).
+func (d *Datasource) queryPromQL(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, minStep, err := query.ParsePromQL(q.JSON)
+	if err != nil {
+		return response.Response(nil, response.BadInput(err))
+	}
+	return response.Response(d.prom.Run(ctx, model, minStep, d.request(q)))
+}
+
+// queryAlerts answers an alerts query (pkg/alerts).
+func (d *Datasource) queryAlerts(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseAlerts(q.JSON)
+	if err != nil {
+		return response.Response(nil, response.BadInput(err))
+	}
+	return response.Response(alerts.Run(ctx, d.alertSources(), model, d.settings.Levels, d.request(q)))
+}
+
+// alertSources are Prometheus and, when configured, the Alertmanager.
+func (d *Datasource) alertSources() alerts.Sources {
+	src := alerts.Sources{Prometheus: d.prom}
+	if d.am != nil {
+		src.Alertmanager = d.am
+	}
+	return src
+}
+
+// queryExpvar answers an expvar query (pkg/goexpvar).
+func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	model, err := query.ParseExpvar(q.JSON)
+	if err != nil {
+		return response.Response(nil, response.BadInput(err))
+	}
+	if model.Mode != query.ExpvarLatest {
+		if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
+			return response.Response(nil, response.BadInput(err))
+		}
+	}
+	if d.expvar == nil {
+		return response.Response(nil, response.BadInput(goexpvar.ErrNoTargets))
+	}
+	return response.Response(goexpvar.Run(ctx, d.expvar, model, q.TimeRange.From, q.TimeRange.To, d.settings.Expvar.Poller))
 }

@@ -8,14 +8,11 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 	"github.com/prometheus/common/model"
 
 	"github.com/gopulse/health/pkg/goexpvar"
-	"github.com/gopulse/health/pkg/query"
-	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/telemetry"
 )
 
@@ -78,21 +75,4 @@ func (d *Datasource) discoverExpvar(ctx context.Context) ([]goexpvar.Target, err
 		out = append(out, goexpvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance})
 	}
 	return out, nil
-}
-
-// queryExpvar answers an expvar query (pkg/goexpvar).
-func (d *Datasource) queryExpvar(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseExpvar(q.JSON)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	if model.Mode != query.ExpvarLatest {
-		if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-			return response.Response(nil, response.BadInput(err))
-		}
-	}
-	if d.expvar == nil {
-		return response.Response(nil, response.BadInput(goexpvar.ErrNoTargets))
-	}
-	return response.Response(goexpvar.Run(ctx, d.expvar, model, q.TimeRange.From, q.TimeRange.To, d.settings.Expvar.Poller))
 }
