@@ -11,10 +11,10 @@ import (
 	"github.com/gopulse/health/e2e/harness"
 )
 
-// record makes the integration tests that carry recordBody calls write the real servers'
-// answers they assert on into the testdata/ of the package under test, whose unit tests
-// serve them (go test ./e2e -run 'TestAlertmanagerClient|TestBusinessPlans|TestRuntimeCatalogue' -record).
-// Without it nothing is written.
+// record makes the integration tests that call recordBody write the real servers'
+// answers they assert on into the testdata/ of the package they test, for that
+// package's unit tests (CONTRIBUTING.md, "Tests: where they live"). Without it nothing
+// is written.
 var record = flag.Bool("record", false, "write the real servers' answers into the tested packages' testdata/")
 
 // recordBody writes body, a JSON answer of a real server, indented, to the file at elem
