@@ -56,15 +56,15 @@ func TestAlertmanagerClient(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		return checkRecordedAlerts(alerts)
+		return checkSilencedAlerts(alerts)
 	})
 	recordAlertmanager(t, am.URL)
 }
 
-// checkRecordedAlerts checks what TestAlertmanagerClient's Alertmanager holds once
+// checkSilencedAlerts checks what TestAlertmanagerClient's Alertmanager holds once
 // E2EHighLatency is silenced: E2EServiceDown active, E2EHighLatency suppressed by a
 // silence, both with their labels, annotations, start and the receiver of their severity.
-func checkRecordedAlerts(alerts []alertmanager.Alert) error {
+func checkSilencedAlerts(alerts []alertmanager.Alert) error {
 	byName := map[string]alertmanager.Alert{}
 	for _, a := range alerts {
 		byName[a.Labels["alertname"]] = a

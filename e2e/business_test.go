@@ -17,7 +17,7 @@ import (
 	"github.com/gopulse/health/pkg/scope"
 )
 
-// metadata fetches the metadata of metric from /api/v1/metadata, as the data source's
+// businessMetadata fetches the metadata of metric from /api/v1/metadata, as the data source's
 // metadata resource does: nil when Prometheus has none.
 func businessMetadata(t *testing.T, base, metric string) []business.Metadata {
 	t.Helper()
@@ -115,8 +115,8 @@ func TestBusinessPlans(t *testing.T) {
 	}
 }
 
-// checkBusinessAnswer runs expr once: some series, each with the grouping labels, at least one value
-// finite (a quantile of a path without traffic in the window is NaN).
+// checkBusinessAnswer runs expr once: some series, each with the grouping labels, at
+// least one value finite (a quantile of a path without traffic in the window is NaN).
 func checkBusinessAnswer(base, expr string, q business.Query) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
