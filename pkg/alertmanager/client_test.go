@@ -6,13 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
-	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/pkg/upstream"
 )
 
@@ -28,17 +29,63 @@ func client(t *testing.T, raw string) *Client {
 	return New(u, hc, nil)
 }
 
-func TestStatusRealAlertmanager(t *testing.T) {
-	am := harness.StartAlertmanager(t)
-	st, err := client(t, am.URL).Status(context.Background())
+// recorded serves the answers of a real Alertmanager 0.25 recorded in testdata/ (by
+// e2e's TestAlertmanagerClient with -record) at their paths; other paths are not found.
+func recorded(t *testing.T) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	for _, name := range []string{"status", "alerts"} {
+		body, err := os.ReadFile(filepath.Join("testdata", name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.HandleFunc("GET /api/v2/"+name, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		})
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestStatusRecorded(t *testing.T) {
+	srv := recorded(t)
+	st, err := client(t, srv.URL).Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := am.Version(t); st.Version != want || !strings.HasPrefix(st.String(), "Alertmanager "+want) {
-		t.Errorf("status %+v (%s), want version %s", st, st, want)
+	if st.Version != "0.25.0" || st.Cluster != "disabled" || st.String() != "Alertmanager 0.25.0 (cluster disabled)" {
+		t.Errorf("status %+v (%s), want version 0.25.0, clustering disabled", st, st)
 	}
-	_, err = client(t, am.URL+"/nope").Status(context.Background())
+	_, err = client(t, srv.URL+"/nope").Status(context.Background())
 	assertUpstream(t, err, 404, "/nope/api/v2/status not found (404)")
+}
+
+// The recorded alerts: E2EServiceDown active, E2EHighLatency silenced, each routed to
+// the receiver of its severity.
+func TestAlertsRecorded(t *testing.T) {
+	alerts, err := client(t, recorded(t).URL).Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 {
+		t.Fatalf("%d alerts, want 2: %+v", len(alerts), alerts)
+	}
+	for _, a := range alerts {
+		want := map[string]struct {
+			severity, summary, state, receiver string
+			silences                           int
+		}{
+			"E2EServiceDown": {"P0", "e2e-a is down", "active", "pager", 0},
+			"E2EHighLatency": {"P1", "p99 above 0.5 s", "suppressed", "oncall", 1},
+		}[a.Labels["alertname"]]
+		if a.Labels["severity"] != want.severity || a.Labels["job"] != "e2e" || a.Annotations["summary"] != want.summary ||
+			a.Status.State != want.state || len(a.Status.SilencedBy) != want.silences || len(a.Status.InhibitedBy) != 0 ||
+			len(a.Receivers) != 1 || a.Receivers[0].Name != want.receiver || a.StartsAt.IsZero() {
+			t.Errorf("alert %+v\nwant %+v", a, want)
+		}
+	}
 }
 
 // Answers a real Alertmanager cannot be made to give.

@@ -1,7 +1,10 @@
 package business
 
 import (
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,15 +12,12 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.uber.org/goleak"
 
-	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/pkg/scope"
 )
 
 var promql = parser.NewParser(parser.Options{})
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func scopeOf(t *testing.T, job string) scope.Selector {
 	t.Helper()
@@ -148,5 +148,64 @@ func TestBuildErrors(t *testing.T) {
 		if p, err := Build(c.q, c.typ, demo); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Build(%+v, %q) = %+v, %v\nwant an error containing %s", c.q, c.typ, p, err, c.want)
 		}
+	}
+}
+
+// recordedMetadata reads the answer of a real Prometheus 2.42 scraping the demo (itself
+// included) to /api/v1/metadata, recorded in testdata/ by e2e's TestBusinessPlans with
+// -record: metric name → its entries.
+func recordedMetadata(t *testing.T) map[string][]Metadata {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "metadata.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Status string                `json:"status"`
+		Data   map[string][]Metadata `json:"data"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil || r.Status != "success" {
+		t.Fatalf("testdata/metadata.json: status %q, %v", r.Status, err)
+	}
+	return r.Data
+}
+
+// The demo's metrics, typed by what a real Prometheus says about them, give the plans
+// that e2e's TestBusinessPlans runs there.
+func TestBuildFromRecordedMetadata(t *testing.T) {
+	md := recordedMetadata(t)
+	demo := scopeOf(t, "demo")
+	for _, c := range []struct {
+		q        Query
+		wantType string
+		targets  int
+	}{
+		{Query{Metric: "http_requests_total", GroupBy: []string{"path", "code"}}, Counter, 1},
+		{Query{Metric: "http_requests_total", Matchers: `path=~"/api/.*",code!~"5.."`, TopN: 3, GroupBy: []string{"path"}}, Counter, 1},
+		{Query{Metric: "http_request_duration_seconds", GroupBy: []string{"path"}}, Histogram, 3},
+		{Query{Metric: "demo_orders_total", GroupBy: []string{"status"}}, Counter, 1},
+		{Query{Metric: "demo_payments_total", Aggregation: "max", GroupBy: []string{"status"}}, Counter, 1},
+		{Query{Metric: "demo_events_total", GroupBy: []string{"event_type", "page", "element_id"}}, Counter, 1},
+		{Query{Metric: "demo_active_sessions", GroupBy: []string{"instance"}}, Gauge, 1},
+		// Prometheus exports it too, with another help text: two entries of one type.
+		{Query{Metric: "go_gc_duration_seconds", Quantiles: []float64{0.5, 1}}, Summary, 2},
+	} {
+		entries := md[c.q.Metric]
+		if len(entries) == 0 || slices.ContainsFunc(entries, func(m Metadata) bool { return m.Type != entries[0].Type }) {
+			t.Errorf("%s: metadata %+v, want entries of one type", c.q.Metric, entries)
+			continue
+		}
+		p, err := Build(c.q, entries[0].Type, demo)
+		if err != nil || p.Type != c.wantType || len(p.Targets) != c.targets || len(p.Notices) != 0 {
+			t.Errorf("%s: plan %+v, %v; want %d targets of a %s", c.q.Metric, p, err, c.targets, c.wantType)
+		}
+	}
+	// A metric the demo does not export has no metadata: a _total name is read as a
+	// counter, with a notice.
+	if entries, ok := md["demo_not_exported_total"]; ok {
+		t.Fatalf("metadata of an unknown metric: %+v", entries)
+	}
+	if p, err := Build(Query{Metric: "demo_not_exported_total"}, "", demo); err != nil || p.Type != Counter || len(p.Notices) != 1 {
+		t.Errorf("without metadata: %+v, %v", p, err)
 	}
 }

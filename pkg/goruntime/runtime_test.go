@@ -2,6 +2,9 @@ package goruntime
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,15 +14,12 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.uber.org/goleak"
 
-	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/pkg/scope"
 )
 
 var promql = parser.NewParser(parser.Options{})
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { harness.RemoveBuilds() }))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // wantIDs is the catalogue's contract with queries, dashboards and the health join.
 var wantIDs = []string{
@@ -219,5 +219,57 @@ func TestExprFallback(t *testing.T) {
 	}
 	if got, _ := p99.Expr(sel, has("go_gc_pauses_seconds_bucket")); got != `histogram_quantile(0.99, sum by (job, instance, le) (rate(go_gc_pauses_seconds_bucket{job="demo"}[$__rate_interval])))` {
 		t.Errorf("gc_pause_p99 from the older histogram name: %s", got)
+	}
+}
+
+// The answer of a real Prometheus 2.42 scraping the demo to the presence query of the
+// whole catalogue, recorded in testdata/ by e2e's TestRuntimeCatalogue with -record: the
+// demo (client_golang's default and runtime/metrics collectors, process collector)
+// exports every metric the catalogue names, and each signal picks its first candidate.
+func TestCatalogueOnRecordedPresence(t *testing.T) {
+	sel, err := scope.NewSelector("demo", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for _, s := range Catalogue() {
+		all = append(all, s.Metrics()...)
+	}
+	recordedQuery, err := os.ReadFile(filepath.Join("testdata", "presence.promql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sel.PresenceQuery(all); got != strings.TrimSpace(string(recordedQuery)) {
+		t.Fatalf("the catalogue's presence query is\n%s\nthe recorded answer is to\n%s\nre-record it (CONTRIBUTING.md)", got, recordedQuery)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "presence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct {
+		Status string `json:"status"`
+		Data   struct {
+			ResultType string `json:"resultType"`
+			Result     []struct {
+				Metric map[string]string `json:"metric"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &answer); err != nil || answer.Status != "success" || answer.Data.ResultType != "vector" {
+		t.Fatalf("testdata/presence.json: %s %s, %v", answer.Status, answer.Data.ResultType, err)
+	}
+	present := map[string]bool{}
+	for _, r := range answer.Data.Result {
+		present[r.Metric["__name__"]] = true
+	}
+	for _, m := range all {
+		if !present[m] {
+			t.Errorf("the demo does not export %s", m)
+		}
+	}
+	for _, s := range Catalogue() {
+		if expr, err := s.Expr(sel, func(m string) bool { return present[m] }); err != nil || expr != fmt.Sprintf(s.Candidates[0].Expr, sel.Matchers, "job, instance") {
+			t.Errorf("%s: %s, %v; want the first candidate", s.ID, expr, err)
+		}
 	}
 }

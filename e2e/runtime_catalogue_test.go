@@ -1,10 +1,11 @@
-package goruntime
+package e2e
 
 import (
 	"context"
 	"fmt"
 	"maps"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,11 +14,12 @@ import (
 	"time"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/scope"
 )
 
-// plausible bounds each signal's value for the demo under light load (2 cores, Linux).
-var plausible = map[string][2]float64{
+// runtimePlausible bounds each signal's value for the demo under light load (2 cores, Linux).
+var runtimePlausible = map[string][2]float64{
 	"goroutines":         {1, 1e4},
 	"threads":            {1, 1e3},
 	"heap_alloc":         {1 << 20, 1 << 30},
@@ -46,9 +48,11 @@ var plausible = map[string][2]float64{
 	"memory_limit":       {512 << 20, 512 << 20},
 }
 
-// TestAgainstDemo runs every candidate of every signal against a real Prometheus scraping
-// two demo instances under load: one with GOMEMLIMIT set, one without.
-func TestAgainstDemo(t *testing.T) {
+// TestRuntimeCatalogue runs every candidate of every signal against a real Prometheus
+// scraping two demo instances under load: one with GOMEMLIMIT set, one without. With
+// -record, the answer to the presence query is written to pkg/goruntime/testdata for the
+// unit tests.
+func TestRuntimeCatalogue(t *testing.T) {
 	plain := harness.StartDemo(t)
 	t.Setenv("GOMEMLIMIT", "512MiB") // for the second demo (and the servers after it)
 	limited := harness.StartDemo(t)
@@ -63,14 +67,23 @@ func TestAgainstDemo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var all []string
-	for _, s := range Catalogue() {
+	for _, s := range goruntime.Catalogue() {
 		all = append(all, s.Metrics()...)
 	}
+	presence := sel.PresenceQuery(all)
 	present := map[string]bool{}
-	for _, smp := range promQuery(t, prom.URL, sel.PresenceQuery(all)) {
+	for _, smp := range promVector(t, prom.URL, presence) {
 		present[smp.Metric["__name__"]] = true
 	}
-	for _, s := range Catalogue() {
+	if *record {
+		code, body, err := harness.HTTPGet(context.Background(), prom.URL+"/api/v1/query?"+url.Values{"query": {presence}}.Encode())
+		if err != nil || code != 200 {
+			t.Fatalf("presence query: HTTP %d %v", code, err)
+		}
+		writeRecording(t, []byte(presence+"\n"), "pkg", "goruntime", "testdata", "presence.promql")
+		recordBody(t, body, "pkg", "goruntime", "testdata", "presence.json")
+	}
+	for _, s := range goruntime.Catalogue() {
 		// The demo exports the classic and the runtime/metrics series: the first
 		// candidate wins.
 		if expr, err := s.Expr(sel, func(m string) bool { return present[m] }); err != nil || expr != fmt.Sprintf(s.Candidates[0].Expr, sel.Matchers, "job, instance") {
@@ -82,13 +95,13 @@ func TestAgainstDemo(t *testing.T) {
 	// plausible value per demo instance. Rates need a few GC cycles in the window.
 	harness.Eventually(t, 60*time.Second, time.Second, "every candidate answers", func() error {
 		var errs []string
-		for _, s := range Catalogue() {
+		for _, s := range goruntime.Catalogue() {
 			for _, c := range s.Candidates {
 				expr, err := s.Expr(sel, func(m string) bool { return slices.Contains(c.Metrics, m) })
 				if err != nil {
 					t.Fatalf("%s: %v", s.ID, err)
 				}
-				if err := checkAnswer(t, s, promQuery(t, prom.URL, strings.ReplaceAll(expr, "$__rate_interval", "20s")), limited.Addr); err != nil {
+				if err := checkRuntimeAnswer(t, s, promVector(t, prom.URL, strings.ReplaceAll(expr, "$__rate_interval", "20s")), limited.Addr); err != nil {
 					errs = append(errs, fmt.Sprintf("%s: %s: %v", s.ID, expr, err))
 				}
 			}
@@ -104,22 +117,22 @@ func TestAgainstDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, _ := Lookup("goroutines")
+	g, _ := goruntime.Lookup("goroutines")
 	expr, _ := g.Expr(one, func(string) bool { return true })
-	if got := promQuery(t, prom.URL, expr); len(got) != 1 || got[0].Metric["instance"] != limited.Addr {
+	if got := promVector(t, prom.URL, expr); len(got) != 1 || got[0].Metric["instance"] != limited.Addr {
 		t.Errorf("%s: %v, want only %s", expr, got, limited.Addr)
 	}
 
 	// Every target: the demos and Prometheus itself.
 	every, _ := scope.NewSelector("", "", "", "")
 	expr, _ = g.Expr(every, func(string) bool { return true })
-	if got := promQuery(t, prom.URL, expr); len(got) != 3 {
+	if got := promVector(t, prom.URL, expr); len(got) != 3 {
 		t.Errorf("%s: %v, want the two demos and Prometheus", expr, got)
 	}
 
 	// A scope without series: the presence query is empty and Expr says what is missing.
 	none, _ := scope.NewSelector("no-such-job", "", "", "")
-	if got := promQuery(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {
+	if got := promVector(t, prom.URL, none.PresenceQuery(g.Metrics())); len(got) != 0 {
 		t.Errorf("presence in an empty scope: %v", got)
 	}
 	_, err = g.Expr(none, func(string) bool { return false })
@@ -128,9 +141,9 @@ func TestAgainstDemo(t *testing.T) {
 	}
 }
 
-// checkAnswer checks one series per demo target (only the limited one for the memory
+// checkRuntimeAnswer checks one series per demo target (only the limited one for the memory
 // limit), labelled with job and instance only, each value within the plausible bounds.
-func checkAnswer(t *testing.T, s Signal, got []harness.PromSample, limitedAddr string) error {
+func checkRuntimeAnswer(t *testing.T, s goruntime.Signal, got []harness.PromSample, limitedAddr string) error {
 	t.Helper()
 	want := 2
 	if s.ID == "memory_limit" {
@@ -139,7 +152,7 @@ func checkAnswer(t *testing.T, s Signal, got []harness.PromSample, limitedAddr s
 	if len(got) != want {
 		return fmt.Errorf("%d series, want %d: %v", len(got), want, got)
 	}
-	bounds, ok := plausible[s.ID]
+	bounds, ok := runtimePlausible[s.ID]
 	if !ok {
 		t.Fatalf("%s: no plausible bounds", s.ID)
 	}
@@ -159,7 +172,7 @@ func checkAnswer(t *testing.T, s Signal, got []harness.PromSample, limitedAddr s
 	return nil
 }
 
-func promQuery(t *testing.T, url, expr string) []harness.PromSample {
+func promVector(t *testing.T, url, expr string) []harness.PromSample {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -1,4 +1,4 @@
-package business
+package e2e
 
 import (
 	"context"
@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/business"
+	"github.com/gopulse/health/pkg/scope"
 )
 
-// metadata fetches the metadata of metric from /api/v1/metadata, as the data source's
+// businessMetadata fetches the metadata of metric from /api/v1/metadata, as the data source's
 // metadata resource does: nil when Prometheus has none.
-func metadata(t *testing.T, base, metric string) []Metadata {
+func businessMetadata(t *testing.T, base, metric string) []business.Metadata {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -26,12 +28,12 @@ func metadata(t *testing.T, base, metric string) []Metadata {
 		t.Fatalf("metadata of %s: HTTP %d %v: %.200s", metric, code, err, body)
 	}
 	var r struct {
-		Data map[string][]Metadata `json:"data"`
+		Data map[string][]business.Metadata `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatalf("metadata of %s: %v", metric, err)
 	}
-	var out []Metadata
+	var out []business.Metadata
 	for name, list := range r.Data {
 		for _, md := range list {
 			md.Metric = name
@@ -41,37 +43,42 @@ func metadata(t *testing.T, base, metric string) []Metadata {
 	return out
 }
 
-// TestAgainstDemo builds the demo's business queries from the metadata of a real
-// Prometheus scraping the demo under load, and runs them there.
-func TestAgainstDemo(t *testing.T) {
+// TestBusinessPlans builds the demo's business queries from the metadata of a real
+// Prometheus scraping the demo under load, and runs them there. With -record, that
+// Prometheus's metadata is written to pkg/business/testdata for the unit tests.
+func TestBusinessPlans(t *testing.T) {
+	t.Parallel()
 	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, NoAlertmanager: true, Prometheus: harness.PrometheusOptions{NoProvisionedRules: true}})
-	demo := scopeOf(t, "demo")
+	demo, err := scope.NewSelector("demo", "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
-		q        Query
+		q        business.Query
 		wantType string
 		targets  int
 	}{
-		{Query{Metric: "http_requests_total", GroupBy: []string{"path", "code"}}, Counter, 1},
-		{Query{Metric: "http_requests_total", Matchers: `path=~"/api/.*",code!~"5.."`, TopN: 3, GroupBy: []string{"path"}}, Counter, 1},
-		{Query{Metric: "http_request_duration_seconds", GroupBy: []string{"path"}}, Histogram, 3},
-		{Query{Metric: "demo_orders_total", GroupBy: []string{"status"}}, Counter, 1},
-		{Query{Metric: "demo_payments_total", Aggregation: "max", GroupBy: []string{"status"}}, Counter, 1},
-		{Query{Metric: "demo_events_total", GroupBy: []string{"event_type", "page", "element_id"}}, Counter, 1},
-		{Query{Metric: "demo_active_sessions", GroupBy: []string{"instance"}}, Gauge, 1},
-		{Query{Metric: "go_gc_duration_seconds", Quantiles: []float64{0.5, 1}}, Summary, 2},
+		{business.Query{Metric: "http_requests_total", GroupBy: []string{"path", "code"}}, business.Counter, 1},
+		{business.Query{Metric: "http_requests_total", Matchers: `path=~"/api/.*",code!~"5.."`, TopN: 3, GroupBy: []string{"path"}}, business.Counter, 1},
+		{business.Query{Metric: "http_request_duration_seconds", GroupBy: []string{"path"}}, business.Histogram, 3},
+		{business.Query{Metric: "demo_orders_total", GroupBy: []string{"status"}}, business.Counter, 1},
+		{business.Query{Metric: "demo_payments_total", Aggregation: "max", GroupBy: []string{"status"}}, business.Counter, 1},
+		{business.Query{Metric: "demo_events_total", GroupBy: []string{"event_type", "page", "element_id"}}, business.Counter, 1},
+		{business.Query{Metric: "demo_active_sessions", GroupBy: []string{"instance"}}, business.Gauge, 1},
+		{business.Query{Metric: "go_gc_duration_seconds", Quantiles: []float64{0.5, 1}}, business.Summary, 2},
 	} {
 		t.Run(c.q.Metric, func(t *testing.T) {
 			// Prometheus scrapes itself too: go_gc_duration_seconds has two entries
 			// (other help texts), of one type.
-			var md []Metadata
+			var md []business.Metadata
 			harness.Eventually(t, harness.ScrapeTimeout, 250*time.Millisecond, "metadata of "+c.q.Metric, func() error {
-				md = metadata(t, s.Prometheus.URL, c.q.Metric)
-				if len(md) == 0 || slices.ContainsFunc(md, func(m Metadata) bool { return m.Type != md[0].Type }) {
+				md = businessMetadata(t, s.Prometheus.URL, c.q.Metric)
+				if len(md) == 0 || slices.ContainsFunc(md, func(m business.Metadata) bool { return m.Type != md[0].Type }) {
 					return fmt.Errorf("metadata %+v, want entries of one type", md)
 				}
 				return nil
 			})
-			p, err := Build(c.q, md[0].Type, demo)
+			p, err := business.Build(c.q, md[0].Type, demo)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,28 +88,36 @@ func TestAgainstDemo(t *testing.T) {
 			for _, tg := range p.Targets {
 				expr := strings.ReplaceAll(tg.Expr, "$__rate_interval", "20s")
 				harness.Eventually(t, 30*time.Second, 500*time.Millisecond, expr, func() error {
-					return check(s.Prometheus.URL, expr, c.q)
+					return checkBusinessAnswer(s.Prometheus.URL, expr, c.q)
 				})
 			}
 		})
 	}
 
 	// Without metadata, a _total name still answers as a counter, with a notice.
-	if md := metadata(t, s.Prometheus.URL, "demo_not_exported_total"); len(md) != 0 {
+	if md := businessMetadata(t, s.Prometheus.URL, "demo_not_exported_total"); len(md) != 0 {
 		t.Fatalf("metadata of an unknown metric: %+v", md)
 	}
-	p, err := Build(Query{Metric: "demo_not_exported_total"}, "", demo)
+	p, err := business.Build(business.Query{Metric: "demo_not_exported_total"}, "", demo)
 	if err != nil || len(p.Notices) != 1 {
 		t.Fatalf("%+v, %v", p, err)
 	}
-	if err := check(s.Prometheus.URL, strings.ReplaceAll(p.Targets[0].Expr, "$__rate_interval", "20s"), Query{}); err == nil || !strings.Contains(err.Error(), "no series") {
+	if err := checkBusinessAnswer(s.Prometheus.URL, strings.ReplaceAll(p.Targets[0].Expr, "$__rate_interval", "20s"), business.Query{}); err == nil || !strings.Contains(err.Error(), "no series") {
 		t.Errorf("an unknown counter: %v, want no series", err)
+	}
+
+	if *record {
+		code, body, err := harness.HTTPGet(context.Background(), s.Prometheus.URL+"/api/v1/metadata")
+		if err != nil || code != 200 {
+			t.Fatalf("metadata: HTTP %d %v", code, err)
+		}
+		recordBody(t, body, "pkg", "business", "testdata", "metadata.json")
 	}
 }
 
-// check runs expr once: some series, each with the grouping labels, at least one value
-// finite (a quantile of a path without traffic in the window is NaN).
-func check(base, expr string, q Query) error {
+// checkBusinessAnswer runs expr once: some series, each with the grouping labels, at
+// least one value finite (a quantile of a path without traffic in the window is NaN).
+func checkBusinessAnswer(base, expr string, q business.Query) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got, err := harness.PromQuery(ctx, base, expr)
