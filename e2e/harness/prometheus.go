@@ -74,6 +74,8 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 			"--config.file=" + cfgPath,
 			"--storage.tsdb.path=" + data,
 			"--web.listen-address=" + addr,
+			// Links (an alert's generator URL) name the loopback address, not the host.
+			"--web.external-url=http://" + addr + "/",
 			"--log.level=info",
 			// Alerts evaluated before the Alertmanager is discovered are dropped; resend
 			// every second (not every minute) so that tests see them at once.
