@@ -211,13 +211,13 @@ func TestHealthFollowsTheDemo(t *testing.T) {
 		}
 		if len(changes) == 0 || changes[len(changes)-1] != name {
 			changes = append(changes, name)
-			timeline = append(timeline, fmt.Sprintf("%s at +%v", name, at.Sub(start).Round(time.Second)))
+			timeline = append(timeline, fmt.Sprintf("%s at %v", name, at.Sub(start).Round(time.Second)))
 		}
 		if !at.Before(exited) && (len(afterExit) == 0 || afterExit[len(afterExit)-1] != name) {
 			afterExit = append(afterExit, name)
 		}
 	}
-	t.Logf("status over the run (the demo exited at +%v): %s", exited.Sub(start).Round(time.Second), strings.Join(timeline, " → "))
+	t.Logf("status over the run (times from its start; the demo exited at %v): %s", exited.Sub(start).Round(time.Second), strings.Join(timeline, " → "))
 	// ok first, critical while slow, failing and leaking, down at the end. Between them
 	// the verdict may pass through ok (the seconds between the end of failing and the
 	// leak crossing its threshold) or down (a scrape that timed out on a loaded machine:
