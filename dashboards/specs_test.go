@@ -3,7 +3,11 @@ package dashboards
 // The specs of the five bundled dashboards (docs/design.md, "Bundled dashboards"). Edit here,
 // then `go test ./dashboards -run TestGenerated -update`.
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gopulse/health/pkg/health"
+)
 
 const schemaVersion = 41
 
@@ -16,12 +20,9 @@ var specs = map[string]func() *board{
 	"expvar-explorer.json": expvarExplorer,
 }
 
-const (
-	rate5xx = `sum by (job, instance) (rate(http_requests_total{job="$job", instance=~"$instance", code=~"5.."}[$__rate_interval]))`
-	rateAll = `sum by (job, instance) (rate(http_requests_total{job="$job", instance=~"$instance"}[$__rate_interval]))`
-	// errorRatio is 0, not empty, while no request failed.
-	errorRatio = "(" + rate5xx + " or " + rateAll + " * 0) / " + rateAll
-)
+// errorRatio is the demo's error ratio per instance of $job and $instance, as the health
+// join reads it (0, not empty, while no request failed).
+var _, errorRatio = health.RequestExprs("http_requests_total", `job="$job",instance=~"$instance"`, `code=~"5.."`, "job, instance")
 
 // The colours and texts of the health verdicts: as a string (table) and as a number
 // (numeric and time_series formats).

@@ -178,11 +178,23 @@ func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]string {
 	if c, ok := goroutines.Chosen(has); ok {
 		set(GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
 	}
-	reqs := "sum by (" + by + ") (rate(" + vec(hs.RequestMetric) + "[$__rate_interval]))"
+	reqs, errs := RequestExprs(hs.RequestMetric, sel.Matchers, hs.ErrorSelector, by)
 	set(RequestRate, reqs)
-	set(ErrorRatio, "(sum by ("+by+") (rate("+vec(hs.RequestMetric, hs.ErrorSelector)+"[$__rate_interval])) or "+reqs+" * 0) / "+reqs)
+	set(ErrorRatio, errs)
 	set(LatencyP99, "histogram_quantile(0.99, sum by ("+by+", le) (rate("+vec(hs.LatencyMetric+"_bucket")+"[$__rate_interval])))")
 	return out
+}
+
+// RequestExprs are the request rate and the error ratio of a request counter, summed by
+// by over $__rate_interval, within matchers (a label-matcher list without braces); the
+// failed requests are those errorSelector also matches. The error ratio is 0, not empty,
+// while no request failed.
+func RequestExprs(metric, matchers, errorSelector, by string) (rate, errorRatio string) {
+	sum := func(m string) string {
+		return "sum by (" + by + ") (rate(" + metric + "{" + strings.Trim(m, ",") + "}[$__rate_interval]))"
+	}
+	rate = sum(matchers)
+	return rate, "(" + sum(matchers+","+errorSelector) + " or " + rate + " * 0) / " + rate
 }
 
 // prometheusDuration writes d as PromQL reads it: 5m, 90s.
