@@ -251,5 +251,5 @@ export function renderSettingsEditor(
   }
   render(<Harness />);
   const last = () => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
-  return { user: userEvent.setup(), onOptionsChange, last };
+  return { user: userEvent.setup({ delay: null }), onOptionsChange, last };
 }
