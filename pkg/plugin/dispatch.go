@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -23,16 +24,9 @@ import (
 
 // queryRuntime answers a runtime query (pkg/goruntime).
 func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseRuntime(q.JSON)
+	model, sel, err := scoped(d, q, query.ParseRuntime, true)
 	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	sel, err := d.selector(model.Job, model.Instance)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
+		return response.Response(nil, err)
 	}
 	src := goruntime.Sources{Prometheus: d.prom}
 	if d.expvar != nil {
@@ -43,15 +37,31 @@ func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) back
 
 // queryBusiness answers a business query (pkg/business).
 func (d *Datasource) queryBusiness(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseBusiness(q.JSON)
+	model, sel, err := scoped(d, q, query.ParseBusiness, false)
 	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	sel, err := d.selector(model.Job, model.Instance)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
+		return response.Response(nil, err)
 	}
 	return response.Response(business.Run(ctx, d.prom, sel, model, d.request(q)))
+}
+
+// scoped parses the model of a query with a scope, checks its time range when it reads
+// one, and makes its scope with the data source's label names. Errors are the query's
+// fault.
+func scoped[M query.Scoped](d *Datasource, q backend.DataQuery, parse func(json.RawMessage) (M, error), ranged bool) (M, scope.Selector, error) {
+	model, err := parse(q.JSON)
+	if err != nil {
+		return model, scope.Selector{}, response.BadInput(err)
+	}
+	if ranged {
+		if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
+			return model, scope.Selector{}, response.BadInput(err)
+		}
+	}
+	sel, err := d.selector(model.Scope())
+	if err != nil {
+		return model, scope.Selector{}, response.BadInput(err)
+	}
+	return model, sel, nil
 }
 
 // selector is the scope of a query, with the data source's job and instance label names.
@@ -66,16 +76,9 @@ func (d *Datasource) request(q backend.DataQuery) prometheus.Request {
 
 // queryHealth answers a health query (pkg/health).
 func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	model, err := query.ParseHealth(q.JSON)
+	model, sel, err := scoped(d, q, query.ParseHealth, true)
 	if err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	if err := query.CheckRange(q.TimeRange.From, q.TimeRange.To); err != nil {
-		return response.Response(nil, response.BadInput(err))
-	}
-	sel, err := d.selector(model.Job, model.Instance)
-	if err != nil {
-		return response.Response(nil, response.BadInput(err))
+		return response.Response(nil, err)
 	}
 	src := health.Sources{Prometheus: d.prom}
 	if d.am != nil {

@@ -375,3 +375,17 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// Scoped is a query model with a scope: a job and an instance regex.
+type Scoped interface {
+	Scope() (job, instance string)
+}
+
+// Scope is the runtime query's job and instance regex.
+func (q Runtime) Scope() (job, instance string) { return q.Job, q.Instance }
+
+// Scope is the business query's job and instance regex.
+func (q Business) Scope() (job, instance string) { return q.Job, q.Instance }
+
+// Scope is the health query's job and instance regex.
+func (q Health) Scope() (job, instance string) { return q.Job, q.Instance }
