@@ -21,7 +21,6 @@ import (
 
 	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/internal/golden"
-	"github.com/gopulse/health/pkg/plugin"
 )
 
 // TestRecordGoldenUpstream records, only with -record, what Prometheus, the Alertmanager
@@ -60,15 +59,10 @@ func TestRecordGoldenUpstream(t *testing.T) {
 
 	p := newUpstreamRecorder(t, s)
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		settings, err := cases.Settings(name, p.srv.URL)
+		ds, err := cases.Datasource(name, p.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := plugin.NewDatasource(context.Background(), settings)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds := inst.(*plugin.Datasource)
 		tr := backend.TimeRange{From: rec.From, To: rec.To}
 		for i, k := range cases.Cases {
 			if k.DataSource != name {

@@ -5,6 +5,7 @@
 package golden
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/gopulse/health/pkg/plugin"
 )
 
 // The data sources of the cases. Both reach Prometheus, Alertmanager and the demo's
@@ -105,6 +108,19 @@ func (c *Cases) Settings(name, upstream string) (backend.DataSourceInstanceSetti
 		return backend.DataSourceInstanceSettings{}, err
 	}
 	return backend.DataSourceInstanceSettings{UID: "golden-" + name, Name: "golden " + name, URL: upstream, JSONData: raw}, nil
+}
+
+// Datasource is the data source name of the cases, its upstream at upstream.
+func (c *Cases) Datasource(name, upstream string) (*plugin.Datasource, error) {
+	settings, err := c.Settings(name, upstream)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := plugin.NewDatasource(context.Background(), settings)
+	if err != nil {
+		return nil, err
+	}
+	return inst.(*plugin.Datasource), nil
 }
 
 // Query is case k as Grafana sends it for time range tr.

@@ -19,7 +19,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/experimental"
 
 	"github.com/gopulse/health/internal/golden"
-	"github.com/gopulse/health/pkg/plugin"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.jsonc from the current answers")
@@ -46,15 +45,10 @@ func TestGolden(t *testing.T) {
 	}
 	up := newReplay(t, filepath.Join("testdata", "upstream"))
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		settings, err := cases.Settings(name, up.srv.URL)
+		ds, err := cases.Datasource(name, up.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, err := plugin.NewDatasource(context.Background(), settings)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ds := inst.(*plugin.Datasource)
 		t.Cleanup(ds.Dispose)
 		query := func(k golden.Case, tr backend.TimeRange) backend.DataResponse {
 			t.Helper()
