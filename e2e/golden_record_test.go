@@ -59,7 +59,7 @@ func TestRecordGoldenUpstream(t *testing.T) {
 
 	p := newUpstreamRecorder(t, s)
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		ds, err := cases.Datasource(name, p.srv.URL)
+		settings, ds, err := cases.Datasource(name, p.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -110,17 +110,18 @@ func (c *Cases) Settings(name, upstream string) (backend.DataSourceInstanceSetti
 	return backend.DataSourceInstanceSettings{UID: "golden-" + name, Name: "golden " + name, URL: upstream, JSONData: raw}, nil
 }
 
-// Datasource is the data source name of the cases, its upstream at upstream.
-func (c *Cases) Datasource(name, upstream string) (*plugin.Datasource, error) {
+// Datasource is the data source name of the cases, its upstream at upstream, with its
+// settings (which queries carry in their plugin context).
+func (c *Cases) Datasource(name, upstream string) (backend.DataSourceInstanceSettings, *plugin.Datasource, error) {
 	settings, err := c.Settings(name, upstream)
 	if err != nil {
-		return nil, err
+		return settings, nil, err
 	}
 	inst, err := plugin.NewDatasource(context.Background(), settings)
 	if err != nil {
-		return nil, err
+		return settings, nil, err
 	}
-	return inst.(*plugin.Datasource), nil
+	return settings, inst.(*plugin.Datasource), nil
 }
 
 // Query is case k as Grafana sends it for time range tr.

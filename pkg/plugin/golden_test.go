@@ -45,7 +45,7 @@ func TestGolden(t *testing.T) {
 	}
 	up := newReplay(t, filepath.Join("testdata", "upstream"))
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		ds, err := cases.Datasource(name, up.srv.URL)
+		settings, ds, err := cases.Datasource(name, up.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
