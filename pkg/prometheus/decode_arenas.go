@@ -71,11 +71,11 @@ func (d *decoder) addPoint(ms int64, v float64) {
 // estimate guesses how many samples are still to come, from the bytes per sample so far.
 func (d *decoder) estimate() int {
 	if d.firstSample == 0 { // the first chunk
-		d.firstSample = d.i
+		d.firstSample = d.I
 	}
 	n := minChunk
-	if used := d.i - d.firstSample; d.samples >= minChunk && used > 0 {
-		n = int(int64(len(d.b)-d.i)*int64(d.samples)/int64(used)) + 1
+	if used := d.I - d.firstSample; d.samples >= minChunk && used > 0 {
+		n = int(int64(len(d.B)-d.I)*int64(d.samples)/int64(used)) + 1
 		n += n/32 + 16 // a little more rather than a last small chunk
 	}
 	if d.lim.MaxSamples > 0 {

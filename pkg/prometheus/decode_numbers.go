@@ -6,6 +6,8 @@ import (
 	"math/bits"
 	"strconv"
 	"time"
+
+	"github.com/gopulse/health/pkg/jsonscan"
 )
 
 // Timestamps and sample values as Prometheus writes them ([1700000000.123,"1.5"]) are read
@@ -121,8 +123,8 @@ func decimal(b []byte, i int) (v float64, end int, ok bool) {
 // timestamp decodes a time in seconds (1700000000.123) into milliseconds, from the
 // digits: the first three decimals are kept, later ones dropped (as model.Time does).
 func (d *decoder) timestamp() (int64, error) {
-	b := d.b
-	i := skipWS(b, d.i)
+	b := d.B
+	i := jsonscan.SkipWS(b, d.I)
 	at := i
 	neg := i < len(b) && b[i] == '-'
 	if neg {
@@ -140,9 +142,9 @@ func (d *decoder) timestamp() (int64, error) {
 		if i < len(b) && b[i] == '"' {
 			return 0, d.shapeErr(at, "a time must be a number, not a string")
 		}
-		return 0, d.errAt(i, "a time (a number)")
+		return 0, d.ErrAt(i, "a time (a number)")
 	case n > 1 && b[start] == '0':
-		return 0, d.errAt(start+1, "a number (no leading zeros)")
+		return 0, d.ErrAt(start+1, "a number (no leading zeros)")
 	case n > 15:
 		return 0, d.shapeErr(at, "the time %s is out of range", b[at:i])
 	}
@@ -158,7 +160,7 @@ func (d *decoder) timestamp() (int64, error) {
 		}
 		switch i - fs {
 		case 0:
-			return 0, d.errAt(i, "a digit after '.'")
+			return 0, d.ErrAt(i, "a digit after '.'")
 		case 1:
 			ms *= 100
 		case 2:
@@ -172,7 +174,7 @@ func (d *decoder) timestamp() (int64, error) {
 	if neg {
 		ms = -ms
 	}
-	d.i = i
+	d.I = i
 	return ms, nil
 }
 

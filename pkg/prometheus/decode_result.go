@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gopulse/health/pkg/jsonscan"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
 
@@ -19,7 +20,7 @@ import (
 // string, native histograms).
 // decode_numbers.go: the fast paths for timestamps and sample values.
 // decode_arenas.go: the sample chunks, their pools and the string arena.
-// decode_json.go: the JSON structure (white space, strings, skipping values).
+// The JSON itself (white space, strings, skipping values) is read by pkg/jsonscan.
 
 // Limits bound the decoding work; zero means no limit.
 type Limits struct {
@@ -106,10 +107,14 @@ func (e *limitError) Unwrap() error { return ErrLimit }
 // wrapping ErrLimit. Timestamps keep their milliseconds exactly (digits past the
 // millisecond are dropped, as client_golang does).
 func Decode(body []byte, lim Limits) (*Result, error) {
-	d := decoder{b: body, lim: lim}
+	d := decoder{Scanner: jsonscan.Scanner{B: body, Strict: true}, lim: lim}
 	res, err := d.top()
 	if err != nil {
 		d.pts.chunks.release()
+		var se *jsonscan.Error
+		if errors.As(err, &se) && se.Msg != "" { // a refused string or nesting
+			return nil, d.shapeErr(se.Offset, "%s", se.Msg)
+		}
 		return nil, err
 	}
 	res.chunks = d.pts.chunks

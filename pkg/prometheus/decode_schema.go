@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gopulse/health/pkg/jsonscan"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
 
 // decoder walks one answer; see Decode.
 type decoder struct {
-	b   []byte
-	i   int
+	jsonscan.Scanner
 	lim Limits
 
 	samples     int // float and histogram samples so far
@@ -25,7 +25,6 @@ type decoder struct {
 	bkts  chunk[Bucket]
 	arena arena
 
-	tmp   []byte   // unescaped strings
 	pairs []string // label names and values of the series being decoded
 }
 
@@ -39,22 +38,22 @@ func (d *decoder) samplesErr() error {
 }
 
 func (d *decoder) top() (*Result, error) {
-	d.i = skipWS(d.b, 0)
-	if d.i >= len(d.b) {
+	d.I = jsonscan.SkipWS(d.B, 0)
+	if d.I >= len(d.B) {
 		return nil, errors.New("empty body (expected a JSON object)")
 	}
-	switch c := d.b[d.i]; {
+	switch c := d.B[d.I]; {
 	case c == '{':
 	case c == '[' || c == '"' || c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n':
-		return nil, fmt.Errorf("not a JSON object: starts with %s", quoteByte(c))
+		return nil, fmt.Errorf("not a JSON object: starts with %s", jsonscan.QuoteByte(c))
 	default:
-		return nil, fmt.Errorf("not JSON: starts with %s", quoteByte(c))
+		return nil, fmt.Errorf("not JSON: starts with %s", jsonscan.QuoteByte(c))
 	}
 	res := &Result{}
 	var status, errType, errMsg string
 	var dataErr error
 	var seen keySet
-	err := d.object(func(k []byte, at int) error {
+	err := d.Object(func(k []byte, at int) error {
 		switch string(k) {
 		case "status":
 			if err := seen.add(d, 0, k, at); err != nil {
@@ -67,17 +66,17 @@ func (d *decoder) top() (*Result, error) {
 			if err := seen.add(d, 1, k, at); err != nil {
 				return err
 			}
-			if status == "error" || d.null() {
-				return d.skip()
+			if status == "error" || d.Null() {
+				return d.Skip()
 			}
-			start := d.i
+			start := d.I
 			if dataErr = d.data(res); dataErr != nil {
 				if status != "" {
 					return dataErr
 				}
 				// The status may come later and say "error": that answer is more useful.
-				d.i = start
-				if err := d.skip(); err != nil {
+				d.I = start
+				if err := d.Skip(); err != nil {
 					return dataErr
 				}
 			}
@@ -114,13 +113,13 @@ func (d *decoder) top() (*Result, error) {
 		if err := d.unusual(k, at, "status", "data", "errorType", "error", "warnings", "infos"); err != nil {
 			return err
 		}
-		return d.skip()
+		return d.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if i := skipWS(d.b, d.i); i < len(d.b) {
-		return nil, fmt.Errorf("invalid JSON at byte %d: unexpected %s after the answer's object", i, quoteByte(d.b[i]))
+	if i := jsonscan.SkipWS(d.B, d.I); i < len(d.B) {
+		return nil, fmt.Errorf("invalid JSON at byte %d: unexpected %s after the answer's object", i, jsonscan.QuoteByte(d.B[i]))
 	}
 	switch status {
 	case "error":
@@ -165,14 +164,14 @@ func (d *decoder) data(res *Result) error {
 	hinted := "" // the type the result was decoded as before its resultType was read
 	var before decoderState
 	var seen keySet
-	err := d.object(func(k []byte, at int) error {
+	err := d.Object(func(k []byte, at int) error {
 		switch string(k) {
 		case "resultType":
 			if err := seen.add(d, 0, k, at); err != nil {
 				return err
 			}
-			i := d.i
-			s, err := d.str()
+			i := d.I
+			s, err := d.Text()
 			if err != nil {
 				return err
 			}
@@ -190,7 +189,7 @@ func (d *decoder) data(res *Result) error {
 			// The type comes later (keys sorted by a proxy, say). Guess it from the last
 			// "resultType" of the body and check the guess when the key comes; without a
 			// guess, or when decoding with it fails, skip the result and come back to it.
-			resultAt, before = d.i, d.state()
+			resultAt, before = d.I, d.state()
 			if guess := d.guessType(); guess != "" {
 				res.Type = guess
 				err := d.result(res)
@@ -200,33 +199,33 @@ func (d *decoder) data(res *Result) error {
 					return nil
 				}
 				d.reset(res, before)
-				d.i = resultAt
+				d.I = resultAt
 			}
-			return d.skip()
+			return d.Skip()
 		}
 		if err := d.unusual(k, at, "resultType", "result"); err != nil {
 			return err
 		}
-		return d.skip()
+		return d.Skip()
 	})
 	if err != nil {
 		return err
 	}
 	switch {
 	case res.Type == "":
-		return d.shapeErr(d.i-1, "data without a resultType")
+		return d.shapeErr(d.I-1, "data without a resultType")
 	case seen&2 == 0:
-		return d.shapeErr(d.i-1, "data without a result")
+		return d.shapeErr(d.I-1, "data without a result")
 	case resultAt >= 0 && hinted != res.Type:
 		if hinted != "" {
 			d.reset(res, before)
 		}
-		end := d.i
-		d.i = resultAt
+		end := d.I
+		d.I = resultAt
 		if err := d.result(res); err != nil {
 			return err
 		}
-		d.i = end
+		d.I = end
 	}
 	return nil
 }
@@ -245,27 +244,27 @@ func resultType(s []byte) string {
 	return ""
 }
 
-// guessType finds "resultType":"<type>" after d.i, the last one of the body (where a
+// guessType finds "resultType":"<type>" after d.I, the last one of the body (where a
 // resultType that follows the result is): only a guess, which the caller checks.
 func (d *decoder) guessType() string {
 	key := []byte(`"resultType"`)
-	k := bytes.LastIndex(d.b[d.i:], key)
+	k := bytes.LastIndex(d.B[d.I:], key)
 	if k < 0 {
 		return ""
 	}
-	i := skipWS(d.b, d.i+k+len(key))
-	if i >= len(d.b) || d.b[i] != ':' {
+	i := jsonscan.SkipWS(d.B, d.I+k+len(key))
+	if i >= len(d.B) || d.B[i] != ':' {
 		return ""
 	}
-	i = skipWS(d.b, i+1)
-	if i >= len(d.b) || d.b[i] != '"' {
+	i = jsonscan.SkipWS(d.B, i+1)
+	if i >= len(d.B) || d.B[i] != '"' {
 		return ""
 	}
-	end := bytes.IndexByte(d.b[i+1:], '"')
+	end := bytes.IndexByte(d.B[i+1:], '"')
 	if end < 0 {
 		return ""
 	}
-	return resultType(d.b[i+1 : i+1+end])
+	return resultType(d.B[i+1 : i+1+end])
 }
 
 // decoderState is what decoding a result changes in the decoder, kept to undo it.
@@ -301,21 +300,21 @@ func (d *decoder) result(res *Result) error {
 		}
 		return nil
 	default: // string
-		if err := d.want('[', "'[' starting a [time, \"string\"] pair"); err != nil {
+		if err := d.Want('[', "'[' starting a [time, \"string\"] pair"); err != nil {
 			return err
 		}
 		ms, err := d.timestamp()
 		if err != nil {
 			return err
 		}
-		if err := d.want(',', "',' after the time"); err != nil {
+		if err := d.Want(',', "',' after the time"); err != nil {
 			return err
 		}
-		s, err := d.text()
+		s, err := d.Text()
 		if err != nil {
 			return err
 		}
-		if err := d.want(']', "']' ending the [time, \"string\"] pair"); err != nil {
+		if err := d.Want(']', "']' ending the [time, \"string\"] pair"); err != nil {
 			return err
 		}
 		res.String, res.StringTime = string(s), msTime(ms)
@@ -349,7 +348,7 @@ func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Seri
 	}
 	res.Series = append(res.Series, Series{})
 	s := &res.Series[len(res.Series)-1]
-	err := d.object(func(k []byte, at int) error {
+	err := d.Object(func(k []byte, at int) error {
 		var key uint
 		switch string(k) {
 		case "metric":
@@ -361,7 +360,7 @@ func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Seri
 			if err := d.unusual(k, at, "metric", k1, k2); err != nil {
 				return err
 			}
-			return d.skip()
+			return d.Skip()
 		}
 		if err := seen.add(d, key, k, at); err != nil {
 			return err
@@ -392,7 +391,7 @@ func (d *decoder) matrixSeries(res *Result) error {
 
 // vectorSample decodes {"metric":{...},"value":[t,"v"]} or {"metric":{...},"histogram":[t,{...}]}.
 func (d *decoder) vectorSample(res *Result) error {
-	start := d.i
+	start := d.I
 	seen, err := d.entry(res, "value", "histogram", func(key uint, s *Series) error {
 		if key == 2 {
 			if err := d.histogramPair(); err != nil {
@@ -427,14 +426,14 @@ func (d *decoder) vectorSample(res *Result) error {
 // labels decodes {"name":"value",...} (or null) into a labels map, its strings in the
 // arena.
 func (d *decoder) labels() (data.Labels, error) {
-	if d.null() {
-		d.i += 4
+	if d.Null() {
+		d.I += 4
 		return data.Labels{}, nil
 	}
 	d.pairs = d.pairs[:0]
-	err := d.object(func(k []byte, at int) error {
+	err := d.Object(func(k []byte, at int) error {
 		name := d.arena.str(k)
-		v, err := d.text()
+		v, err := d.Text()
 		if err != nil {
 			return err
 		}
@@ -454,24 +453,24 @@ func (d *decoder) labels() (data.Labels, error) {
 
 // values decodes [[t,"v"],...] (or null): the hot loop.
 func (d *decoder) values(s *Series) error {
-	b, i := d.b, skipWS(d.b, d.i)
-	if d.null() {
-		d.i += 4
+	b, i := d.B, jsonscan.SkipWS(d.B, d.I)
+	if d.Null() {
+		d.I += 4
 		return nil
 	}
 	if i >= len(b) || b[i] != '[' {
-		return d.errAt(i, "'[' starting the values")
+		return d.ErrAt(i, "'[' starting the values")
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, i+1)
 	if i < len(b) && b[i] == ']' {
-		d.i = i + 1
+		d.I = i + 1
 		return nil
 	}
 	for {
 		if i >= len(b) || b[i] != '[' {
-			return d.errAt(i, "'[' starting a [time, \"value\"] pair")
+			return d.ErrAt(i, "'[' starting a [time, \"value\"] pair")
 		}
-		d.i = i + 1
+		d.I = i + 1
 		ms, v, err := d.pairRest()
 		if err != nil {
 			return err
@@ -481,111 +480,89 @@ func (d *decoder) values(s *Series) error {
 			return d.samplesErr()
 		}
 		d.addPoint(ms, v)
-		i = skipWS(b, d.i)
+		i = jsonscan.SkipWS(b, d.I)
 		if i < len(b) && b[i] == ',' {
-			i = skipWS(b, i+1)
+			i = jsonscan.SkipWS(b, i+1)
 			continue
 		}
 		if i < len(b) && b[i] == ']' {
-			d.i = i + 1
+			d.I = i + 1
 			s.Times, s.Values = d.pts.done()
 			return nil
 		}
-		return d.errAt(i, "',' or ']' after a [time, \"value\"] pair")
+		return d.ErrAt(i, "',' or ']' after a [time, \"value\"] pair")
 	}
 }
 
 // floatPair decodes [t,"v"].
 func (d *decoder) floatPair(what string) (int64, float64, error) {
-	i := skipWS(d.b, d.i)
-	if i >= len(d.b) || d.b[i] != '[' {
-		return 0, 0, d.errAt(i, "'[' starting "+what)
+	i := jsonscan.SkipWS(d.B, d.I)
+	if i >= len(d.B) || d.B[i] != '[' {
+		return 0, 0, d.ErrAt(i, "'[' starting "+what)
 	}
-	d.i = i + 1
+	d.I = i + 1
 	return d.pairRest()
 }
 
 // pairRest decodes t,"v"] after the '['. Pairs as Prometheus writes them
 // ([1700000000.123,"1.5"]: no white space, a plain decimal value) take the fast paths.
 func (d *decoder) pairRest() (int64, float64, error) {
-	b := d.b
-	ms, i, ok := fastTime(b, d.i)
+	b := d.B
+	ms, i, ok := fastTime(b, d.I)
 	if !ok {
 		var err error
 		if ms, err = d.timestamp(); err != nil {
 			return 0, 0, err
 		}
-		if err := d.want(',', "',' after the time"); err != nil {
+		if err := d.Want(',', "',' after the time"); err != nil {
 			return 0, 0, err
 		}
-		i = d.i
+		i = d.I
 	}
 	if v, next, ok := fastValue(b, i); ok {
-		d.i = next
+		d.I = next
 		return ms, v, nil
 	}
-	i = skipWS(b, i)
+	i = jsonscan.SkipWS(b, i)
 	if i >= len(b) || b[i] != '"' {
-		return 0, 0, d.errAt(i, "a quoted sample value")
+		return 0, 0, d.ErrAt(i, "a quoted sample value")
 	}
-	i++
-	start, esc := i, false
-	for i < len(b) {
-		c := b[i]
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			esc = true
-			i += 2
-			continue
-		}
-		if c < 0x20 {
-			return 0, 0, d.errAt(i, "a character of the sample value")
-		}
-		i++
-	}
-	if i >= len(b) {
-		return 0, 0, d.errAt(i, "'\"' ending the sample value")
-	}
-	raw := b[start:i]
-	if esc {
-		var err error
-		if raw, err = d.unescape(raw, start); err != nil {
-			return 0, 0, err
-		}
+	d.I = i
+	raw, err := d.Text()
+	if err != nil {
+		return 0, 0, err
 	}
 	v, ok := parseFloat(raw)
 	if !ok {
-		return 0, 0, d.shapeErr(start, "the sample value %q is not a number", raw)
+		return 0, 0, d.shapeErr(i+1, "the sample value %q is not a number", raw)
 	}
-	i = skipWS(b, i+1)
+	i = jsonscan.SkipWS(b, d.I)
 	if i >= len(b) || b[i] != ']' {
-		return 0, 0, d.errAt(i, "']' ending the [time, \"value\"] pair")
+		return 0, 0, d.ErrAt(i, "']' ending the [time, \"value\"] pair")
 	}
-	d.i = i + 1
+	d.I = i + 1
 	return ms, v, nil
 }
 
 // histogramPair decodes [t,{"count":"c","sum":"s","buckets":[[b,"l","u","c"],...]}] into the
 // histogram chunks.
 func (d *decoder) histogramPair() error {
-	if err := d.want('[', "'[' starting a [time, histogram] pair"); err != nil {
+	if err := d.Want('[', "'[' starting a [time, histogram] pair"); err != nil {
 		return err
 	}
 	ms, err := d.timestamp()
 	if err != nil {
 		return err
 	}
-	if err := d.want(',', "',' after the time"); err != nil {
+	if err := d.Want(',', "',' after the time"); err != nil {
 		return err
 	}
-	if d.null() {
-		return d.shapeErr(d.i, "a null histogram")
+	if d.Null() {
+		return d.shapeErr(d.I, "a null histogram")
 	}
 	var h Histogram
 	var seen keySet
-	err = d.object(func(k []byte, kat int) error {
+	err = d.Object(func(k []byte, kat int) error {
 		switch string(k) {
 		case "count":
 			if err := seen.add(d, 0, k, kat); err != nil {
@@ -608,12 +585,12 @@ func (d *decoder) histogramPair() error {
 		if err := d.unusual(k, kat, "count", "sum", "buckets"); err != nil {
 			return err
 		}
-		return d.skip()
+		return d.Skip()
 	})
 	if err != nil {
 		return err
 	}
-	if err := d.want(']', "']' ending the [time, histogram] pair"); err != nil {
+	if err := d.Want(']', "']' ending the [time, histogram] pair"); err != nil {
 		return err
 	}
 	if err := d.countSample(); err != nil {
@@ -626,32 +603,32 @@ func (d *decoder) histogramPair() error {
 
 // bucket decodes [boundaries,"lower","upper","count"].
 func (d *decoder) bucket() error {
-	if err := d.want('[', "'[' starting a histogram bucket"); err != nil {
+	if err := d.Want('[', "'[' starting a histogram bucket"); err != nil {
 		return err
 	}
-	i := skipWS(d.b, d.i)
-	if i >= len(d.b) || d.b[i] < '0' || d.b[i] > '3' {
-		if i < len(d.b) && (d.b[i] == '-' || d.b[i] >= '0' && d.b[i] <= '9') {
+	i := jsonscan.SkipWS(d.B, d.I)
+	if i >= len(d.B) || d.B[i] < '0' || d.B[i] > '3' {
+		if i < len(d.B) && (d.B[i] == '-' || d.B[i] >= '0' && d.B[i] <= '9') {
 			return d.shapeErr(i, "bucket boundaries must be 0, 1, 2 or 3")
 		}
-		return d.errAt(i, "the bucket boundaries (0 to 3)")
+		return d.ErrAt(i, "the bucket boundaries (0 to 3)")
 	}
 	var bk Bucket
-	bk.Boundaries = int(d.b[i] - '0')
-	d.i = i + 1
-	if i+1 < len(d.b) && (d.b[i+1] == '.' || d.b[i+1] == 'e' || d.b[i+1] == 'E' || d.b[i+1] >= '0' && d.b[i+1] <= '9') {
+	bk.Boundaries = int(d.B[i] - '0')
+	d.I = i + 1
+	if i+1 < len(d.B) && (d.B[i+1] == '.' || d.B[i+1] == 'e' || d.B[i+1] == 'E' || d.B[i+1] >= '0' && d.B[i+1] <= '9') {
 		return d.shapeErr(i, "bucket boundaries must be 0, 1, 2 or 3")
 	}
 	var err error
 	for _, f := range [...]*float64{&bk.Lower, &bk.Upper, &bk.Count} {
-		if err = d.want(',', "',' in a histogram bucket"); err != nil {
+		if err = d.Want(',', "',' in a histogram bucket"); err != nil {
 			return err
 		}
 		if *f, err = d.floatString("a histogram bucket"); err != nil {
 			return err
 		}
 	}
-	if err := d.want(']', "']' ending a histogram bucket"); err != nil {
+	if err := d.Want(']', "']' ending a histogram bucket"); err != nil {
 		return err
 	}
 	d.bkts.add(bk)
@@ -660,11 +637,11 @@ func (d *decoder) bucket() error {
 
 // floatString decodes a quoted float ("1.5", "NaN", "+Inf").
 func (d *decoder) floatString(what string) (float64, error) {
-	i := skipWS(d.b, d.i)
-	if i >= len(d.b) || d.b[i] != '"' {
-		return 0, d.errAt(i, "a quoted number for "+what)
+	i := jsonscan.SkipWS(d.B, d.I)
+	if i >= len(d.B) || d.B[i] != '"' {
+		return 0, d.ErrAt(i, "a quoted number for "+what)
 	}
-	s, err := d.str()
+	s, err := d.Text()
 	if err != nil {
 		return 0, err
 	}
@@ -673,4 +650,40 @@ func (d *decoder) floatString(what string) (float64, error) {
 		return 0, d.shapeErr(i, "%s %q is not a number", what, s)
 	}
 	return f, nil
+}
+
+// array calls elem for each element of an array (or none for null), then done (if any).
+func (d *decoder) array(what string, elem func() error, done ...func()) error {
+	if d.Null() {
+		d.I += 4
+		return nil
+	}
+	if err := d.Array(what, elem); err != nil {
+		return err
+	}
+	for _, f := range done {
+		f()
+	}
+	return nil
+}
+
+// strings decodes an array of strings (or null).
+func (d *decoder) strings() ([]string, error) {
+	var out []string
+	err := d.array("a list of strings", func() error {
+		s, err := d.Text()
+		out = append(out, string(s))
+		return err
+	})
+	return out, err
+}
+
+// nullableString decodes a string or null (as "").
+func (d *decoder) nullableString() (string, error) {
+	if d.Null() {
+		d.I += 4
+		return "", nil
+	}
+	s, err := d.Text()
+	return string(s), err
 }
