@@ -65,7 +65,7 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}
-	if l.MaxDepth > MaxMaxDepth { // the scanner recurses once per level
+	if l.MaxDepth > MaxMaxDepth { // the flattener recurses once per level
 		l.MaxDepth = MaxMaxDepth
 	}
 	if l.MaxElements <= 0 {
@@ -138,7 +138,7 @@ func FlattenBytes(b []byte, lim Limits) ([]Var, error) {
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, &LimitError{Limit: "size", Max: lim.MaxBytes}
 	}
-	s := scanner{Scanner: jsonscan.Scanner{B: b}, lim: lim}
+	s := flattener{Scanner: jsonscan.Scanner{B: b}, lim: lim}
 	s.I = jsonscan.SkipWS(b, 0)
 	if s.I >= len(b) {
 		return nil, &SyntaxError{Offset: int64(s.I), Msg: "empty document"}
@@ -176,9 +176,9 @@ func describeStart(c byte) string {
 	return "a number"
 }
 
-// scanner flattens one document: the JSON is read by jsonscan, the path of the value
+// flattener flattens one document: the JSON is read by jsonscan, the path of the value
 // being read is kept in path.
-type scanner struct {
+type flattener struct {
 	jsonscan.Scanner
 	lim   Limits
 	path  Path
@@ -187,11 +187,11 @@ type scanner struct {
 	keys  map[string]string // interned keys: BySize's and app maps' keys repeat
 }
 
-func (s *scanner) where() string { return orTop(s.path.String()) }
+func (s *flattener) where() string { return orTop(s.path.String()) }
 
 // syntaxError names the place of a jsonscan error (the path is left as it was when the
 // error happened); other errors are returned as they are.
-func (s *scanner) syntaxError(err error) error {
+func (s *flattener) syntaxError(err error) error {
 	var je *jsonscan.Error
 	if !errors.As(err, &je) {
 		return err
@@ -203,7 +203,7 @@ func (s *scanner) syntaxError(err error) error {
 }
 
 // value reads the value at I (after white space), inside depth containers.
-func (s *scanner) value(depth int) error {
+func (s *flattener) value(depth int) error {
 	s.I = jsonscan.SkipWS(s.B, s.I)
 	if s.I >= len(s.B) {
 		return s.ErrAt(s.I, "a value")
@@ -242,7 +242,7 @@ func (s *scanner) value(depth int) error {
 	return s.ErrAt(s.I, "a value")
 }
 
-func (s *scanner) object(depth int) error {
+func (s *flattener) object(depth int) error {
 	n := 0
 	return s.Object(func(key []byte, _ int) error {
 		if n++; n > s.lim.MaxElements {
@@ -252,7 +252,7 @@ func (s *scanner) object(depth int) error {
 	})
 }
 
-func (s *scanner) array(depth int) error {
+func (s *flattener) array(depth int) error {
 	n := 0
 	return s.Array("an array", func() error {
 		if n >= s.lim.MaxElements {
@@ -264,7 +264,7 @@ func (s *scanner) array(depth int) error {
 }
 
 // member reads the value of an object key or array element at step.
-func (s *scanner) member(step Step, depth int) error {
+func (s *flattener) member(step Step, depth int) error {
 	s.path = append(s.path, step)
 	if err := s.value(depth); err != nil {
 		return err
@@ -273,14 +273,14 @@ func (s *scanner) member(step Step, depth int) error {
 	return nil
 }
 
-func (s *scanner) literal(word string, v Var) error {
+func (s *flattener) literal(word string, v Var) error {
 	if err := s.Literal(word); err != nil {
 		return err
 	}
 	return s.emit(v)
 }
 
-func (s *scanner) intern(raw []byte) string {
+func (s *flattener) intern(raw []byte) string {
 	if k, ok := s.keys[string(raw)]; ok {
 		return k
 	}
@@ -294,7 +294,7 @@ func (s *scanner) intern(raw []byte) string {
 	return k
 }
 
-func (s *scanner) emit(v Var) error {
+func (s *flattener) emit(v Var) error {
 	if len(s.vars) >= s.lim.MaxVars {
 		return &LimitError{Limit: "var", Max: int64(s.lim.MaxVars), At: s.path.String()}
 	}
