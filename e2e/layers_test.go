@@ -2,20 +2,11 @@ package e2e
 
 import (
 	"os/exec"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gopulse/health/e2e/harness"
 )
-
-// pkgTestsStillImportingE2E are the packages under pkg/ whose tests still import e2e/
-// while their real-server tests move to e2e/. Empty it as they are moved: an entry that
-// no longer imports e2e/ fails TestPkgDoesNotImportE2E.
-var pkgTestsStillImportingE2E = []string{
-	harness.ModulePath + "/pkg/goexpvar",
-	harness.ModulePath + "/pkg/prometheus",
-}
 
 // TestPkgDoesNotImportE2E: no package under pkg/ depends on e2e/, its tests included.
 // Unit tests use recorded answers or in-memory inputs; tests against real servers live
@@ -46,13 +37,6 @@ func TestPkgDoesNotImportE2E(t *testing.T) {
 		t.Fatalf("go list listed no package under pkg/: %s", out)
 	}
 	for p := range importers {
-		if !slices.Contains(pkgTestsStillImportingE2E, p) {
-			t.Errorf("%s imports %s: unit tests use recorded answers in testdata/ or in-memory inputs, tests against real servers go to e2e/", p, e2e)
-		}
-	}
-	for _, p := range pkgTestsStillImportingE2E {
-		if !importers[p] {
-			t.Errorf("%s no longer imports %s: remove it from pkgTestsStillImportingE2E", p, e2e)
-		}
+		t.Errorf("%s imports %s: unit tests use recorded answers in testdata/ or in-memory inputs, tests against real servers go to e2e/", p, e2e)
 	}
 }

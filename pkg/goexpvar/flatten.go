@@ -6,8 +6,8 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/gopulse/health/pkg/jsonscan"
 )
 
 // Kind is the JSON type of a flattened value.
@@ -65,7 +65,7 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
 	}
-	if l.MaxDepth > MaxMaxDepth { // the scanner recurses once per level
+	if l.MaxDepth > MaxMaxDepth { // the flattener recurses once per level
 		l.MaxDepth = MaxMaxDepth
 	}
 	if l.MaxElements <= 0 {
@@ -138,27 +138,26 @@ func FlattenBytes(b []byte, lim Limits) ([]Var, error) {
 	if int64(len(b)) > lim.MaxBytes {
 		return nil, &LimitError{Limit: "size", Max: lim.MaxBytes}
 	}
-	s := scanner{b: b, lim: lim}
-	s.ws()
-	if s.i >= len(b) {
-		return nil, &SyntaxError{Offset: int64(s.i), Msg: "empty document"}
+	s := flattener{Scanner: jsonscan.Scanner{B: b}, lim: lim}
+	s.I = jsonscan.SkipWS(b, 0)
+	if s.I >= len(b) {
+		return nil, &SyntaxError{Offset: int64(s.I), Msg: "empty document"}
 	}
-	switch c := b[s.i]; c {
+	switch c := b[s.I]; c {
 	case '{':
 	case '<':
-		return nil, &SyntaxError{Offset: int64(s.i), Msg: "not JSON: starts with '<' (an HTML page?)"}
+		return nil, &SyntaxError{Offset: int64(s.I), Msg: "not JSON: starts with '<' (an HTML page?)"}
 	case '[', '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		return nil, &SyntaxError{Offset: int64(s.i), Msg: fmt.Sprintf("not an expvar document: the top level is %s, not an object", describeStart(c))}
+		return nil, &SyntaxError{Offset: int64(s.I), Msg: fmt.Sprintf("not an expvar document: the top level is %s, not an object", describeStart(c))}
 	default:
-		return nil, &SyntaxError{Offset: int64(s.i), Msg: "not JSON: starts with " + quoteByte(b[s.i:])}
+		return nil, &SyntaxError{Offset: int64(s.I), Msg: "not JSON: starts with " + jsonscan.QuoteByte(c)}
 	}
 	s.vars = make([]Var, 0, min(lim.MaxVars, len(b)/20+16, 4096))
 	if err := s.value(0); err != nil {
-		return nil, err
+		return nil, s.syntaxError(err)
 	}
-	s.ws()
-	if s.i < len(b) {
-		return nil, &SyntaxError{Offset: int64(s.i), Msg: fmt.Sprintf("unexpected data after the document's object at byte %d: %s", s.i, quoteByte(b[s.i:]))}
+	if s.I = jsonscan.SkipWS(b, s.I); s.I < len(b) {
+		return nil, &SyntaxError{Offset: int64(s.I), Msg: fmt.Sprintf("unexpected data after the document's object at byte %d: %s", s.I, jsonscan.QuoteByte(b[s.I]))}
 	}
 	return s.vars, nil
 }
@@ -177,75 +176,53 @@ func describeStart(c byte) string {
 	return "a number"
 }
 
-func quoteByte(b []byte) string {
-	if len(b) == 0 {
-		return "the end"
-	}
-	r, n := utf8.DecodeRune(b)
-	if r == utf8.RuneError && n <= 1 {
-		return fmt.Sprintf("byte %#x", b[0])
-	}
-	return strconv.QuoteRune(r)
-}
-
-type scanner struct {
-	b     []byte
-	i     int
+// flattener flattens one document: the JSON is read by jsonscan, the path of the value
+// being read is kept in path.
+type flattener struct {
+	jsonscan.Scanner
 	lim   Limits
 	path  Path
 	vars  []Var
 	arena []Step
 	keys  map[string]string // interned keys: BySize's and app maps' keys repeat
-	buf   []byte            // unescaping
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
+func (s *flattener) where() string { return orTop(s.path.String()) }
+
+// syntaxError names the place of a jsonscan error (the path is left as it was when the
+// error happened); other errors are returned as they are.
+func (s *flattener) syntaxError(err error) error {
+	var je *jsonscan.Error
+	if !errors.As(err, &je) {
+		return err
 	}
-}
-
-func (s *scanner) where() string { return orTop(s.path.String()) }
-
-func (s *scanner) truncated() error {
-	return &SyntaxError{Offset: int64(s.i), Msg: fmt.Sprintf("truncated at byte %d (inside %s)", s.i, s.where())}
-}
-
-// unexpected is the error for the byte at s.i (or the end).
-func (s *scanner) unexpected(want string) error {
-	if s.i >= len(s.b) {
-		return s.truncated()
+	if je.Truncated {
+		return &SyntaxError{Offset: int64(je.Offset), Msg: fmt.Sprintf("truncated at byte %d (inside %s)", je.Offset, s.where())}
 	}
-	return &SyntaxError{Offset: int64(s.i), Msg: fmt.Sprintf("invalid JSON at byte %d (at %s): expected %s, found %s", s.i, s.where(), want, quoteByte(s.b[s.i:]))}
+	return &SyntaxError{Offset: int64(je.Offset), Msg: fmt.Sprintf("%v (at %s)", je, s.where())}
 }
 
-// value scans the value at s.i (after white space), inside depth containers.
-func (s *scanner) value(depth int) error {
-	s.ws()
-	if s.i >= len(s.b) {
-		return s.truncated()
+// value reads the value at I (after white space), inside depth containers.
+func (s *flattener) value(depth int) error {
+	s.I = jsonscan.SkipWS(s.B, s.I)
+	if s.I >= len(s.B) {
+		return s.ErrAt(s.I, "a value")
 	}
-	switch c := s.b[s.i]; {
+	switch c := s.B[s.I]; {
 	case c == '{' || c == '[':
 		if depth+1 > s.lim.MaxDepth {
 			return &LimitError{Limit: "depth", Max: int64(s.lim.MaxDepth), At: s.path.String()}
 		}
-		s.i++
 		if c == '{' {
 			return s.object(depth + 1)
 		}
 		return s.array(depth + 1)
 	case c == '"':
-		str, err := s.str(false)
+		str, err := s.Text()
 		if err != nil {
 			return err
 		}
-		return s.emit(Var{Kind: KindString, Str: str})
+		return s.emit(Var{Kind: KindString, Str: string(str)})
 	case c == 't':
 		return s.literal("true", Var{Kind: KindBool, Num: 1})
 	case c == 'f':
@@ -253,162 +230,57 @@ func (s *scanner) value(depth int) error {
 	case c == 'n':
 		return s.literal("null", Var{Kind: KindNull})
 	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
-	}
-	return s.unexpected("a value")
-}
-
-func (s *scanner) object(depth int) error {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for n := 1; ; n++ {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.unexpected("a quoted key")
-		}
-		if n > s.lim.MaxElements {
-			return &LimitError{Limit: "element", Max: int64(s.lim.MaxElements), At: s.path.String()}
-		}
-		key, err := s.str(true)
+		n, err := s.Number()
 		if err != nil {
 			return err
 		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.unexpected("':' after the key " + strconv.Quote(key))
-		}
-		s.i++
-		if done, err := s.member(KeyStep(key), depth, '}'); done || err != nil {
-			return err
-		}
+		// the grammar is checked: the only error left is a number past float64's range,
+		// which becomes ±Inf
+		f, _ := strconv.ParseFloat(string(n), 64)
+		return s.emit(Var{Kind: KindNumber, Num: f})
 	}
+	return s.ErrAt(s.I, "a value")
 }
 
-func (s *scanner) array(depth int) error {
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return nil
-	}
-	for n := 0; ; n++ {
+func (s *flattener) object(depth int) error {
+	n := 0
+	return s.Object(func(key []byte, _ int) error {
+		if n++; n > s.lim.MaxElements {
+			return &LimitError{Limit: "element", Max: int64(s.lim.MaxElements), At: s.path.String()}
+		}
+		return s.member(KeyStep(s.intern(key)), depth)
+	})
+}
+
+func (s *flattener) array(depth int) error {
+	n := 0
+	return s.Array("an array", func() error {
 		if n >= s.lim.MaxElements {
 			return &LimitError{Limit: "element", Max: int64(s.lim.MaxElements), At: s.path.String()}
 		}
-		if done, err := s.member(IndexStep(n), depth, ']'); done || err != nil {
-			return err
-		}
-	}
+		n++
+		return s.member(IndexStep(n-1), depth)
+	})
 }
 
-// member reads the value of an object key or array element at step, then what follows
-// it: ',' (more members) or closing (done).
-func (s *scanner) member(step Step, depth int, closing byte) (done bool, err error) {
+// member reads the value of an object key or array element at step.
+func (s *flattener) member(step Step, depth int) error {
 	s.path = append(s.path, step)
 	if err := s.value(depth); err != nil {
-		return false, err
+		return err
 	}
 	s.path = s.path[:len(s.path)-1]
-	s.ws()
-	if s.i >= len(s.b) {
-		return false, s.truncated()
-	}
-	switch s.b[s.i] {
-	case ',':
-		s.i++
-		return false, nil
-	case closing:
-		s.i++
-		return true, nil
-	}
-	return false, s.unexpected("',' or '" + string(closing) + "'")
+	return nil
 }
 
-func (s *scanner) literal(word string, v Var) error {
-	rest := s.b[s.i:]
-	if len(rest) < len(word) {
-		if string(rest) == word[:len(rest)] {
-			s.i = len(s.b)
-			return s.truncated()
-		}
-	} else if string(rest[:len(word)]) == word {
-		s.i += len(word)
-		return s.emit(v)
+func (s *flattener) literal(word string, v Var) error {
+	if err := s.Literal(word); err != nil {
+		return err
 	}
-	return s.unexpected("a value")
+	return s.emit(v)
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// number scans a JSON number (RFC 8259 grammar). Numbers past float64's range
-// become ±Inf.
-func (s *scanner) number() error {
-	start := s.i
-	digits := func() bool {
-		d := s.i
-		for s.i < len(s.b) && isDigit(s.b[s.i]) {
-			s.i++
-		}
-		return s.i > d
-	}
-	if s.b[s.i] == '-' {
-		s.i++
-	}
-	if s.i < len(s.b) && s.b[s.i] == '0' {
-		s.i++
-	} else if !digits() {
-		return s.unexpected("a digit")
-	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if !digits() {
-			return s.unexpected("a digit after '.'")
-		}
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
-		}
-		if !digits() {
-			return s.unexpected("a digit in the exponent")
-		}
-	}
-	f, err := strconv.ParseFloat(string(s.b[start:s.i]), 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return &SyntaxError{Offset: int64(start), Msg: fmt.Sprintf("bad number at byte %d (at %s)", start, s.where())}
-	}
-	return s.emit(Var{Kind: KindNumber, Num: f})
-}
-
-// str scans the string at s.i (a '"'); keys are interned.
-func (s *scanner) str(key bool) (string, error) {
-	s.i++
-	start := s.i
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if c == '"' {
-			raw := s.b[start:s.i]
-			s.i++
-			if key {
-				return s.intern(raw), nil
-			}
-			return string(raw), nil
-		}
-		if c == '\\' {
-			return s.strEscaped(start, key)
-		}
-		if c < 0x20 {
-			return "", s.unexpected("no control character in a string")
-		}
-		s.i++
-	}
-	return "", s.truncated()
-}
-
-func (s *scanner) intern(raw []byte) string {
+func (s *flattener) intern(raw []byte) string {
 	if k, ok := s.keys[string(raw)]; ok {
 		return k
 	}
@@ -422,101 +294,7 @@ func (s *scanner) intern(raw []byte) string {
 	return k
 }
 
-// strEscaped finishes a string with escapes, started at start.
-func (s *scanner) strEscaped(start int, key bool) (string, error) {
-	s.buf = append(s.buf[:0], s.b[start:s.i]...)
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			if key {
-				return s.intern(s.buf), nil
-			}
-			return string(s.buf), nil
-		case c < 0x20:
-			return "", s.unexpected("no control character in a string")
-		case c != '\\':
-			s.buf = append(s.buf, c)
-			s.i++
-			continue
-		}
-		s.i++ // the backslash
-		if s.i >= len(s.b) {
-			return "", s.truncated()
-		}
-		e := s.b[s.i]
-		s.i++
-		switch e {
-		case '"', '\\', '/':
-			s.buf = append(s.buf, e)
-		case 'b':
-			s.buf = append(s.buf, '\b')
-		case 'f':
-			s.buf = append(s.buf, '\f')
-		case 'n':
-			s.buf = append(s.buf, '\n')
-		case 'r':
-			s.buf = append(s.buf, '\r')
-		case 't':
-			s.buf = append(s.buf, '\t')
-		case 'u':
-			r, err := s.hex4()
-			if err != nil {
-				return "", err
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
-					save := s.i
-					s.i += 2
-					var err error
-					if r2, err = s.hex4(); err != nil {
-						return "", err
-					}
-					if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
-						r = d
-					} else {
-						s.i = save
-						r = utf8.RuneError
-					}
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			s.buf = utf8.AppendRune(s.buf, r)
-		default:
-			s.i--
-			return "", s.unexpected(`an escape (\" \\ \/ \b \f \n \r \t \uXXXX)`)
-		}
-	}
-	return "", s.truncated()
-}
-
-func (s *scanner) hex4() (rune, error) {
-	var r rune
-	for range 4 {
-		if s.i >= len(s.b) {
-			return 0, s.truncated()
-		}
-		c := s.b[s.i]
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, s.unexpected(`a hex digit in \u`)
-		}
-		r = r<<4 | rune(c)
-		s.i++
-	}
-	return r, nil
-}
-
-func (s *scanner) emit(v Var) error {
+func (s *flattener) emit(v Var) error {
 	if len(s.vars) >= s.lim.MaxVars {
 		return &LimitError{Limit: "var", Max: int64(s.lim.MaxVars), At: s.path.String()}
 	}

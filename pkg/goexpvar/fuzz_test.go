@@ -1,4 +1,4 @@
-package goexpvar
+package goexpvar_test
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"unicode/utf8"
+
+	. "github.com/gopulse/health/pkg/goexpvar"
 )
 
 func FuzzParsePath(f *testing.F) {

@@ -2,7 +2,6 @@ package prometheus
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -11,11 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 	"go.uber.org/goleak"
 
-	"github.com/gopulse/health/pkg/upstream"
+	"github.com/gopulse/health/pkg/prometheus/promtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -96,7 +94,7 @@ func TestFaults(t *testing.T) {
 				if w, ok := queryWants[c.name]; ok && what == "query" {
 					want = w
 				}
-				assertUpstream(t, what, err, c.status, want)
+				promtest.AssertUpstreamError(t, what, err, c.status, want)
 			}
 		})
 	}
@@ -110,22 +108,7 @@ func TestConnectionRefused(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	_, err = faultClient(t, "http://"+addr).Check(context.Background())
-	assertUpstream(t, "check", err, 502, "connection refused by "+addr)
-}
-
-func assertUpstream(t *testing.T, what string, err error, status int, want string) {
-	t.Helper()
-	var ue *upstream.Error
-	switch {
-	case err == nil:
-		t.Errorf("%s: no error, want %q", what, want)
-	case !errors.As(err, &ue):
-		t.Errorf("%s: %v is not an upstream error", what, err)
-	case !backend.IsDownstreamError(err):
-		t.Errorf("%s: %v is not marked downstream", what, err)
-	case ue.Status != status || !strings.Contains(err.Error(), want):
-		t.Errorf("%s: got %d %q, want %d and %q", what, ue.Status, err, status, want)
-	}
+	promtest.AssertUpstreamError(t, "check", err, 502, "connection refused by "+addr)
 }
 
 func status(code int, contentType, body string) http.HandlerFunc {

@@ -1,4 +1,5 @@
-// Package promtest generates Prometheus API answers for GoPulse's benchmarks and tests.
+// Package promtest generates Prometheus API answers for GoPulse's benchmarks and tests, and
+// checks the errors its clients give.
 package promtest
 
 import (

@@ -1,4 +1,4 @@
-package prometheus
+package e2e
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/prometheus/promtest"
 )
 
 // engines starts each real Prometheus-compatible server scraping the first one, and
@@ -24,18 +26,21 @@ func engines(t *testing.T) map[string]string {
 	return map[string]string{"prometheus": prom.URL, "victoriametrics": vm.URL}
 }
 
-func realClient(t *testing.T, u string) *Client {
+func realClient(t *testing.T, u string) *prometheus.Client {
 	base, _ := url.Parse(u)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	t.Cleanup(hc.CloseIdleConnections)
-	c, err := New(base, hc, Options{QueryTimeout: 20 * time.Second})
+	c, err := prometheus.New(base, hc, prometheus.Options{QueryTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-func TestAgainstRealEngines(t *testing.T) {
+// The Prometheus client against real engines: health check, a range query as frames, an
+// empty answer, a bad expression's error and label values (pkg/prometheus's unit tests
+// replay answers recorded from Prometheus).
+func TestPrometheusClientAgainstRealEngines(t *testing.T) {
 	for name, u := range engines(t) {
 		t.Run(name, func(t *testing.T) {
 			c := realClient(t, u)
@@ -55,11 +60,11 @@ func TestAgainstRealEngines(t *testing.T) {
 			var frames data.Frames
 			harness.Eventually(t, 20*time.Second, 250*time.Millisecond, "up has 3 points", func() error {
 				now := time.Now()
-				r, err := StepRange(now.Add(-5*time.Second), now, time.Second, 0, 0)
+				r, err := prometheus.StepRange(now.Add(-5*time.Second), now, time.Second, 0, 0)
 				if err != nil {
 					return err
 				}
-				frames, err = c.QueryRange(ctx, Query{Expr: `up{job="prometheus"}`, LegendFormat: "{{job}} at {{instance}}"}, r)
+				frames, err = c.QueryRange(ctx, prometheus.Query{Expr: `up{job="prometheus"}`, LegendFormat: "{{job}} at {{instance}}"}, r)
 				if err != nil {
 					t.Fatalf("query: %v", err)
 				}
@@ -91,30 +96,24 @@ func TestAgainstRealEngines(t *testing.T) {
 
 			// No series: one typed frame without fields.
 			now := time.Now()
-			r, _ := StepRange(now.Add(-time.Minute), now, time.Second, 0, 0)
-			empty, err := c.QueryRange(ctx, Query{Expr: `up{job="nothing-here"}`}, r)
+			r, _ := prometheus.StepRange(now.Add(-time.Minute), now, time.Second, 0, 0)
+			empty, err := c.QueryRange(ctx, prometheus.Query{Expr: `up{job="nothing-here"}`}, r)
 			if err != nil || len(empty) != 1 || len(empty[0].Fields) != 0 || empty[0].Meta.Type != data.FrameTypeTimeSeriesMulti {
 				t.Errorf("empty result: %v, %v", empty, err)
 			}
 
 			// A bad expression: the engine's own message, as a 4xx downstream error.
-			_, err = c.QueryRange(ctx, Query{Expr: "sum(("}, r)
+			_, err = c.QueryRange(ctx, prometheus.Query{Expr: "sum(("}, r)
 			want := map[string]struct {
 				status int
 				msg    string
 			}{"prometheus": {400, "parse error"}, "victoriametrics": {422, "unexpected token"}}[name]
-			assertUpstream(t, "bad expr", err, want.status, want.msg)
+			promtest.AssertUpstreamError(t, "bad expr", err, want.status, want.msg)
 
-			vals, err := c.LabelValues(ctx, "job", nil, Window(now.Add(-time.Hour), now))
+			vals, err := c.LabelValues(ctx, "job", nil, prometheus.Window(now.Add(-time.Hour), now))
 			if err != nil || !slices.Contains(vals.Values, "prometheus") || vals.Truncated {
 				t.Errorf("label values of job: %v, %v", vals, err)
 			}
 		})
 	}
 }
-
-type notYet struct{}
-
-func (notYet) Error() string { return "not yet" }
-
-var errNotYet error = notYet{}
