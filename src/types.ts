@@ -149,10 +149,20 @@ export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
 
 /**
  * What a template-variable query lists. `alert_names`, `severities` and `rule_groups` are read
- * from Prometheus's alerting rules and take no field but `regex`.
+ * from Prometheus's alerting rules and take no field but `regex`; `expvar_targets` lists the
+ * expvar targets' names, `expvar_paths` the paths of the variables of one target (`label`) or
+ * of all targets.
  */
 export type VariableQueryKind =
-  'label_values' | 'label_names' | 'metric_names' | 'query_result' | 'alert_names' | 'severities' | 'rule_groups';
+  | 'label_values'
+  | 'label_names'
+  | 'metric_names'
+  | 'query_result'
+  | 'alert_names'
+  | 'severities'
+  | 'rule_groups'
+  | 'expvar_targets'
+  | 'expvar_paths';
 
 /**
  * A template-variable query (`queryType: 'variable'`). The backend answers one frame with a
@@ -160,7 +170,7 @@ export type VariableQueryKind =
  */
 export interface VariableQuery {
   kind: VariableQueryKind;
-  /** label_values: the label whose values to list. */
+  /** label_values: the label whose values to list; expvar_paths: the target (empty = all targets). */
   label?: string;
   /** label_values, label_names, metric_names: an optional series selector, e.g. `up{job="api"}`. */
   match?: string;
