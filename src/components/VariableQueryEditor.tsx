@@ -3,9 +3,16 @@ import { QueryEditorProps } from '@grafana/data';
 import { Combobox, ComboboxOption, InlineField, Input, RadioButtonGroup, Stack, TextArea } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import { ExpvarTarget, GoPulseOptions, GoPulseQuery, VariableQuery, VariableQueryKind } from '../types';
+import {
+  ExpvarTarget,
+  GoPulseOptions,
+  GoPulseQuery,
+  VARIABLE_QUERY_KINDS,
+  VariableQuery,
+  VariableQueryKind,
+} from '../types';
 import { toVariableQuery } from '../variables';
-import { loadError, stringOptions } from './common/options';
+import { enumOptions, loadError, stringOptions } from './common/options';
 import { useResource } from './common/useResource';
 import { targetStatus } from './ExpvarQueryEditor';
 
@@ -13,21 +20,20 @@ type Props = QueryEditorProps<DataSource, GoPulseQuery, GoPulseOptions, GoPulseQ
 
 const LABEL_WIDTH = 14;
 
-const KIND_OPTIONS: Array<{ value: VariableQueryKind; label: string; description: string }> = [
-  { value: 'label_values', label: 'Label values', description: 'The values of a label, optionally of matching series' },
-  { value: 'label_names', label: 'Label names', description: 'Label names, optionally of matching series' },
-  { value: 'metric_names', label: 'Metric names', description: 'Metric names, optionally of matching series' },
-  { value: 'query_result', label: 'Query result', description: 'One line per series of an instant query' },
-  { value: 'alert_names', label: 'Alert names', description: "The alert names of Prometheus's alerting rules" },
-  { value: 'severities', label: 'Severities', description: "The severity label values of Prometheus's alerting rules" },
-  { value: 'rule_groups', label: 'Rule groups', description: "The names of Prometheus's rule groups" },
-  { value: 'expvar_targets', label: 'Expvar targets', description: 'The names of the expvar targets' },
-  {
-    value: 'expvar_paths',
+const KIND_OPTIONS = enumOptions(VARIABLE_QUERY_KINDS, {
+  label_values: { label: 'Label values', description: 'The values of a label, optionally of matching series' },
+  label_names: { label: 'Label names', description: 'Label names, optionally of matching series' },
+  metric_names: { label: 'Metric names', description: 'Metric names, optionally of matching series' },
+  query_result: { label: 'Query result', description: 'One line per series of an instant query' },
+  alert_names: { label: 'Alert names', description: "The alert names of Prometheus's alerting rules" },
+  severities: { label: 'Severities', description: "The severity label values of Prometheus's alerting rules" },
+  rule_groups: { label: 'Rule groups', description: "The names of Prometheus's rule groups" },
+  expvar_targets: { label: 'Expvar targets', description: 'The names of the expvar targets' },
+  expvar_paths: {
     label: 'Expvar paths',
     description: "The paths of an expvar target's variables (of every target when none is chosen)",
   },
-];
+});
 
 const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
   label_values: '^demo.*',
