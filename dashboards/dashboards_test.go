@@ -15,8 +15,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/goruntime"
+	"github.com/gopulse/health/pkg/query"
 )
 
 const pluginID = "gopulse-health-datasource"

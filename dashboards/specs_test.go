@@ -34,14 +34,16 @@ var (
 	alertState   = valueMap("firing", "red", "firing", "pending", "orange", "pending", "ok", "green", "ok")
 )
 
-// countStatus is a stat counting the instances whose health verdict is status.
+// countStatus is a stat counting the instances whose health verdict is status. Grafana's
+// transformations and overrides match a field by its display name, what the panel and its
+// editors show: the health frames' status field is "Status" (its DisplayNameFromDS).
 func countStatus(title, status, color string) P {
 	return newPanel("stat", title, fmt.Sprintf("Instances of $job whose health verdict is %s now: the rows of the Instances table, filtered by status and counted (one health query for both).", status), "short",
 		resultsOf("Instances")).
 		thresholds("green", 1, color).
 		option("reduceOptions", obj{"calcs": []string{"count"}, "fields": "/^instance$/", "values": false}).
 		transform("filterByValue", obj{"type": "include", "match": "any", "filters": []any{
-			obj{"fieldName": "status", "config": obj{"id": "equal", "options": obj{"value": status}}},
+			obj{"fieldName": "Status", "config": obj{"id": "equal", "options": obj{"value": status}}},
 		}})
 }
 
@@ -61,13 +63,7 @@ func healthOverview() *board {
 	b.add(24, 9, newPanel("table", "Instances",
 		"One row per instance of $job: its verdict, the reason for it, and the signals it is made of (up, goroutines and their growth, heap in use, GC pause p99, request rate, error ratio, latency p99, alerts).", "short",
 		healthQ("table")).
-		override("status", "mappings", statusText, "custom.cellOptions", obj{"type": "color-background"}).
-		override("heap_inuse", "unit", "bytes").
-		override("gc_pause_p99", "unit", "s").
-		override("latency_p99", "unit", "s").
-		override("request_rate", "unit", "reqps").
-		override("error_ratio", "unit", "percentunit").
-		override("goroutine_growth", "unit", "short").
+		override("Status", "mappings", statusText, "custom.cellOptions", obj{"type": "color-background"}).
 		override("reason", "custom.width", 360))
 	b.add(24, 5, newPanel("stat", "Verdict per instance",
 		"The verdict of every instance of $job now (0 OK, 1 warning, 2 critical, 3 down, -1 unknown: a source did not answer).", "none",
@@ -76,7 +72,8 @@ func healthOverview() *board {
 	b.add(24, 6, newPanel("state-timeline", "Verdict over time",
 		"How the verdict of every instance of $job changed over the time range.", "none",
 		healthQ("time_series")).set("mappings", statusNumber).thresholds("green", 1, "orange", 2, "red", 3, "dark-red").
-		transform("filterFieldsByName", obj{"include": obj{"pattern": "^(time|Time|status)$"}}))
+		// The status field is "Status", or "<instance> status" with several instances.
+		transform("filterFieldsByName", obj{"include": obj{"pattern": "^(Time|Status|.+ status)$"}}))
 	b.row("Alerts and outliers")
 	b.add(24, 7, newPanel("table", "Alerts firing now",
 		"Alerts of $job firing now, most urgent first, with whether Alertmanager silences or inhibits them and who it notifies.", "short",

@@ -6,6 +6,8 @@ import {
   setTemplateSrv,
   TemplateSrv,
 } from '@grafana/runtime';
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
 import { lastValueFrom, of } from 'rxjs';
 
 import {
@@ -16,6 +18,10 @@ import {
   RESOURCE_TTL_MS,
 } from './datasource';
 import { DEFAULT_QUERY, GoPulseOptions, GoPulseQuery } from './types';
+import { toVariableQuery } from './variables';
+
+/** The bundled dashboards (plugin.json `includes`). */
+const DASHBOARDS = join(__dirname, '..', 'dashboards');
 
 interface FakeVariable {
   name: string;
@@ -118,7 +124,23 @@ describe('DataSource', () => {
       expect(ds.filterQuery(v({ kind: 'alert_names' }))).toBe(true);
       expect(ds.filterQuery(v({ kind: 'severities' }))).toBe(true);
       expect(ds.filterQuery(v({ kind: 'rule_groups' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'expvar_targets' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'expvar_paths' }))).toBe(true);
+      expect(ds.filterQuery(v({ kind: 'expvar_paths', label: 'demo', regex: '^memstats' }))).toBe(true);
     });
+
+    it.each(readdirSync(DASHBOARDS).filter((f) => f.endsWith('.json')))(
+      'sends every GoPulse variable query of the bundled dashboard %s',
+      (file) => {
+        const dashboard = JSON.parse(readFileSync(join(DASHBOARDS, file), 'utf8'));
+        const variables: Array<{ name: string; type: string; datasource?: { type?: string }; query?: unknown }> =
+          dashboard.templating?.list ?? [];
+        const sent = variables
+          .filter((v) => v.type === 'query' && v.datasource?.type === 'gopulse-health-datasource')
+          .map((v) => [v.name, ds.filterQuery(toVariableQuery(v.query as GoPulseQuery))]);
+        expect(sent).toEqual(sent.map(([name]) => [name, true]));
+      }
+    );
 
     it('keeps every alerts query that is not hidden (no filter lists all active alerts)', () => {
       expect(ds.filterQuery({ refId: 'A', queryType: 'alerts' })).toBe(true);

@@ -279,6 +279,9 @@ export function variableQueryComplete(v: VariableQuery | undefined): boolean {
     case 'alert_names':
     case 'severities':
     case 'rule_groups':
+    case 'expvar_targets':
+    case 'expvar_paths':
+      // expvar_paths: the target in `label` is optional (empty = all targets).
       return true;
     default:
       return false;

@@ -21,32 +21,36 @@ export const QUERY_TYPE_LABELS: Record<QueryType, string> = {
   variable: 'Variable',
 };
 
+// The enumerations of the query models below are those of the JSON schema generated from the
+// Go models (src/schema, pkg/query); src/schema.test.ts holds these lists to it.
+
 /** Shape of the frames a promql query returns. */
-export type PromQLFormat = 'time_series' | 'table' | 'heatmap';
-export const PROMQL_FORMATS: readonly PromQLFormat[] = ['time_series', 'table', 'heatmap'];
+export const PROMQL_FORMATS = ['time_series', 'table', 'heatmap'] as const;
+export type PromQLFormat = (typeof PROMQL_FORMATS)[number];
 
 /** Where a runtime query reads its signal: `auto` uses Prometheus and falls back to expvar. */
-export type RuntimeSource = 'auto' | 'prometheus' | 'expvar';
-export const RUNTIME_SOURCES: readonly RuntimeSource[] = ['auto', 'prometheus', 'expvar'];
+export const RUNTIME_SOURCES = ['auto', 'prometheus', 'expvar'] as const;
+export type RuntimeSource = (typeof RUNTIME_SOURCES)[number];
 
-/** Where an alerts query reads alerts. This version answers `prometheus` only. */
-export type AlertsSource = 'prometheus' | 'alertmanager' | 'both';
-export const ALERTS_SOURCES: readonly AlertsSource[] = ['prometheus', 'alertmanager', 'both'];
+/** Where an alerts query reads alerts. */
+export const ALERTS_SOURCES = ['prometheus', 'alertmanager', 'both'] as const;
+export type AlertsSource = (typeof ALERTS_SOURCES)[number];
 
 /** The states of an alert an alerts query can ask for. */
-export type AlertState = 'firing' | 'pending';
+export const ALERT_STATES = ['firing', 'pending'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
 
-/** Shape of the frame an alerts query returns. This version answers `table` only. */
-export type AlertsFormat = 'table' | 'timeline' | 'counts' | 'rules';
-export const ALERTS_FORMATS: readonly AlertsFormat[] = ['table', 'timeline', 'counts', 'rules'];
+/** Shape of the frame an alerts query returns. */
+export const ALERTS_FORMATS = ['table', 'timeline', 'counts', 'rules'] as const;
+export type AlertsFormat = (typeof ALERTS_FORMATS)[number];
 
 /**
  * Shape of the frames a health query returns: `table` (one row per instance), `numeric` (one
  * numeric frame per instance, status 0 ok, 1 warning, 2 critical, 3 down: for alert rules) or
  * `time_series` (a wide frame per instance over the range: status and signals).
  */
-export type HealthFormat = 'table' | 'numeric' | 'time_series';
-export const HEALTH_FORMATS: readonly HealthFormat[] = ['table', 'numeric', 'time_series'];
+export const HEALTH_FORMATS = ['table', 'numeric', 'time_series'] as const;
+export type HealthFormat = (typeof HEALTH_FORMATS)[number];
 
 /**
  * The health signals that take thresholds. A value at or above a threshold crosses it. The
@@ -55,11 +59,11 @@ export const HEALTH_FORMATS: readonly HealthFormat[] = ['table', 'numeric', 'tim
 export type HealthThresholdSignal =
   'goroutines' | 'goroutine_growth' | 'heap_inuse' | 'gc_pause_p99' | 'request_rate' | 'error_ratio' | 'latency_p99';
 
+/** The levels of a health threshold. */
+export const THRESHOLD_LEVELS = ['warning', 'critical'] as const;
+
 /** Warning and critical levels of one signal; a level left out is the data source's (or none). */
-export interface HealthThreshold {
-  warning?: number;
-  critical?: number;
-}
+export type HealthThreshold = Partial<Record<(typeof THRESHOLD_LEVELS)[number], number>>;
 
 /** Thresholds by signal id: per-query overrides, or the data source's defaults (`healthThresholds`). */
 export type HealthThresholds = Partial<Record<HealthThresholdSignal, HealthThreshold>>;
@@ -140,19 +144,31 @@ export const P_LEVELS: readonly string[] = ['P0', 'P1', 'P2', 'P3', 'P4', 'P5', 
  * What an expvar query returns: `latest` (one table of the latest values), `history` (time
  * series from the poll history) or `rate` (per-second rate of counters between polls).
  */
-export type ExpvarMode = 'latest' | 'history' | 'rate';
-/** The expvar modes. */
-export const EXPVAR_MODES: readonly ExpvarMode[] = ['latest', 'history', 'rate'];
+export const EXPVAR_MODES = ['latest', 'history', 'rate'] as const;
+export type ExpvarMode = (typeof EXPVAR_MODES)[number];
 
 /** How a business query aggregates across series (before grouping by `groupBy`). */
-export type Aggregation = 'sum' | 'avg' | 'min' | 'max';
+export const AGGREGATIONS = ['sum', 'avg', 'min', 'max'] as const;
+export type Aggregation = (typeof AGGREGATIONS)[number];
 
 /**
  * What a template-variable query lists. `alert_names`, `severities` and `rule_groups` are read
- * from Prometheus's alerting rules and take no field but `regex`.
+ * from Prometheus's alerting rules and take no field but `regex`; `expvar_targets` lists the
+ * expvar targets' names, `expvar_paths` the paths of the variables of one target (`label`) or
+ * of all targets.
  */
-export type VariableQueryKind =
-  'label_values' | 'label_names' | 'metric_names' | 'query_result' | 'alert_names' | 'severities' | 'rule_groups';
+export const VARIABLE_QUERY_KINDS = [
+  'label_values',
+  'label_names',
+  'metric_names',
+  'query_result',
+  'alert_names',
+  'severities',
+  'rule_groups',
+  'expvar_targets',
+  'expvar_paths',
+] as const;
+export type VariableQueryKind = (typeof VARIABLE_QUERY_KINDS)[number];
 
 /**
  * A template-variable query (`queryType: 'variable'`). The backend answers one frame with a
@@ -160,7 +176,7 @@ export type VariableQueryKind =
  */
 export interface VariableQuery {
   kind: VariableQueryKind;
-  /** label_values: the label whose values to list. */
+  /** label_values: the label whose values to list; expvar_paths: the target (empty = all targets). */
   label?: string;
   /** label_values, label_names, metric_names: an optional series selector, e.g. `up{job="api"}`. */
   match?: string;
@@ -256,6 +272,22 @@ export interface GoPulseQuery extends DataQuery {
   // variable
   variableQuery?: VariableQuery;
 }
+
+/** The fields of each query type's model (pkg/query), besides refId and queryType. */
+export const QUERY_MODEL_FIELDS = {
+  promql: ['expr', 'legendFormat', 'minStep', 'range', 'instant', 'format'],
+  runtime: ['signal', 'job', 'instance', 'source', 'legendFormat'],
+  business: ['metric', 'aggregation', 'groupBy', 'quantiles', 'topN', 'matchers', 'job', 'instance', 'legendFormat'],
+  expvar: ['targets', 'paths', 'mode', 'live'],
+  alerts: ['source', 'states', 'matchers', 'severities', 'format'],
+  health: ['job', 'instance', 'format', 'thresholds', 'alertCritical'],
+  variable: ['variableQuery'],
+} as const satisfies Record<QueryType, ReadonlyArray<keyof GoPulseQuery>>;
+
+/** The fields of a template-variable query. */
+export const VARIABLE_QUERY_FIELDS = ['kind', 'label', 'match', 'regex', 'expr'] as const satisfies ReadonlyArray<
+  keyof VariableQuery
+>;
 
 export const DEFAULT_QUERY: Partial<GoPulseQuery> = {
   queryType: 'promql',

@@ -100,7 +100,7 @@ func column(t *testing.T, f *data.Frame, name string) string {
 // alertmanager never asks Prometheus, both merges them by label set.
 func TestRunSources(t *testing.T) {
 	for _, c := range []struct {
-		source                   string
+		source                   query.AlertsSource
 		promCalls, amCalls       int
 		names, sources, silenced string
 	}{
@@ -109,7 +109,7 @@ func TestRunSources(t *testing.T) {
 		{"alertmanager", 0, 1, "GoServiceDown|Other", "alertmanager|alertmanager", "true|false"},
 		{"both", 1, 1, "GoServiceDown|GoHighErrorRatio|Other", "both|prometheus|alertmanager", "true|false|false"},
 	} {
-		t.Run(c.source, func(t *testing.T) {
+		t.Run(string(c.source), func(t *testing.T) {
 			prom, am := twoSources()
 			fr, err := Run(context.Background(), Sources{Prometheus: prom, Alertmanager: am}, query.Alerts{Source: c.source}, DefaultLevels(), prometheus.Request{})
 			if err != nil {

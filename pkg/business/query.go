@@ -31,7 +31,7 @@ func Run(ctx context.Context, prom Prometheus, sel scope.Selector, model query.B
 		metricType = md[0].Type
 	}
 	plan, err := Build(Query{
-		Metric: model.Metric, Aggregation: model.Aggregation, GroupBy: model.GroupBy,
+		Metric: model.Metric, Aggregation: string(model.Aggregation), GroupBy: model.GroupBy,
 		Quantiles: model.Quantiles, TopN: model.TopN, Matchers: model.Matchers,
 	}, metricType, sel)
 	if err != nil {

@@ -30,6 +30,7 @@ const (
 )
 
 // Format is the shape of the frames a promql query returns.
+// +enum
 type Format string
 
 // Formats of a promql query.
@@ -78,6 +79,7 @@ func ParsePromQL(raw json.RawMessage) (PromQL, time.Duration, error) {
 }
 
 // Source is where a runtime query reads its signal.
+// +enum
 type Source string
 
 // Sources of a runtime query.
@@ -112,18 +114,30 @@ func ParseRuntime(raw json.RawMessage) (Runtime, error) {
 	return q, nil
 }
 
+// Aggregation is how a business query aggregates across series (histograms ignore it).
+// +enum
+type Aggregation string
+
+// Aggregations of a business query.
+const (
+	AggregationSum Aggregation = "sum"
+	AggregationAvg Aggregation = "avg"
+	AggregationMin Aggregation = "min"
+	AggregationMax Aggregation = "max"
+)
+
 // Business is the model of a `business` query: one of the service's own metrics,
 // aggregated according to its type.
 type Business struct {
-	Metric       string    `json:"metric"`
-	Aggregation  string    `json:"aggregation,omitempty"`
-	GroupBy      []string  `json:"groupBy,omitempty"`
-	Quantiles    []float64 `json:"quantiles,omitempty"`
-	TopN         int       `json:"topN,omitempty"`
-	Matchers     string    `json:"matchers,omitempty"`
-	Job          string    `json:"job,omitempty"`
-	Instance     string    `json:"instance,omitempty"`
-	LegendFormat string    `json:"legendFormat,omitempty"`
+	Metric       string      `json:"metric"`
+	Aggregation  Aggregation `json:"aggregation,omitempty"`
+	GroupBy      []string    `json:"groupBy,omitempty"`
+	Quantiles    []float64   `json:"quantiles,omitempty"`
+	TopN         int         `json:"topN,omitempty"`
+	Matchers     string      `json:"matchers,omitempty"`
+	Job          string      `json:"job,omitempty"`
+	Instance     string      `json:"instance,omitempty"`
+	LegendFormat string      `json:"legendFormat,omitempty"`
 }
 
 // ParseBusiness decodes a business query; the metric's type decides the rest of the
@@ -139,13 +153,36 @@ func ParseBusiness(raw json.RawMessage) (Business, error) {
 	return q, nil
 }
 
+// AlertsSource is where an alerts query reads alerts.
+// +enum
+type AlertsSource string
+
+// Sources of an alerts query.
+const (
+	AlertsPrometheus   AlertsSource = "prometheus"
+	AlertsAlertmanager AlertsSource = "alertmanager"
+	AlertsBoth         AlertsSource = "both"
+)
+
+// AlertsFormat is the shape of the frames an alerts query returns.
+// +enum
+type AlertsFormat string
+
+// Formats of an alerts query.
+const (
+	AlertsTable    AlertsFormat = "table"
+	AlertsTimeline AlertsFormat = "timeline"
+	AlertsCounts   AlertsFormat = "counts"
+	AlertsRules    AlertsFormat = "rules"
+)
+
 // Alerts is the model of an `alerts` query.
 type Alerts struct {
-	Source     string   `json:"source,omitempty"`
-	States     []string `json:"states,omitempty"`
-	Matchers   string   `json:"matchers,omitempty"`
-	Severities []string `json:"severities,omitempty"`
-	Format     string   `json:"format,omitempty"`
+	Source     AlertsSource `json:"source,omitempty"`
+	States     []string     `json:"states,omitempty"`
+	Matchers   string       `json:"matchers,omitempty"`
+	Severities []string     `json:"severities,omitempty"`
+	Format     AlertsFormat `json:"format,omitempty"`
 }
 
 // ParseAlerts decodes an alerts query and checks what this version answers: alerts
@@ -156,19 +193,20 @@ func ParseAlerts(raw json.RawMessage) (Alerts, error) {
 	if err := decode(raw, &q); err != nil {
 		return q, err
 	}
-	if err := oneOf("source", &q.Source, "", "prometheus", "alertmanager", "both"); err != nil {
+	if err := oneOf("source", &q.Source, "", AlertsPrometheus, AlertsAlertmanager, AlertsBoth); err != nil {
 		return q, err
 	}
-	if err := oneOf("format", &q.Format, "", "table", "timeline", "counts", "rules"); err != nil {
+	if err := oneOf("format", &q.Format, "", AlertsTable, AlertsTimeline, AlertsCounts, AlertsRules); err != nil {
 		return q, err
 	}
-	if (q.Format == "timeline" || q.Format == "rules") && q.Source == "alertmanager" {
+	if (q.Format == AlertsTimeline || q.Format == AlertsRules) && q.Source == AlertsAlertmanager {
 		return q, fmt.Errorf("the %s format comes from Prometheus (the ALERTS series, /api/v1/rules): use source prometheus or both", q.Format)
 	}
 	return q, nil
 }
 
 // ExpvarMode is what an expvar query returns.
+// +enum
 type ExpvarMode string
 
 // Modes of an expvar query.
@@ -210,11 +248,15 @@ type Threshold struct {
 	Critical *float64 `json:"critical,omitempty"`
 }
 
+// HealthFormat is the shape of the frames a health query returns.
+// +enum
+type HealthFormat string
+
 // Formats of a health query.
 const (
-	HealthTable      = "table"
-	HealthNumeric    = "numeric"
-	HealthTimeSeries = "time_series"
+	HealthTable      HealthFormat = "table"
+	HealthNumeric    HealthFormat = "numeric"
+	HealthTimeSeries HealthFormat = "time_series"
 )
 
 // Health is the model of a `health` query: the verdict on every Go instance of a scope.
@@ -223,7 +265,7 @@ type Health struct {
 	Instance string `json:"instance,omitempty"`
 	// Format is table (one row per instance), numeric (status per instance, for alert
 	// rules) or time_series (status and signals over the range, per instance).
-	Format string `json:"format,omitempty"`
+	Format HealthFormat `json:"format,omitempty"`
 	// Thresholds override the data source's, by signal id, one bound at a time.
 	Thresholds map[string]Threshold `json:"thresholds,omitempty"`
 	// AlertCritical is the least urgent P-level whose firing alerts are critical;
@@ -256,6 +298,7 @@ func CheckPLevel(s string) error {
 }
 
 // VariableKind is what a template-variable query lists.
+// +enum
 type VariableKind string
 
 // Kinds of variable query.
@@ -281,11 +324,14 @@ type Variable struct {
 	Expr  string       `json:"expr,omitempty"`
 }
 
+// VariableModel is the model of a `variable` query: the variable query it carries.
+type VariableModel struct {
+	VariableQuery *Variable `json:"variableQuery"`
+}
+
 // ParseVariable decodes and validates a variable query.
 func ParseVariable(raw json.RawMessage) (Variable, error) {
-	var q struct {
-		VariableQuery *Variable `json:"variableQuery"`
-	}
+	var q VariableModel
 	if err := decode(raw, &q); err != nil {
 		return Variable{}, err
 	}

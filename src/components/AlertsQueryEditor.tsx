@@ -10,9 +10,17 @@ import {
   Stack,
 } from '@grafana/ui';
 
-import { ALERTS_FORMATS, ALERTS_SOURCES, AlertsFormat, AlertsSource, AlertState, GoPulseQuery } from '../types';
+import {
+  ALERT_STATES,
+  ALERTS_FORMATS,
+  ALERTS_SOURCES,
+  AlertsFormat,
+  AlertsSource,
+  AlertState,
+  GoPulseQuery,
+} from '../types';
 import { escapePromQLString } from '../validation';
-import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
+import { enumOptions, loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
 import { ChoiceField } from './common/ChoiceField';
@@ -22,27 +30,20 @@ export type AlertsQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 
-const SOURCE_OPTIONS: Array<{ value: AlertsSource; label: string; description: string }> = [
-  { value: 'prometheus', label: 'Prometheus', description: "Prometheus's active alerts (its alerting rules)" },
-  {
-    value: 'alertmanager',
-    label: 'Alertmanager',
-    description: "Alertmanager's alerts: silenced, inhibited, receivers",
-  },
-  { value: 'both', label: 'Both', description: 'Prometheus and Alertmanager merged by label set' },
-];
+const SOURCE_OPTIONS = enumOptions(ALERTS_SOURCES, {
+  prometheus: { label: 'Prometheus', description: "Prometheus's active alerts (its alerting rules)" },
+  alertmanager: { label: 'Alertmanager', description: "Alertmanager's alerts: silenced, inhibited, receivers" },
+  both: { label: 'Both', description: 'Prometheus and Alertmanager merged by label set' },
+});
 
-const FORMAT_OPTIONS: Array<{ value: AlertsFormat; label: string; description: string }> = [
-  { value: 'table', label: 'Table', description: 'One row per alert, most urgent first' },
-  { value: 'timeline', label: 'Timeline', description: 'State per step over the range (for the state timeline panel)' },
-  { value: 'counts', label: 'Counts', description: 'Firing alerts per P-level (for stat panels and alert rules)' },
-  { value: 'rules', label: 'Rules', description: "Prometheus's rule groups with health and last error" },
-];
+const FORMAT_OPTIONS = enumOptions(ALERTS_FORMATS, {
+  table: { label: 'Table', description: 'One row per alert, most urgent first' },
+  timeline: { label: 'Timeline', description: 'State per step over the range (for the state timeline panel)' },
+  counts: { label: 'Counts', description: 'Firing alerts per P-level (for stat panels and alert rules)' },
+  rules: { label: 'Rules', description: "Prometheus's rule groups with health and last error" },
+});
 
-const STATES: Array<{ value: AlertState; label: string }> = [
-  { value: 'firing', label: 'Firing' },
-  { value: 'pending', label: 'Pending' },
-];
+const STATES = enumOptions(ALERT_STATES, { firing: { label: 'Firing' }, pending: { label: 'Pending' } });
 
 /** The P-levels offered as severities; raw severity label values can be typed. */
 export const SEVERITY_CHOICES = ['P0', 'P1', 'P2', 'P3'];

@@ -1,7 +1,7 @@
 import React, { ChangeEvent, useId, useMemo, useState } from 'react';
 import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, MultiCombobox, Stack } from '@grafana/ui';
 
-import { Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
+import { AGGREGATIONS, Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
 import { escapePromQLRegex, integerRangeError, quantileError } from '../validation';
 import { FieldHint } from './common/FieldHint';
 import { loadError, setField, stringOptions } from './common/options';
@@ -16,12 +16,7 @@ export type BusinessQueryEditorProps = TypeEditorProps;
 const LABEL_WIDTH = 14;
 export const MAX_TOP_N = 10000;
 
-const AGGREGATION_OPTIONS: Array<{ value: Aggregation; label: string }> = [
-  { value: 'sum', label: 'sum' },
-  { value: 'avg', label: 'avg' },
-  { value: 'min', label: 'min' },
-  { value: 'max', label: 'max' },
-];
+const AGGREGATION_OPTIONS = AGGREGATIONS.map((value) => ({ value, label: value }));
 
 const QUANTILE_CHOICES = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999];
 

@@ -2,7 +2,7 @@ import React, { useId } from 'react';
 import { ComboboxOption, InlineField, InlineFieldRow, InlineSwitch, MultiCombobox, Stack } from '@grafana/ui';
 
 import { EXPVAR_MODES, ExpvarMode, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
-import { loadError, oneOf, setField, variableOptions } from './common/options';
+import { enumOptions, loadError, oneOf, setField, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
 import { ChoiceField } from './common/ChoiceField';
@@ -11,11 +11,11 @@ export type ExpvarQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 
-const MODE_OPTIONS: Array<{ value: ExpvarMode; label: string; description: string }> = [
-  { value: 'latest', label: 'Latest', description: 'One table of the latest values: target, instance, path, value' },
-  { value: 'history', label: 'History', description: 'Time series from the poll history' },
-  { value: 'rate', label: 'Rate', description: 'Per-second rate of counters between polls' },
-];
+const MODE_OPTIONS = enumOptions(EXPVAR_MODES, {
+  latest: { label: 'Latest', description: 'One table of the latest values: target, instance, path, value' },
+  history: { label: 'History', description: 'Time series from the poll history' },
+  rate: { label: 'Rate', description: 'Per-second rate of counters between polls' },
+});
 
 /** The error shown under the paths when there are none (the backend needs at least one). */
 export const NO_PATHS_ERROR = 'Enter at least one path, e.g. memstats.HeapAlloc or business.*';

@@ -20,10 +20,11 @@ import {
   HealthThreshold,
   HealthThresholds,
   P_LEVELS,
+  THRESHOLD_LEVELS,
 } from '../types';
 import { parseThreshold, thresholdPairErrors } from '../validation';
 import { FieldHint } from './common/FieldHint';
-import { loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
+import { enumOptions, loadError, oneOf, setField, stringOptions, variableOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
@@ -34,17 +35,15 @@ export type HealthQueryEditorProps = TypeEditorProps;
 const LABEL_WIDTH = 14;
 const THRESHOLD_LABEL_WIDTH = 20;
 const THRESHOLD_INPUT_WIDTH = 20;
-const LEVELS = ['warning', 'critical'] as const;
 
-const FORMAT_OPTIONS: Array<{ value: HealthFormat; label: string; description: string }> = [
-  { value: 'table', label: 'Table', description: 'One row per instance: status, reason and each signal' },
-  {
-    value: 'numeric',
+const FORMAT_OPTIONS = enumOptions(HEALTH_FORMATS, {
+  table: { label: 'Table', description: 'One row per instance: status, reason and each signal' },
+  numeric: {
     label: 'Numeric (alert rules)',
     description: 'One number per instance: 0 ok, 1 warning, 2 critical, 3 down',
   },
-  { value: 'time_series', label: 'Time series', description: 'Status and signals over the range, per instance' },
-];
+  time_series: { label: 'Time series', description: 'Status and signals over the range, per instance' },
+});
 
 /** The hint shown when a time series query would answer a frame for many instances. */
 export const TIME_SERIES_HINT = 'Time series shows one frame per instance: pick one instance';
@@ -216,7 +215,7 @@ export function HealthThresholdFields({
         const valid = !errors.warning && !errors.critical;
         return (
           <InlineFieldRow key={s.id}>
-            {LEVELS.map((level, i) => (
+            {THRESHOLD_LEVELS.map((level, i) => (
               <InlineField
                 key={level}
                 label={i === 0 ? s.title || s.id : undefined}

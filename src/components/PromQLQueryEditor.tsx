@@ -4,7 +4,7 @@ import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, Stack, Te
 import type { DataSource } from '../datasource';
 import { GoPulseQuery, PROMQL_FORMATS, PromQLFormat } from '../types';
 import { durationError } from '../validation';
-import { oneOf } from './common/options';
+import { enumOptions, oneOf } from './common/options';
 import { ChoiceField } from './common/ChoiceField';
 
 // CodeMirror and the PromQL grammar are most of the plugin's JavaScript: loaded on first use.
@@ -20,11 +20,11 @@ export interface PromQLQueryEditorProps {
 
 const LABEL_WIDTH = 14;
 
-export const FORMAT_OPTIONS: Array<ComboboxOption<PromQLFormat>> = [
-  { value: 'time_series', label: 'Time series' },
-  { value: 'table', label: 'Table' },
-  { value: 'heatmap', label: 'Heatmap', description: 'Histogram buckets as a heatmap' },
-];
+export const FORMAT_OPTIONS: Array<ComboboxOption<PromQLFormat>> = enumOptions(PROMQL_FORMATS, {
+  time_series: { label: 'Time series' },
+  table: { label: 'Table' },
+  heatmap: { label: 'Heatmap', description: 'Histogram buckets as a heatmap' },
+});
 
 type QueryKind = 'range' | 'instant' | 'both';
 

@@ -3,7 +3,7 @@ import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, Stack } f
 
 import { GoPulseQuery, RUNTIME_SOURCES, RuntimeSignal, RuntimeSource } from '../types';
 import { FieldHint } from './common/FieldHint';
-import { loadError, oneOf, setField } from './common/options';
+import { enumOptions, loadError, oneOf, setField } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
@@ -13,11 +13,11 @@ export type RuntimeQueryEditorProps = TypeEditorProps;
 
 const LABEL_WIDTH = 14;
 
-const SOURCE_OPTIONS: Array<{ value: RuntimeSource; label: string; description: string }> = [
-  { value: 'auto', label: 'Auto', description: 'Prometheus, falling back to expvar' },
-  { value: 'prometheus', label: 'Prometheus', description: 'The scraped client_golang metrics' },
-  { value: 'expvar', label: 'Expvar', description: "The services' /debug/vars" },
-];
+const SOURCE_OPTIONS = enumOptions(RUNTIME_SOURCES, {
+  auto: { label: 'Auto', description: 'Prometheus, falling back to expvar' },
+  prometheus: { label: 'Prometheus', description: 'The scraped client_golang metrics' },
+  expvar: { label: 'Expvar', description: "The services' /debug/vars" },
+});
 
 /** Catalogue entries as picker options, grouped by area in the catalogue's order. */
 export function signalOptions(catalogue: RuntimeSignal[]): Array<ComboboxOption<string>> {

@@ -95,6 +95,48 @@ describe('VariableQueryEditor', () => {
     expect(lastQuery()).toEqual(variable({ kind, regex: '^(.+)$' }));
   });
 
+  it('writes expvar targets with no other field but a regex', async () => {
+    const { user, lastQuery, getResource } = await setup();
+    await user.click(screen.getByRole('radio', { name: 'Expvar targets' }));
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_targets' }));
+    expect(screen.queryByLabelText('Label')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Target')).not.toBeInTheDocument();
+    expect(screen.queryByLabelText('Match')).not.toBeInTheDocument();
+    expect(getResource).not.toHaveBeenCalledWith('expvar-targets', expect.anything());
+    await paste(user, 'Regex', '^demo');
+    await user.tab();
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_targets', regex: '^demo' }));
+  });
+
+  it('writes expvar paths of every target, or of the target picked from the expvar-targets resource', async () => {
+    const { user, lastQuery, onRunQuery, getResource } = await setup();
+    await user.click(screen.getByRole('radio', { name: 'Expvar paths' }));
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_paths' }));
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
+    expect(screen.getByLabelText('Target')).toHaveValue('');
+    expect(screen.queryByLabelText('Match')).not.toBeInTheDocument();
+
+    const options = await optionsOf(user, 'Target');
+    expect(getResource).toHaveBeenCalledWith('expvar-targets', {});
+    // Each target with the status of its last poll.
+    expect(options).toEqual(['demoUp: 42 vars (demo:8080)', 'workerDown: connection refused']);
+    await user.click(screen.getByText('worker'));
+    await settle();
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_paths', label: 'worker' }));
+    await paste(user, 'Regex', '^memstats\\.');
+    await user.tab();
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_paths', label: 'worker', regex: '^memstats\\.' }));
+  });
+
+  it('shows the saved target of an expvar paths variable and clears it back to every target', async () => {
+    const { user, lastQuery } = await setup(variable({ kind: 'expvar_paths', label: 'demo' }));
+    expect(screen.getByRole('radio', { name: 'Expvar paths' })).toBeChecked();
+    expect(screen.getByLabelText('Target')).toHaveValue('demo');
+    await user.click(screen.getByTitle('Clear value'));
+    await settle();
+    expect(lastQuery()).toEqual(variable({ kind: 'expvar_paths' }));
+  });
+
   it('reads a variable query saved as a Prometheus-style string', async () => {
     await setup('label_values(up{job="demo"}, instance)' as unknown as GoPulseQuery);
     expect(screen.getByRole('radio', { name: 'Label values' })).toBeChecked();
@@ -124,6 +166,14 @@ describe('cleanVariableQuery', () => {
     expect(cleanVariableQuery({ kind: 'rule_groups', label: 'job', match: 'up', regex: '^api' })).toEqual({
       kind: 'rule_groups',
       regex: '^api',
+    });
+    expect(cleanVariableQuery({ kind: 'expvar_paths', label: 'demo', match: 'up', expr: 'up' })).toEqual({
+      kind: 'expvar_paths',
+      label: 'demo',
+    });
+    expect(cleanVariableQuery({ kind: 'expvar_targets', label: 'demo', regex: '^d' })).toEqual({
+      kind: 'expvar_targets',
+      regex: '^d',
     });
   });
 });

@@ -3,24 +3,37 @@ import { QueryEditorProps } from '@grafana/data';
 import { Combobox, ComboboxOption, InlineField, Input, RadioButtonGroup, Stack, TextArea } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
-import { GoPulseOptions, GoPulseQuery, VariableQuery, VariableQueryKind } from '../types';
+import {
+  ExpvarTarget,
+  GoPulseOptions,
+  GoPulseQuery,
+  VARIABLE_QUERY_KINDS,
+  VariableQuery,
+  VariableQueryKind,
+} from '../types';
 import { toVariableQuery } from '../variables';
-import { loadError, stringOptions } from './common/options';
+import { enumOptions, loadError, stringOptions } from './common/options';
 import { useResource } from './common/useResource';
+import { targetStatus } from './ExpvarQueryEditor';
 
 type Props = QueryEditorProps<DataSource, GoPulseQuery, GoPulseOptions, GoPulseQuery>;
 
 const LABEL_WIDTH = 14;
 
-const KIND_OPTIONS: Array<{ value: VariableQueryKind; label: string; description: string }> = [
-  { value: 'label_values', label: 'Label values', description: 'The values of a label, optionally of matching series' },
-  { value: 'label_names', label: 'Label names', description: 'Label names, optionally of matching series' },
-  { value: 'metric_names', label: 'Metric names', description: 'Metric names, optionally of matching series' },
-  { value: 'query_result', label: 'Query result', description: 'One line per series of an instant query' },
-  { value: 'alert_names', label: 'Alert names', description: "The alert names of Prometheus's alerting rules" },
-  { value: 'severities', label: 'Severities', description: "The severity label values of Prometheus's alerting rules" },
-  { value: 'rule_groups', label: 'Rule groups', description: "The names of Prometheus's rule groups" },
-];
+const KIND_OPTIONS = enumOptions(VARIABLE_QUERY_KINDS, {
+  label_values: { label: 'Label values', description: 'The values of a label, optionally of matching series' },
+  label_names: { label: 'Label names', description: 'Label names, optionally of matching series' },
+  metric_names: { label: 'Metric names', description: 'Metric names, optionally of matching series' },
+  query_result: { label: 'Query result', description: 'One line per series of an instant query' },
+  alert_names: { label: 'Alert names', description: "The alert names of Prometheus's alerting rules" },
+  severities: { label: 'Severities', description: "The severity label values of Prometheus's alerting rules" },
+  rule_groups: { label: 'Rule groups', description: "The names of Prometheus's rule groups" },
+  expvar_targets: { label: 'Expvar targets', description: 'The names of the expvar targets' },
+  expvar_paths: {
+    label: 'Expvar paths',
+    description: "The paths of an expvar target's variables (of every target when none is chosen)",
+  },
+});
 
 const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
   label_values: '^demo.*',
@@ -30,6 +43,8 @@ const REGEX_PLACEHOLDERS: Record<VariableQueryKind, string> = {
   alert_names: '^High.*',
   severities: '^(critical|warning)$',
   rule_groups: '^api.*',
+  expvar_targets: '^demo.*',
+  expvar_paths: '^memstats\\.',
 };
 
 /** The fields each kind uses; the others are left out of the saved query. */
@@ -41,6 +56,8 @@ const KIND_FIELDS: Record<VariableQueryKind, Array<keyof Omit<VariableQuery, 'ki
   alert_names: ['regex'],
   severities: ['regex'],
   rule_groups: ['regex'],
+  expvar_targets: ['regex'],
+  expvar_paths: ['label', 'regex'],
 };
 
 /** The variable query with only the fields of its kind, and no empty ones. */
@@ -70,6 +87,16 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
     v.kind === 'label_values' ? () => datasource.fetchLabelNames() : undefined,
     [] as string[]
   );
+  const targets = useResource(
+    'expvar-targets',
+    v.kind === 'expvar_paths' ? () => datasource.fetchExpvarTargets() : undefined,
+    [] as ExpvarTarget[]
+  );
+  // A saved target the resource no longer lists is still shown.
+  const targetOptions: Array<ComboboxOption<string>> = [
+    ...targets.value.map((t) => ({ value: t.target, label: t.target, description: targetStatus(t) })),
+    ...(v.label && !targets.value.some((t) => t.target === v.label) ? [{ value: v.label, label: v.label }] : []),
+  ];
 
   const write = (next: VariableQuery) => {
     const clean = cleanVariableQuery(next);
@@ -94,7 +121,8 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
         <RadioButtonGroup<VariableQueryKind>
           options={KIND_OPTIONS}
           value={v.kind}
-          onChange={(kind) => write({ ...draft, kind })}
+          // `label` is a label name to label_values and a target to expvar_paths: not kept across kinds.
+          onChange={(kind) => write({ ...draft, kind, label: undefined })}
         />
       </InlineField>
       {v.kind === 'label_values' && (
@@ -114,6 +142,27 @@ export function VariableQueryEditor({ query: saved, onChange, onRunQuery, dataso
             placeholder="Choose a label"
             width={40}
             onChange={(o: ComboboxOption<string>) => write({ ...v, label: o.value })}
+          />
+        </InlineField>
+      )}
+      {v.kind === 'expvar_paths' && (
+        <InlineField
+          label="Target"
+          labelWidth={LABEL_WIDTH}
+          tooltip="The expvar target whose variables the variable lists. Empty: the variables of every target."
+          error={loadError('expvar targets', targets.error)}
+          invalid={Boolean(targets.error)}
+        >
+          <Combobox<string>
+            id={`${id}-target`}
+            options={targetOptions}
+            value={v.label ?? null}
+            loading={targets.loading}
+            createCustomValue
+            isClearable
+            placeholder="All targets"
+            width={40}
+            onChange={(o: ComboboxOption<string> | null) => write({ ...v, label: o?.value })}
           />
         </InlineField>
       )}

@@ -16,6 +16,17 @@ export function variableOptions(): Array<ComboboxOption<string>> {
   return names.map((name) => ({ value: `$${name}`, label: `$${name}`, group: 'Variables' }));
 }
 
+/**
+ * The options of a picker of an enumeration (src/types.ts), in the order of its values, with
+ * a label (and description) for each value.
+ */
+export function enumOptions<T extends string>(
+  values: readonly T[],
+  labels: Record<T, { label: string; description?: string }>
+): Array<{ value: T; label: string; description?: string }> {
+  return values.map((value) => ({ value, ...labels[value] }));
+}
+
 /** Plain string values as picker options. */
 export function stringOptions(values: string[]): Array<ComboboxOption<string>> {
   return values.map((value) => ({ value, label: value }));
