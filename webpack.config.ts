@@ -5,10 +5,20 @@ import path from 'path';
 import type { Configuration } from 'webpack';
 import { merge } from 'webpack-merge';
 
+import { copyFilePatterns } from './.config/bundler/copyFiles';
 import grafanaConfig, { type Env } from './.config/webpack/webpack.config';
+
+// The scaffold copies every JSON file of src/ into dist/; test fixtures and the query
+// schema (a development contract) are not part of the package.
+const notShipped = ['**/testdata/**', '**/schema/**'];
+const shippedFilePatterns = copyFilePatterns.map((p) =>
+  p.from === '**/*.json' ? { ...p, globOptions: { ignore: notShipped } } : p
+);
 
 const config = async (env: Env): Promise<Configuration> => {
   const baseConfig = await grafanaConfig(env);
+  // Replace the scaffold's copy of src/ files with one that leaves the fixtures out.
+  baseConfig.plugins = (baseConfig.plugins ?? []).filter((p) => !(p instanceof CopyWebpackPlugin));
 
   return merge(baseConfig, {
     performance: {
@@ -30,6 +40,7 @@ const config = async (env: Env): Promise<Configuration> => {
       },
     },
     plugins: [
+      new CopyWebpackPlugin({ patterns: shippedFilePatterns }),
       // The bundled dashboards live in the top-level dashboards/ folder (plugin.json
       // "includes" refers to them as dashboards/<name>.json): copy them to dist/dashboards/.
       new CopyWebpackPlugin({
