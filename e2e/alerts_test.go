@@ -27,7 +27,9 @@ func TestAlertsTable(t *testing.T) {
 		AlertmanagerAddr:   am.Addr,
 		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-alerts.yml")},
 	})
-	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"}) == 2 and on() count(ALERTS{alertstate="pending"}) == 1`, 30*time.Second)
+	// The timeline steps are whole seconds up to now: wait until the ALERTS samples are a
+	// step old (Prometheus 3 hands alerts on within milliseconds of the first evaluation).
+	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"} offset 2s) == 2 and on() count(ALERTS{alertstate="pending"} offset 2s) == 1`, 30*time.Second)
 	// A silence created through Alertmanager's own API, once it holds both firing alerts.
 	harness.Eventually(t, 30*time.Second, 250*time.Millisecond, "Alertmanager holds the two firing alerts", func() error {
 		_, body, err := harness.HTTPGet(context.Background(), am.URL+"/api/v2/alerts")
@@ -108,6 +110,10 @@ func TestAlertsTable(t *testing.T) {
 				requireNoError(t, r["timeline"])
 				got := map[string]string{}
 				for _, f := range r["timeline"].Frames {
+					if len(f.Fields) < 2 || f.Fields[1].Len() == 0 {
+						t.Errorf("timeline frame %q has no states: %d fields, %d rows", f.Name, len(f.Fields), f.Rows())
+						continue
+					}
 					states := f.Fields[1]
 					// Before Prometheus started: ok; at the end: the alert's state now.
 					got[f.Name] = states.At(0).(string) + "→" + states.At(states.Len()-1).(string)
