@@ -20,12 +20,7 @@ import (
 // answers are written to pkg/alertmanager/testdata for the client's unit tests.
 func TestAlertmanagerClient(t *testing.T) {
 	t.Parallel()
-	am := harness.StartAlertmanager(t)
-	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
-		NoProvisionedRules: true,
-		AlertmanagerAddr:   am.Addr,
-		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-alerts.yml")},
-	})
+	am, prom := startAlerting(t)
 	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"}) == 2`, 30*time.Second)
 	ctx := context.Background()
 	c := alertmanagerClient(t, am.URL)

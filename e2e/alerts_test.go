@@ -16,17 +16,25 @@ import (
 	"github.com/gopulse/health/e2e/harness"
 )
 
-// TestAlertsTable: Prometheus evaluates real rules (two firing at once, one pending for
-// an hour); an alerts query through the plugin's gRPC protocol lists them most urgent
-// first, filtered by state, matchers and severity, and bad filters fail alone.
-func TestAlertsTable(t *testing.T) {
-	t.Parallel()
+// startAlerting starts an Alertmanager and a Prometheus that sends it the alerts of
+// e2e/testdata/e2e-alerts.yml (two firing, one pending).
+func startAlerting(t *testing.T) (*harness.Alertmanager, *harness.Prometheus) {
+	t.Helper()
 	am := harness.StartAlertmanager(t)
 	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
 		NoProvisionedRules: true,
 		AlertmanagerAddr:   am.Addr,
 		ExtraRuleFiles:     []string{harness.RepoPath(t, "e2e", "testdata", "e2e-alerts.yml")},
 	})
+	return am, prom
+}
+
+// TestAlertsTable: Prometheus evaluates real rules (two firing at once, one pending for
+// an hour); an alerts query through the plugin's gRPC protocol lists them most urgent
+// first, filtered by state, matchers and severity, and bad filters fail alone.
+func TestAlertsTable(t *testing.T) {
+	t.Parallel()
+	am, prom := startAlerting(t)
 	// The timeline steps are whole seconds up to now: wait until the ALERTS samples are a
 	// step old (Prometheus 3 hands alerts on within milliseconds of the first evaluation).
 	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertstate="firing"} offset 2s) == 2 and on() count(ALERTS{alertstate="pending"} offset 2s) == 1`, 30*time.Second)
