@@ -40,7 +40,6 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 			failed = true
 			line, c = err.Error(), componentHealth{Status: "error", Message: err.Error()}
 		}
-		c.Message = d.settings.Secrets.String(c.Message)
 		lines, details[component] = append(lines, line), c
 	}
 	info, err := d.prom.Check(ctx)
@@ -52,7 +51,7 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 	if d.expvar != nil {
 		details["expvar"] = d.expvarHealth(ctx)
 	}
-	res := &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: d.settings.Secrets.String(strings.Join(lines, " "))}
+	res := &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: strings.Join(lines, " ")}
 	if failed {
 		res.Status = backend.HealthStatusError
 	}
@@ -95,6 +94,5 @@ func (d *Datasource) expvarHealth(ctx context.Context) componentHealth {
 	} else if len(statuses) == 0 {
 		c.Status, c.Message = "warning", "No expvar target found: Prometheus has no active target in the jobs to discover."
 	}
-	c.Message = d.settings.Secrets.String(c.Message)
 	return c
 }

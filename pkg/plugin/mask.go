@@ -39,8 +39,10 @@ type maskedSender struct {
 }
 
 func (s maskedSender) Send(res *backend.CallResourceResponse) error {
-	if res != nil && s.d.settings.Secrets.Contains(string(res.Body)) {
-		res.Body = []byte(s.d.settings.Secrets.String(string(res.Body)))
+	if res != nil {
+		if body, masked := string(res.Body), s.d.settings.Secrets.String(string(res.Body)); masked != body {
+			res.Body = []byte(masked)
+		}
 	}
 	return s.CallResourceResponseSender.Send(res)
 }

@@ -177,13 +177,14 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 // secretsOf collects the secrets to mask: every secureJsonData value (a header value
 // "Bearer TOKEN" also as TOKEN alone) and the basic-auth credentials.
 func secretsOf(secure map[string]string, basic ...*httpclient.BasicAuthOptions) *redact.Secrets {
-	out := redact.New()
+	values := make([]string, 0, 2*len(secure))
 	for _, v := range secure {
-		out.Add(v)
+		values = append(values, v)
 		if _, token, ok := strings.Cut(strings.TrimSpace(v), " "); ok {
-			out.Add(strings.TrimSpace(token))
+			values = append(values, strings.TrimSpace(token))
 		}
 	}
+	out := redact.New(values...)
 	for _, b := range basic {
 		if b != nil {
 			out.AddBasicAuth(b.User, b.Password)

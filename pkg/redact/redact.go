@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -104,9 +103,6 @@ func (s *Secrets) String(in string) string {
 	return s.replacer.Replace(in)
 }
 
-// Contains tells whether in holds a secret.
-func (s *Secrets) Contains(in string) bool { return s.String(in) != in }
-
 // Error returns err with its message masked. The result unwraps to err, so its status
 // and error source (downstream or not) are kept; only its text changes.
 func (s *Secrets) Error(err error) error {
@@ -127,12 +123,6 @@ type maskedError struct {
 
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
-
-// IsMasked tells whether err's text was masked.
-func IsMasked(err error) bool {
-	var m *maskedError
-	return errors.As(err, &m)
-}
 
 // Logger wraps l so that the message and every argument of a log line are masked.
 func (s *Secrets) Logger(l log.Logger) log.Logger { return &logger{l: l, s: s} }

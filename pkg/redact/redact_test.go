@@ -71,8 +71,9 @@ func TestErrorKeepsItsClass(t *testing.T) {
 	if !backend.IsDownstreamError(got) {
 		t.Error("masked error lost its downstream mark")
 	}
-	if !IsMasked(got) {
-		t.Error("IsMasked = false for a masked error")
+	var masked *maskedError
+	if !errors.As(got, &masked) {
+		t.Errorf("%T is not a masked error", got)
 	}
 	plain := errors.New("nothing to hide")
 	if s.Error(plain) != plain {
