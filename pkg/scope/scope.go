@@ -29,9 +29,7 @@ type Selector struct {
 	Matchers string
 	// JobLabel and InstanceLabel are the label names of the job and the instance.
 	JobLabel, InstanceLabel string
-	// Job is the job of the scope ("" for every job); instance its instance regex,
-	// anchored (nil for every instance).
-	Job      string
+	// instance is the instance regex, anchored (nil for every instance).
 	instance *regexp.Regexp
 }
 
@@ -84,7 +82,6 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 		s.instance = re
 		m = append(m, s.InstanceLabel+"=~"+strconv.Quote(instance))
 	}
-	s.Job = job
 	s.Matchers = strings.Join(m, ",")
 	return s, nil
 }
