@@ -59,7 +59,7 @@ func TestRecordGoldenUpstream(t *testing.T) {
 
 	p := newUpstreamRecorder(t, s)
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		settings, ds, err := cases.Datasource(name, p.srv.URL)
+		ds, err := cases.Datasource(name, p.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,16 +68,11 @@ func TestRecordGoldenUpstream(t *testing.T) {
 			if k.DataSource != name {
 				continue
 			}
-			req, err := cases.Query(k, tr)
+			r, err := ds.Run(k, tr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.PluginContext = backend.PluginContext{DataSourceInstanceSettings: &settings}
-			resp, err := ds.QueryData(context.Background(), &req)
-			if err != nil {
-				t.Fatalf("%s: %v", k.Name, err)
-			}
-			if r := resp.Responses["A"]; r.Error != nil {
+			if r.Error != nil {
 				t.Errorf("%s: %v", k.Name, r.Error)
 			}
 			if name == golden.DataSourceExpvar && i == firstOf(cases, name) {

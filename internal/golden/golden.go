@@ -110,18 +110,38 @@ func (c *Cases) Settings(name, upstream string) (backend.DataSourceInstanceSetti
 	return backend.DataSourceInstanceSettings{UID: "golden-" + name, Name: "golden " + name, URL: upstream, JSONData: raw}, nil
 }
 
-// Datasource is the data source name of the cases, its upstream at upstream, with its
-// settings (which queries carry in their plugin context).
-func (c *Cases) Datasource(name, upstream string) (backend.DataSourceInstanceSettings, *plugin.Datasource, error) {
+// Source is one data source of the cases, ready to run them.
+type Source struct {
+	*plugin.Datasource
+	cases    *Cases
+	settings backend.DataSourceInstanceSettings
+}
+
+// Datasource is the data source name of the cases, its upstream at upstream.
+func (c *Cases) Datasource(name, upstream string) (*Source, error) {
 	settings, err := c.Settings(name, upstream)
 	if err != nil {
-		return settings, nil, err
+		return nil, err
 	}
 	inst, err := plugin.NewDatasource(context.Background(), settings)
 	if err != nil {
-		return settings, nil, err
+		return nil, err
 	}
-	return settings, inst.(*plugin.Datasource), nil
+	return &Source{Datasource: inst.(*plugin.Datasource), cases: c, settings: settings}, nil
+}
+
+// Run answers case k over tr, as Grafana sends it.
+func (s *Source) Run(k Case, tr backend.TimeRange) (backend.DataResponse, error) {
+	req, err := s.cases.Query(k, tr)
+	if err != nil {
+		return backend.DataResponse{}, err
+	}
+	req.PluginContext = backend.PluginContext{DataSourceInstanceSettings: &s.settings}
+	resp, err := s.QueryData(context.Background(), &req)
+	if err != nil {
+		return backend.DataResponse{}, fmt.Errorf("%s: %w", k.Name, err)
+	}
+	return resp.Responses["A"], nil
 }
 
 // Query is case k as Grafana sends it for time range tr.

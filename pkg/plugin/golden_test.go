@@ -1,7 +1,6 @@
 package plugin_test
 
 import (
-	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -45,23 +44,18 @@ func TestGolden(t *testing.T) {
 	}
 	up := newReplay(t, filepath.Join("testdata", "upstream"))
 	for _, name := range []string{golden.DataSourcePrometheus, golden.DataSourceExpvar} {
-		settings, ds, err := cases.Datasource(name, up.srv.URL)
+		ds, err := cases.Datasource(name, up.srv.URL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(ds.Dispose)
 		query := func(k golden.Case, tr backend.TimeRange) backend.DataResponse {
 			t.Helper()
-			req, err := cases.Query(k, tr)
+			r, err := ds.Run(k, tr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			req.PluginContext = backend.PluginContext{DataSourceInstanceSettings: &settings}
-			resp, err := ds.QueryData(context.Background(), &req)
-			if err != nil {
-				t.Fatalf("%s: %v", k.Name, err)
-			}
-			return resp.Responses["A"]
+			return r
 		}
 		tr := backend.TimeRange{From: up.rec.From, To: up.rec.To}
 		if name == golden.DataSourceExpvar {
