@@ -84,7 +84,7 @@ func LoadCases(file string) (*Cases, error) {
 // the upstream server at upstream: Prometheus at its root, the Alertmanager (/api/v2)
 // and, for the expvar data source, the targets discovered from Prometheus's targets of
 // job demo, polled on the upstream's port.
-func (c *Cases) Settings(name, upstream string) (backend.DataSourceInstanceSettings, error) {
+func (c *Cases) settings(name, upstream string) (backend.DataSourceInstanceSettings, error) {
 	u, err := url.Parse(upstream)
 	if err != nil {
 		return backend.DataSourceInstanceSettings{}, err
@@ -119,7 +119,7 @@ type Source struct {
 
 // Datasource is the data source name of the cases, its upstream at upstream.
 func (c *Cases) Datasource(name, upstream string) (*Source, error) {
-	settings, err := c.Settings(name, upstream)
+	settings, err := c.settings(name, upstream)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +132,7 @@ func (c *Cases) Datasource(name, upstream string) (*Source, error) {
 
 // Run answers case k over tr, as Grafana sends it.
 func (s *Source) Run(k Case, tr backend.TimeRange) (backend.DataResponse, error) {
-	req, err := s.cases.Query(k, tr)
+	req, err := s.cases.query(k, tr)
 	if err != nil {
 		return backend.DataResponse{}, err
 	}
@@ -144,8 +144,8 @@ func (s *Source) Run(k Case, tr backend.TimeRange) (backend.DataResponse, error)
 	return resp.Responses["A"], nil
 }
 
-// Query is case k as Grafana sends it for time range tr.
-func (c *Cases) Query(k Case, tr backend.TimeRange) (backend.QueryDataRequest, error) {
+// query is case k as Grafana sends it for time range tr.
+func (c *Cases) query(k Case, tr backend.TimeRange) (backend.QueryDataRequest, error) {
 	interval, err := time.ParseDuration(c.Interval)
 	if err != nil {
 		return backend.QueryDataRequest{}, fmt.Errorf("interval: %w", err)
