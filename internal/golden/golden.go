@@ -80,7 +80,7 @@ func LoadCases(file string) (*Cases, error) {
 	return &c, nil
 }
 
-// Settings are the instance settings of data source name, reaching everything through
+// settings are the instance settings of data source name, reaching everything through
 // the upstream server at upstream: Prometheus at its root, the Alertmanager (/api/v2)
 // and, for the expvar data source, the targets discovered from Prometheus's targets of
 // job demo, polled on the upstream's port.
