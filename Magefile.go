@@ -3,8 +3,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	// mage:import
@@ -24,14 +28,42 @@ func init() {
 // Default configures the default target.
 var Default = build.BuildAll
 
-// Verify is the project's one test command: it builds the backend for this machine, then
-// runs gofmt and go vet, every Go test with the race detector (unit, integration against
-// real Prometheus/Alertmanager/VictoriaMetrics, end-to-end through the plugin's gRPC
-// protocol, the compose check), and the frontend's typecheck, lint and jest tests.
-// The frontend must be installed (npm ci) first.
+// CI is the one test command, from a fresh machine to a verdict: Setup, the frontend's
+// install and build, then Verify against both server generations.
+func CI() error {
+	mg.Deps(Setup)
+	for _, s := range [][]string{{"npm", "ci", "--no-audit", "--no-fund"}, {"npm", "run", "build"}} {
+		if err := sh.RunV(s[0], s[1:]...); err != nil {
+			return err
+		}
+	}
+	mg.Deps(Verify)
+	return nil
+}
+
+// Setup installs what the tests need and a fresh machine lacks: the Debian servers and
+// Chromium (apt-get, as root), and the servers built from Go source into the cache
+// (see sourceServers). Each step is skipped when its result is already there.
+func Setup() error {
+	if err := installDebian(); err != nil {
+		return err
+	}
+	for _, s := range sourceServers {
+		if err := s.ensure(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Verify runs gofmt and go vet, every Go test with the race detector (unit, integration
+// against real servers, end-to-end through the plugin's gRPC protocol, the compose
+// check) with the Debian servers, the server tests again with the current releases
+// built by Setup, and the frontend's typecheck, lint and jest tests. Setup must have run
+// and the frontend must be installed (npm ci) and built (npm run build).
 func Verify() error {
 	mg.Deps(build.Build.Linux)
-	out, err := exec.Command("gofmt", "-l", "pkg", "demo", "e2e", "Magefile.go").Output()
+	out, err := exec.Command("gofmt", "-l", "pkg", "demo", "e2e", "internal", "dashboards", "provisioning", "Magefile.go").Output()
 	if err != nil {
 		return fmt.Errorf("gofmt: %w", err)
 	}
@@ -42,19 +74,174 @@ func Verify() error {
 	if err != nil {
 		return err
 	}
-	steps := [][]string{
-		append([]string{"go", "vet"}, pkgs...),
-		append([]string{"go", "test", "-race", "-count=1", "-timeout", "20m"}, pkgs...),
-		{"npm", "run", "typecheck"},
-		{"npm", "run", "lint"},
-		{"npm", "run", "test:ci"},
+	env, current, err := serverEnv()
+	if err != nil {
+		return err
+	}
+	goTest := []string{"go", "test", "-race", "-count=1", "-timeout", "30m"}
+	steps := []struct {
+		name string
+		env  map[string]string
+		cmd  []string
+	}{
+		{"go vet", nil, append([]string{"go", "vet"}, pkgs...)},
+		{"Go tests, Debian servers (Prometheus 2.42, Alertmanager 0.25)", env, append(goTest, pkgs...)},
+		{"server tests, current releases (" + currentReleases() + ")", current, append(goTest, serverTestPackages...)},
+		{"typecheck", nil, []string{"npm", "run", "typecheck"}},
+		{"lint", nil, []string{"npm", "run", "lint"}},
+		{"jest", nil, []string{"npm", "run", "test:ci"}},
 	}
 	for _, s := range steps {
-		if err := sh.RunV(s[0], s[1:]...); err != nil {
+		fmt.Printf("==> %s\n", s.name)
+		if err := sh.RunWithV(s.env, s.cmd[0], s.cmd[1:]...); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	return nil
+}
+
+// serverTestPackages start real servers (the harness, promtool and amtool); they run a
+// second time against the current releases.
+var serverTestPackages = []string{"./e2e/...", "./provisioning/..."}
+
+// debianPackages are the servers and tools the tests start, by the executable that
+// shows each one is installed.
+var debianPackages = []struct{ bin, pkg string }{
+	{"prometheus", "prometheus"},
+	{"promtool", "prometheus"},
+	{"prometheus-alertmanager", "prometheus-alertmanager"},
+	{"amtool", "prometheus-alertmanager"},
+	{"victoria-metrics", "victoria-metrics"},
+	{"chromium", "chromium"},
+	{"etcd", "etcd-server"},
+	{"caddy", "caddy"},
+}
+
+func installDebian() error {
+	var missing []string
+	for _, d := range debianPackages {
+		if _, err := exec.LookPath(d.bin); err != nil && !slices.Contains(missing, d.pkg) {
+			missing = append(missing, d.pkg)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("missing Debian packages; install them as root: apt-get install -y %s", strings.Join(missing, " "))
+	}
+	env := map[string]string{"DEBIAN_FRONTEND": "noninteractive"}
+	if err := sh.RunWithV(env, "apt-get", "update", "-q"); err != nil {
+		return err
+	}
+	return sh.RunWithV(env, "apt-get", append([]string{"install", "-y", "-q", "--no-install-recommends"}, missing...)...)
+}
+
+// sourceServer is a server release built from its Go module into the cache, once per
+// version: a warm machine reuses the binaries.
+type sourceServer struct {
+	name, version string
+	module        string   // module path; the release's tag is v<moduleVersion>
+	moduleVersion string   // the module's version for this release
+	cmds          []string // packages under module/cmd
+	env           string   // variable that points the harness at the main binary
+}
+
+var sourceServers = []sourceServer{
+	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN"},
+	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN"},
+	{"thanos", "0.42.5", "github.com/thanos-io/thanos", "0.42.5", []string{"thanos"}, "GOPULSE_THANOS_BIN"},
+}
+
+// dir is where the release's binaries live: $GOPULSE_CACHE, else the user's cache
+// directory, then gopulse/servers/<name>-<version>.
+func (s sourceServer) dir() (string, error) {
+	root := os.Getenv("GOPULSE_CACHE")
+	if root == "" {
+		c, err := os.UserCacheDir()
+		if err != nil {
+			return "", err
+		}
+		root = filepath.Join(c, "gopulse")
+	}
+	return filepath.Join(root, "servers", s.name+"-"+s.version), nil
+}
+
+func (s sourceServer) ensure() error {
+	dir, err := s.dir()
+	if err != nil {
+		return err
+	}
+	var pkgs []string
+	for _, c := range s.cmds {
+		if _, err := os.Stat(filepath.Join(dir, c)); err != nil {
+			pkgs = append(pkgs, s.module+"/cmd/"+c+"@v"+s.moduleVersion)
+		}
+	}
+	if len(pkgs) == 0 {
+		return nil
+	}
+	fmt.Printf("==> building %s %s into %s (once per machine)\n", s.name, s.version, dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	// Build into a temporary directory, then move: an interrupted build leaves no
+	// binary that a later run would take for a good one.
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), s.name+"-build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	// The release sets its version with -X; a plain build reports an empty one.
+	ldflags := "-X github.com/prometheus/common/version.Version=" + s.version
+	env := map[string]string{"GOBIN": tmp}
+	if err := sh.RunWithV(env, "go", append([]string{"install", "-ldflags", ldflags}, pkgs...)...); err != nil {
+		return fmt.Errorf("build %s %s: %w", s.name, s.version, err)
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name())); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// serverEnv gives the environment of the two test runs. Both find the cached builds
+// that have no Debian package (Thanos) unless the caller points elsewhere; the second
+// also gets the current Prometheus and Alertmanager: their variables, and their
+// directories first on PATH (promtool, amtool).
+func serverEnv() (debian, current map[string]string, err error) {
+	debian, current = map[string]string{}, map[string]string{}
+	var dirs []string
+	for _, s := range sourceServers {
+		dir, err := s.dir()
+		if err != nil {
+			return nil, nil, err
+		}
+		bin := filepath.Join(dir, s.cmds[0])
+		if v := os.Getenv(s.env); v != "" && s.name == "thanos" {
+			bin = v
+		}
+		if s.name == "thanos" {
+			debian[s.env] = bin
+		}
+		current[s.env] = bin
+		dirs = append(dirs, dir)
+	}
+	current["PATH"] = strings.Join(append(dirs, os.Getenv("PATH")), string(os.PathListSeparator))
+	return debian, current, nil
+}
+
+func currentReleases() string {
+	var names []string
+	for _, s := range sourceServers {
+		names = append(names, s.name+" "+s.version)
+	}
+	return strings.Join(names, ", ")
 }
 
 // goPackages lists the module's packages, leaving out Go code that npm packages ship
@@ -69,6 +256,9 @@ func goPackages() ([]string, error) {
 		if !strings.Contains(p, "/node_modules/") {
 			pkgs = append(pkgs, p)
 		}
+	}
+	if len(pkgs) == 0 {
+		return nil, errors.New("go list found no packages")
 	}
 	return pkgs, nil
 }
