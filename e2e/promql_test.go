@@ -20,8 +20,8 @@ type engine struct {
 	url  string
 }
 
-// startEngines starts the demo with its load generator, and Prometheus 2.42 and
-// VictoriaMetrics 1.79 both scraping it, and waits until both have a request rate.
+// startEngines starts the demo with its load generator, and Prometheus and
+// VictoriaMetrics both scraping it, and waits until both have a request rate.
 func startEngines(t *testing.T) (*harness.Stack, []engine) {
 	t.Helper()
 	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, LoadgenRPS: 20, NoAlertmanager: true})
@@ -29,7 +29,7 @@ func startEngines(t *testing.T) (*harness.Stack, []engine) {
 	ready := `sum(rate(http_requests_total{job="demo"}[1m])) > 0 and on() count_over_time(up{job="demo"}[1m]) >= 4`
 	harness.WaitForQuery(t, s.Prometheus.URL, ready, 45*time.Second)
 	harness.WaitForQuery(t, vm.URL, ready, 45*time.Second)
-	return s, []engine{{"prometheus-2.42", s.Prometheus.URL}, {"victoriametrics-1.79", vm.URL}}
+	return s, []engine{{"prometheus-" + s.Prometheus.Version(t), s.Prometheus.URL}, {"victoriametrics", vm.URL}}
 }
 
 func lastMinutes(q harness.Query, now time.Time) harness.Query {
