@@ -145,12 +145,17 @@ type sourceServer struct {
 	moduleVersion string   // the module's version for this release
 	cmds          []string // packages under module/cmd
 	env           string   // variable that points the harness at the main binary
+	// uiDirs are directories the release embeds (go:embed) but its module lacks: the
+	// release builds its web UI with npm. The build gives each a placeholder page; the
+	// HTTP API, all the tests use, does not depend on them.
+	uiDirs []string
 }
 
 var sourceServers = []sourceServer{
-	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN"},
-	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN"},
-	{"thanos", "0.42.5", "github.com/thanos-io/thanos", "0.42.5", []string{"thanos"}, "GOPULSE_THANOS_BIN"},
+	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN", nil},
+	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN", []string{"ui/app/dist"}},
+	// 0.42.5 needs Go 1.26.10; 0.42.4 builds with the Go of these machines.
+	{"thanos", "0.42.4", "github.com/thanos-io/thanos", "0.42.4", []string{"thanos"}, "GOPULSE_THANOS_BIN", nil},
 }
 
 // dir is where the release's binaries live: $GOPULSE_CACHE, else the user's cache
@@ -172,13 +177,13 @@ func (s sourceServer) ensure() error {
 	if err != nil {
 		return err
 	}
-	var pkgs []string
+	var missing []string
 	for _, c := range s.cmds {
 		if _, err := os.Stat(filepath.Join(dir, c)); err != nil {
-			pkgs = append(pkgs, s.module+"/cmd/"+c+"@v"+s.moduleVersion)
+			missing = append(missing, c)
 		}
 	}
-	if len(pkgs) == 0 {
+	if len(missing) == 0 {
 		return nil
 	}
 	fmt.Printf("==> building %s %s into %s (once per machine)\n", s.name, s.version, dir)
@@ -192,18 +197,56 @@ func (s sourceServer) ensure() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	// The release sets its version with -X; a plain build reports an empty one.
-	ldflags := "-X github.com/prometheus/common/version.Version=" + s.version
-	env := map[string]string{"GOBIN": tmp}
-	if err := sh.RunWithV(env, "go", append([]string{"install", "-ldflags", ldflags}, pkgs...)...); err != nil {
+	if err := s.build(tmp, missing); err != nil {
 		return fmt.Errorf("build %s %s: %w", s.name, s.version, err)
 	}
-	entries, err := os.ReadDir(tmp)
+	for _, c := range missing {
+		if err := os.Rename(filepath.Join(tmp, c), filepath.Join(dir, c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// build writes the release's commands into out.
+func (s sourceServer) build(out string, cmds []string) error {
+	// The release sets its version with -X; a plain build reports an empty one.
+	args := []string{"-ldflags", "-X github.com/prometheus/common/version.Version=" + s.version}
+	if len(s.uiDirs) == 0 {
+		for _, c := range cmds {
+			args = append(args, s.module+"/cmd/"+c+"@v"+s.moduleVersion)
+		}
+		return sh.RunWithV(map[string]string{"GOBIN": out}, "go", append([]string{"install"}, args...)...)
+	}
+	// A writable copy of the module, with placeholders where the UI would be.
+	mod := s.module + "@v" + s.moduleVersion
+	if err := sh.Run("go", "mod", "download", mod); err != nil {
+		return err
+	}
+	src, err := sh.Output("go", "list", "-m", "-f", "{{.Dir}}", mod)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		if err := os.Rename(filepath.Join(tmp, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+	work := filepath.Join(out, "src")
+	if err := sh.Run("cp", "-r", src, work); err != nil {
+		return err
+	}
+	if err := sh.Run("chmod", "-R", "u+w", work); err != nil {
+		return err
+	}
+	for _, d := range s.uiDirs {
+		if err := os.MkdirAll(filepath.Join(work, d), 0o755); err != nil {
+			return err
+		}
+		page := []byte("<!doctype html><title>" + s.name + " " + s.version + "</title><p>Built without its web UI; the API is complete.\n")
+		if err := os.WriteFile(filepath.Join(work, d, "index.html"), page, 0o644); err != nil {
+			return err
+		}
+	}
+	for _, c := range cmds {
+		cmd := exec.Command("go", append([]string{"build", "-o", filepath.Join(out, c)}, append(args, "./cmd/"+c)...)...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr = work, os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
 			return err
 		}
 	}
