@@ -81,7 +81,7 @@ func TestOperatorTelemetry(t *testing.T) {
 	if err := json.Unmarshal(health.JSONDetails, &details); err != nil {
 		t.Fatalf("details %s: %v", health.JSONDetails, err)
 	}
-	if p := details["prometheus"]; p.Status != "ok" || !strings.Contains(p.Message, "Prometheus 2.") {
+	if p := details["prometheus"]; p.Status != "ok" || !strings.Contains(p.Message, "Prometheus "+prom.Version(t)+" is working") {
 		t.Errorf("prometheus details %+v", p)
 	}
 	if a := details["alertmanager"]; a.Status != "error" || !strings.Contains(a.Message, "connection refused by "+amAddr) {
