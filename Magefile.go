@@ -154,7 +154,7 @@ type sourceServer struct {
 var sourceServers = []sourceServer{
 	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN", nil},
 	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN", []string{"ui/app/dist"}},
-	// 0.42.5 needs Go 1.26.10; 0.42.4 builds with the Go of these machines.
+	// 0.42.5 needs Go 1.26.10; 0.42.4 builds with Go 1.26.
 	{"thanos", "0.42.4", "github.com/thanos-io/thanos", "0.42.4", []string{"thanos"}, "GOPULSE_THANOS_BIN", nil},
 }
 
@@ -208,17 +208,10 @@ func (s sourceServer) ensure() error {
 	return nil
 }
 
-// build writes the release's commands into out.
+// build writes the release's commands into out. It builds inside a writable copy of the
+// module, as the release does: `go install module@version` refuses modules whose go.mod
+// has replace directives (Thanos), and a copy can take the uiDirs placeholders.
 func (s sourceServer) build(out string, cmds []string) error {
-	// The release sets its version with -X; a plain build reports an empty one.
-	args := []string{"-ldflags", "-X github.com/prometheus/common/version.Version=" + s.version}
-	if len(s.uiDirs) == 0 {
-		for _, c := range cmds {
-			args = append(args, s.module+"/cmd/"+c+"@v"+s.moduleVersion)
-		}
-		return sh.RunWithV(map[string]string{"GOBIN": out}, "go", append([]string{"install"}, args...)...)
-	}
-	// A writable copy of the module, with placeholders where the UI would be.
 	mod := s.module + "@v" + s.moduleVersion
 	if err := sh.Run("go", "mod", "download", mod); err != nil {
 		return err
@@ -243,9 +236,12 @@ func (s sourceServer) build(out string, cmds []string) error {
 			return err
 		}
 	}
+	// The release sets its version with -X; a plain build reports an empty one.
+	ldflags := "-X github.com/prometheus/common/version.Version=" + s.version
 	for _, c := range cmds {
-		cmd := exec.Command("go", append([]string{"build", "-o", filepath.Join(out, c)}, append(args, "./cmd/"+c)...)...)
-		cmd.Dir, cmd.Stdout, cmd.Stderr = work, os.Stdout, os.Stderr
+		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(out, c), "./cmd/"+c)
+		// A go.work in the module (Prometheus has one) names directories its zip lacks.
+		cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Env = work, os.Stdout, os.Stderr, append(os.Environ(), "GOWORK=off")
 		if err := cmd.Run(); err != nil {
 			return err
 		}
