@@ -87,6 +87,9 @@ func BenchmarkQueryRange(b *testing.B) {
 				samples := float64(size.series * size.points)
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
+				if _, err := p.run(); err != nil { // warm: measure the steady state
+					b.Fatal(err)
+				}
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
 				for b.Loop() {

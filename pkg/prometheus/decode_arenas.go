@@ -70,6 +70,9 @@ func (d *decoder) addPoint(ms int64, v float64) {
 
 // estimate guesses how many samples are still to come, from the bytes per sample so far.
 func (d *decoder) estimate() int {
+	if d.sink != nil { // a scratch chunk for one series: grow sizes it
+		return 0
+	}
 	if d.firstSample == 0 { // the first chunk
 		d.firstSample = d.I
 	}
@@ -106,6 +109,11 @@ func (p *points) done() ([]time.Time, []float64) {
 	}
 	p.start = e
 	return p.t[s:e:e], p.v[s:e:e]
+}
+
+// reuse empties the scratch chunk once its series has been taken by a sink.
+func (p *points) reuse() {
+	p.t, p.v, p.start = p.t[:0], p.v[:0], 0
 }
 
 // chunk is points for one kind of value (histogram samples and buckets).
