@@ -56,6 +56,9 @@ type points struct {
 	v      []float64
 	start  int
 	chunks sampleChunks
+	// handed: the series' slices are handed to a sink, which keeps them (as frame field
+	// vectors): the chunks are new and never go back to the pools.
+	handed bool
 }
 
 // addPoint adds a float sample to the series being decoded.
@@ -70,9 +73,6 @@ func (d *decoder) addPoint(ms int64, v float64) {
 
 // estimate guesses how many samples are still to come, from the bytes per sample so far.
 func (d *decoder) estimate() int {
-	if d.sink != nil { // a scratch chunk for one series: grow sizes it
-		return 0
-	}
 	if d.firstSample == 0 { // the first chunk
 		d.firstSample = d.I
 	}
@@ -91,12 +91,18 @@ func (d *decoder) estimate() int {
 func (p *points) grow(size int) {
 	n := len(p.t) - p.start
 	size = max(min(max(size, minChunk), maxChunk), 2*n)
-	t := getChunk[time.Time](&timeChunks, size)[:n]
-	v := getChunk[float64](&valueChunks, size)[:n]
+	var t []time.Time
+	var v []float64
+	if p.handed {
+		t, v = make([]time.Time, n, size), make([]float64, n, size)
+	} else {
+		t = getChunk[time.Time](&timeChunks, size)[:n]
+		v = getChunk[float64](&valueChunks, size)[:n]
+		p.chunks.times = append(p.chunks.times, t)
+		p.chunks.values = append(p.chunks.values, v)
+	}
 	copy(t, p.t[p.start:])
 	copy(v, p.v[p.start:])
-	p.chunks.times = append(p.chunks.times, t)
-	p.chunks.values = append(p.chunks.values, v)
 	p.t, p.v, p.start = t, v, 0
 }
 
@@ -109,11 +115,6 @@ func (p *points) done() ([]time.Time, []float64) {
 	}
 	p.start = e
 	return p.t[s:e:e], p.v[s:e:e]
-}
-
-// reuse empties the scratch chunk once its series has been taken by a sink.
-func (p *points) reuse() {
-	p.t, p.v, p.start = p.t[:0], p.v[:0], 0
 }
 
 // chunk is points for one kind of value (histogram samples and buckets).

@@ -112,11 +112,11 @@ func Decode(body []byte, lim Limits) (*Result, error) {
 }
 
 // A seriesSink takes the series of a matrix or vector answer one by one as they are
-// decoded (decode), so that they are not all kept in between.
+// decoded (see decode), so that the Result does not keep them.
 type seriesSink interface {
-	// add takes a series of a result of type typ ("matrix" or "vector"). Its Times and
-	// Values are the decoder's scratch, valid only during the call: they are copied or
-	// dropped. Its Labels, Histograms and HistTimes are the sink's to keep.
+	// add takes a series of a result of type typ ("matrix" or "vector"); the sink keeps
+	// whatever it wants of it. Its Times and Values are capped at their length and are
+	// the sink's alone: they never go back to the pools.
 	add(typ string, s *Series)
 	// reset forgets every series added: the result is decoded again (its resultType came
 	// after it and the guess was wrong).
@@ -124,11 +124,12 @@ type seriesSink interface {
 }
 
 // decode decodes like Decode. With a sink, each series of a matrix or vector goes to the
-// sink as soon as it is decoded and Result.Series stays empty: the float samples of a
-// series live in one scratch chunk reused for the next series, so that decoding allocates
-// no memory for samples beyond what the sink keeps.
+// sink as soon as it is decoded and Result.Series stays empty: the float samples are
+// decoded into chunks that the sink's series keep (frame fields are made over them, see
+// vectorField), so that each sample is written once, where it stays.
 func decode(body []byte, lim Limits, sink seriesSink) (*Result, error) {
 	d := decoder{Scanner: jsonscan.Scanner{B: body, Strict: true}, lim: lim, sink: sink}
+	d.pts.handed = sink != nil
 	res, err := d.top()
 	if err != nil {
 		d.pts.chunks.release()
@@ -139,9 +140,6 @@ func decode(body []byte, lim Limits, sink seriesSink) (*Result, error) {
 		return nil, err
 	}
 	res.chunks = d.pts.chunks
-	if sink != nil {
-		res.Release()
-	}
 	return res, nil
 }
 

@@ -28,8 +28,7 @@ type decoder struct {
 	pairs []string // label names and values of the series being decoded
 
 	// sink, when set, takes each series of a matrix or vector as soon as it is decoded
-	// (decodeTo): the series is then built in cur and its float samples in a scratch
-	// chunk reused for the next series, instead of being kept in the Result.
+	// (see decode): the series is built in cur instead of being kept in the Result.
 	sink seriesSink
 	cur  Series
 }
@@ -392,7 +391,6 @@ func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Seri
 	}
 	if err == nil && d.sink != nil {
 		d.sink.add(res.Type, s)
-		d.pts.reuse()
 	}
 	return seen, err
 }

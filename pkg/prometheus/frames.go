@@ -70,22 +70,10 @@ func frameMeta(kind data.FrameType, executed string, res *Result) *data.FrameMet
 	return meta
 }
 
-// buildFrames shapes a decoded answer, its series kept in res.Series, as the query's
-// format asks.
-func buildFrames(res *Result, format query.Format, legendFormat, executed string) (data.Frames, error) {
-	multi := newMultiFrames(format, legendFormat)
-	if multi != nil {
-		for i := range res.Series {
-			multi.add(res.Type, &res.Series[i])
-		}
-	}
-	return shapeFrames(res, format, multi, executed)
-}
-
-// shapeFrames shapes a decoded answer as the query's format asks. multi, for the multi
+// buildFrames shapes a decoded answer as the query's format asks. multi, for the multi
 // formats, holds the answer's series (taken while decoding, see seriesSink); table and
 // heatmap read res.Series.
-func shapeFrames(res *Result, format query.Format, multi *multiFrames, executed string) (data.Frames, error) {
+func buildFrames(res *Result, format query.Format, multi *multiFrames, executed string) (data.Frames, error) {
 	switch res.Type {
 	case "scalar":
 		v := data.NewField(data.TimeSeriesValueFieldName, nil, []float64{res.Scalar})
@@ -111,10 +99,8 @@ func shapeFrames(res *Result, format query.Format, multi *multiFrames, executed 
 // numeric-multi for a vector) with a time field (time series only) and a "Value" field
 // carrying the labels and the legend as its display name.
 //
-// data.NewField copies its values (SDK v0.298.0) into a vector of exactly their length.
-// The samples of a series wait for that copy in the decoder's scratch chunk, which the
-// next series reuses, so the field vectors are the only memory the samples take: 32 bytes
-// a sample (a time.Time and a float64).
+// The fields are made over the decoded vectors themselves (vectorField): the samples are
+// written once, by the decoder, and take 32 bytes each (a time.Time and a float64).
 type multiFrames struct {
 	legendFormat string
 	frames       data.Frames
@@ -139,12 +125,12 @@ func (m *multiFrames) reset() {
 
 // floatFrame is the frame of a series' float samples.
 func (m *multiFrames) floatFrame(withTime bool, s *Series) *data.Frame {
-	value := data.NewField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
+	value := vectorField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
 	value.Config = &data.FieldConfig{DisplayNameFromDS: legend(m.legendFormat, s.Labels)}
 	if !withTime {
 		return data.NewFrame("", value)
 	}
-	return data.NewFrame("", data.NewField(data.TimeSeriesTimeFieldName, nil, s.Times), value)
+	return data.NewFrame("", vectorField(data.TimeSeriesTimeFieldName, nil, s.Times), value)
 }
 
 // result types the frames and gives them the answer's notices. No series gives one typed

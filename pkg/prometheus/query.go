@@ -62,8 +62,8 @@ func (c *Client) run(ctx context.Context, path string, params url.Values, q Quer
 	if err != nil {
 		return nil, err
 	}
-	fr, err := shapeFrames(res, q.Format, multi, executed)
-	res.Release() // the frames hold copies of the samples
+	fr, err := buildFrames(res, q.Format, multi, executed)
+	res.Release() // table and heatmap frames hold copies; multi frames hold chunks never pooled
 	if err != nil {
 		return nil, response.BadInput(err)
 	}
