@@ -70,8 +70,10 @@ func frameMeta(kind data.FrameType, executed string, res *Result) *data.FrameMet
 	return meta
 }
 
-// buildFrames shapes a decoded answer as the query's format asks.
-func buildFrames(res *Result, format query.Format, legendFormat, executed string) (data.Frames, error) {
+// buildFrames shapes a decoded answer as the query's format asks. multi, for the multi
+// formats, holds the answer's series (taken while decoding, see seriesSink); table and
+// heatmap read res.Series.
+func buildFrames(res *Result, format query.Format, multi *multiFrames, executed string) (data.Frames, error) {
 	switch res.Type {
 	case "scalar":
 		v := data.NewField(data.TimeSeriesValueFieldName, nil, []float64{res.Scalar})
@@ -83,39 +85,69 @@ func buildFrames(res *Result, format query.Format, legendFormat, executed string
 	default:
 		return nil, fmt.Errorf("unknown result type %q", res.Type)
 	}
-	matrix := res.Type == "matrix"
 	switch format {
 	case query.FormatTable:
-		return tableFrames(res, matrix, executed), nil
+		return tableFrames(res, res.Type == "matrix", executed), nil
 	case query.FormatHeatmap:
 		return heatmapFrames(res, executed)
 	}
-	if matrix {
-		return multiFrames(res, data.FrameTypeTimeSeriesMulti, true, legendFormat, executed), nil
-	}
-	return multiFrames(res, data.FrameTypeNumericMulti, false, legendFormat, executed), nil
+	return multi.result(res, executed), nil
 }
 
-// multiFrames makes one frame per series (timeseries-multi or numeric-multi): a time field
-// (time series only) and a "Value" field carrying the labels and the legend as its display
-// name. The decoded vectors become the fields without a copy. No series gives one typed
+// multiFrames builds the frames of the multi formats one series at a time, as the decoder
+// finishes each (it is a seriesSink): one frame per series (timeseries-multi for a matrix,
+// numeric-multi for a vector) with a time field (time series only) and a "Value" field
+// carrying the labels and the legend as its display name.
+//
+// The fields are made over the decoded vectors themselves (vectorField): the samples are
+// written once, by the decoder, and take 32 bytes each (a time.Time and a float64).
+type multiFrames struct {
+	legendFormat string
+	frames       data.Frames
+}
+
+// newMultiFrames returns the builder for a multi format, nil for table and heatmap.
+func newMultiFrames(format query.Format, legendFormat string) *multiFrames {
+	if format == query.FormatTable || format == query.FormatHeatmap {
+		return nil
+	}
+	return &multiFrames{legendFormat: legendFormat}
+}
+
+func (m *multiFrames) add(typ string, s *Series) {
+	m.frames = append(m.frames, m.floatFrame(typ == "matrix", s))
+}
+
+func (m *multiFrames) reset() {
+	clear(m.frames)
+	m.frames = m.frames[:0]
+}
+
+// floatFrame is the frame of a series' float samples.
+func (m *multiFrames) floatFrame(withTime bool, s *Series) *data.Frame {
+	value := vectorField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
+	value.Config = &data.FieldConfig{DisplayNameFromDS: legend(m.legendFormat, s.Labels)}
+	if !withTime {
+		return data.NewFrame("", value)
+	}
+	return data.NewFrame("", vectorField(data.TimeSeriesTimeFieldName, nil, s.Times), value)
+}
+
+// result types the frames and gives them the answer's notices. No series gives one typed
 // frame without fields.
-func multiFrames(res *Result, kind data.FrameType, withTime bool, legendFormat, executed string) data.Frames {
+func (m *multiFrames) result(res *Result, executed string) data.Frames {
+	kind := data.FrameTypeNumericMulti
+	if res.Type == "matrix" {
+		kind = data.FrameTypeTimeSeriesMulti
+	}
 	meta := frameMeta(kind, executed, res)
-	if len(res.Series) == 0 {
+	if len(m.frames) == 0 {
 		return data.Frames{data.NewFrame("").SetMeta(meta)}
 	}
-	frames := make(data.Frames, 0, len(res.Series))
-	for _, s := range res.Series {
-		value := data.NewField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
-		value.Config = &data.FieldConfig{DisplayNameFromDS: legend(legendFormat, s.Labels)}
-		f := data.NewFrame("", value)
-		if withTime {
-			f.Fields = append(data.Fields{data.NewField(data.TimeSeriesTimeFieldName, nil, s.Times)}, f.Fields...)
-		}
-		frames = append(frames, f.SetMeta(meta))
+	for _, f := range m.frames {
+		f.SetMeta(meta)
 	}
-	return frames
+	return m.frames
 }
 
 // tableFrames makes one long frame: a time column (range queries), one string column per
