@@ -38,8 +38,7 @@ func startOtelStack(t *testing.T, feature string) *otelStack {
 		NoProvisionedRules: true,
 		Targets:            map[string][]string{"checkout": {app.Addr}},
 		TargetLabels:       map[string]map[string]string{"checkout": {"service.name": "checkout", "service.instance.id": app.Addr}},
-		// Scrapes native histograms (scrape_native_histograms defaults to true).
-		ExtraArgs: []string{"--enable-feature=native-histograms"},
+		Global:             map[string]any{"scrape_native_histograms": true},
 	})
 	if v := prom.Version(t); !atLeast3(v) {
 		t.Fatalf("Prometheus reports version %s, its binary said 3 or newer", v)

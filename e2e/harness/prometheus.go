@@ -28,6 +28,9 @@ type PrometheusOptions struct {
 	AlertmanagerAddr string
 	// Targets replaces the targets of any other job by name.
 	Targets map[string][]string
+	// Global are keys added to the configuration's global section, such as Prometheus 3's
+	// scrape_native_histograms (which Prometheus 2 refuses).
+	Global map[string]any
 	// TargetLabels are labels given to a job's targets, by job name (on top of the
 	// provisioned ones), such as OpenTelemetry's service.name.
 	TargetLabels map[string]map[string]string
@@ -130,6 +133,9 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["scrape_interval"] = promDuration(scrape)
 	global["scrape_timeout"] = promDuration(scrape)
 	global["evaluation_interval"] = promDuration(eval)
+	for k, v := range opts.Global {
+		global[k] = v
+	}
 	cfg["global"] = global
 
 	var rules []any

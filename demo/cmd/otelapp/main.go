@@ -13,6 +13,11 @@
 // service.name and service.instance.id, OpenTelemetry's resource attributes, are target
 // labels: Prometheus's scrape configuration sets them. The service drives its own
 // traffic (every -interval, one request per route), so it needs no load generator.
+//
+// Prometheus 3 scrapes native histograms in protobuf and asks for it without an escaping
+// term, which client_golang answers with names escaped to underscores; with
+// -protobuf-utf8 (the default) the service keeps the dots in protobuf answers, as a
+// Prometheus 3 reads them. Prometheus 2 cannot read such names: set it false for it.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +49,7 @@ var routes = []struct {
 func main() {
 	listen := flag.String("listen", ":8081", "address to serve /metrics on")
 	interval := flag.Duration("interval", 50*time.Millisecond, "time between two rounds of requests")
+	utf8Protobuf := flag.Bool("protobuf-utf8", true, "keep UTF-8 names in protobuf answers to a scraper that names no escaping")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -74,7 +81,11 @@ func main() {
 	reg.MustRegister(duration, orders, offset)
 
 	go drive(ctx, *interval, duration, orders, offset)
-	srv := &http.Server{Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	handler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if *utf8Protobuf {
+		handler = utf8InProtobuf(handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	logger.Info("serving", "addr", ln.Addr().String())
 	go func() {
 		<-ctx.Done()
@@ -86,6 +97,21 @@ func main() {
 		logger.Error("serve", "err", err)
 		os.Exit(1)
 	}
+}
+
+// utf8InProtobuf adds escaping=allow-utf-8 to the protobuf clause of an Accept header that
+// names no escaping.
+func utf8InProtobuf(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		clauses := strings.Split(r.Header.Get("Accept"), ",")
+		for i, c := range clauses {
+			if strings.Contains(c, "application/vnd.google.protobuf") && !strings.Contains(c, "escaping=") {
+				clauses[i] = c + ";escaping=allow-utf-8"
+			}
+		}
+		r.Header.Set("Accept", strings.Join(clauses, ","))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // drive records one request per route every interval (one in ten checkouts fails, slowly),
