@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,29 @@ func TestHeatmapDecumulates(t *testing.T) {
 	}
 	if _, err := buildFrames(&Result{Type: "matrix", Series: []Series{{Labels: data.Labels{"job": "x"}, Times: at(1), Values: []float64{1}}}}, query.FormatHeatmap, nil, "x"); err == nil || !strings.Contains(err.Error(), "no le label") {
 		t.Errorf("heatmap of a gauge: %v", err)
+	}
+}
+
+// Prometheus 3 stores le normalised ("1.0", "5.0"); the buckets keep the bounds' plain
+// names, as Prometheus 2 wrote them.
+func TestHeatmapNormalisedBounds(t *testing.T) {
+	bucket := func(le string, v float64) Series {
+		return Series{Labels: data.Labels{"le": le}, Times: at(1), Values: []float64{v}}
+	}
+	res := &Result{Type: "matrix", Series: []Series{bucket("5.0", 9), bucket("+Inf", 10), bucket("1.0", 2), bucket("0.5", 1)}}
+	fr, err := buildFrames(res, query.FormatHeatmap, nil, "x")
+	if err != nil || len(fr) != 1 {
+		t.Fatal(fr, err)
+	}
+	var names []string
+	var counts []float64
+	for _, fl := range fr[0].Fields[1:] {
+		names = append(names, fl.Name)
+		v, _ := fl.FloatAt(0)
+		counts = append(counts, v)
+	}
+	if strings.Join(names, ",") != "0.5,1,5,+Inf" || !slices.Equal(counts, []float64{1, 1, 7, 1}) {
+		t.Errorf("buckets %v with counts %v, want 0.5,1,5,+Inf with 1,1,7,1", names, counts)
 	}
 }
 
