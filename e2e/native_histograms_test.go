@@ -159,7 +159,7 @@ func TestNativeHistograms(t *testing.T) {
 					t.Fatalf("%d frames, want the cells of /api/cart", len(fr))
 				}
 				checkCells(t, fr[0])
-				if !hasNotice(fr[0], `{http.route="/api/cart"}`, "float samples") {
+				if !hasNotice(fr[0], `{"http.route"="/api/cart"}`, "float samples") {
 					t.Errorf("notices %+v, want one naming the float samples left out", fr[0].Meta.Notices)
 				}
 			})

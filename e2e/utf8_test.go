@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,7 +29,7 @@ type otelStack struct {
 // startOtelStack starts the stack, or skips the test when the Prometheus under test is
 // older than 3: UTF-8 names and the quoted-name syntax are Prometheus 3's (the CI's
 // Prometheus 3 pass runs these tests).
-func startOtelStack(t *testing.T, feature string) *otelStack {
+func startOtelStack(t *testing.T, feature string, ruleFiles ...string) *otelStack {
 	t.Helper()
 	// Prometheus 2 refuses the configuration: its label names are classic.
 	if v := harness.PrometheusBinaryVersion(t); !atLeast3(v) {
@@ -36,6 +38,7 @@ func startOtelStack(t *testing.T, feature string) *otelStack {
 	app := harness.StartOtelApp(t)
 	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
 		NoProvisionedRules: true,
+		ExtraRuleFiles:     ruleFiles,
 		Targets:            map[string][]string{"checkout": {app.Addr}},
 		TargetLabels:       map[string]map[string]string{"checkout": {"service.name": "checkout", "service.instance.id": app.Addr}},
 		Global:             map[string]any{"scrape_native_histograms": true},
@@ -76,7 +79,21 @@ func rangeQuery(refID string, model map[string]any) harness.Query {
 // the plugin binary and the in-process plugin against Prometheus 3.
 func TestUTF8Names(t *testing.T) {
 	t.Parallel()
-	s := startOtelStack(t, "UTF-8 metric and label names")
+	// An alert whose expression and labels have UTF-8 names.
+	rules := filepath.Join(t.TempDir(), "checkout-rules.yml")
+	if err := os.WriteFile(rules, []byte(`groups:
+  - name: checkout
+    interval: 1s
+    rules:
+      - alert: CheckoutRejects
+        expr: sum by ("service.name", "service.instance.id") (rate({"app.orders_total","order.status"="rejected"}[10s])) > 0
+        labels:
+          severity: P2
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := startOtelStack(t, "UTF-8 metric and label names", rules)
+	harness.WaitForQuery(t, s.prom.URL, `ALERTS{alertname="CheckoutRejects",alertstate="firing"}`, 30*time.Second)
 	ds := s.settings()
 	queries := []harness.Query{
 		rangeQuery("promql", map[string]any{"queryType": "promql", "range": true,
@@ -90,6 +107,8 @@ func TestUTF8Names(t *testing.T) {
 		rangeQuery("values", map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "label_values", "label": "order.status", "match": `{"app.orders_total"}`}}),
 		rangeQuery("names", map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "label_names", "match": `{"app.orders_total"}`}}),
 		rangeQuery("metrics", map[string]any{"queryType": "variable", "variableQuery": map[string]any{"kind": "metric_names", "regex": `/^app\..*/`}}),
+		rangeQuery("alerts", map[string]any{"queryType": "alerts", "matchers": `"service.name"="checkout"`}),
+		rangeQuery("alerts-other", map[string]any{"queryType": "alerts", "matchers": `"service.name"=~"pay.*"`}),
 		rangeQuery("reserved", map[string]any{"queryType": "business", "metric": "app.orders_total", "groupBy": []string{"__address__"}}),
 	}
 	for _, p := range startPlugins(t) {
@@ -169,6 +188,14 @@ func TestUTF8Names(t *testing.T) {
 					t.Errorf("metric_names /^app\\..*/ = %q", got)
 				}
 			})
+			t.Run("alerts", func(t *testing.T) {
+				if got := texts(t, resp.Responses["alerts"], "alertname"); !slices.Equal(got, []string{"CheckoutRejects"}) {
+					t.Errorf("alerts of service.name checkout: %q, want CheckoutRejects", got)
+				}
+				if got := texts(t, resp.Responses["alerts-other"], "alertname"); len(got) != 0 {
+					t.Errorf("alerts of service.name pay.*: %q, want none", got)
+				}
+			})
 			t.Run("reserved label refused alone", func(t *testing.T) {
 				r := resp.Responses["reserved"]
 				if r.Status != backend.StatusBadRequest || r.Error == nil || !strings.Contains(r.Error.Error(), `"__address__" starts with "__"`) {
@@ -231,13 +258,18 @@ func lastValue(t *testing.T, f *data.Frame) float64 {
 	return 0
 }
 
-// texts are the text field of a variable answer.
-func texts(t *testing.T, r backend.DataResponse) []string {
+// texts are the values of a string field (text by default: a variable answer's) of an
+// answer of one frame, sorted.
+func texts(t *testing.T, r backend.DataResponse, field ...string) []string {
 	t.Helper()
 	requireNoError(t, r)
+	name := "text"
+	if len(field) > 0 {
+		name = field[0]
+	}
 	var out []string
 	if len(r.Frames) == 1 {
-		if fld, _ := r.Frames[0].FieldByName("text"); fld != nil {
+		if fld, _ := r.Frames[0].FieldByName(name); fld != nil {
 			for i := range fld.Len() {
 				out = append(out, fld.At(i).(string))
 			}

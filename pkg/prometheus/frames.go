@@ -12,6 +12,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 )
 
@@ -34,6 +35,8 @@ func legend(format string, l data.Labels) string {
 	})
 }
 
+// seriesName writes a series in Prometheus notation: name{label="value", ...}, with UTF-8
+// names quoted as Prometheus 3 writes them: {"app.orders_total", "order.status"="created"}.
 func seriesName(l data.Labels) string {
 	keys := make([]string, 0, len(l))
 	for k := range l {
@@ -43,13 +46,20 @@ func seriesName(l data.Labels) string {
 	}
 	slices.Sort(keys)
 	var b strings.Builder
-	b.WriteString(l["__name__"])
+	name := l["__name__"]
+	inBraces := name != "" && !promname.ClassicMetric(name)
+	if !inBraces {
+		b.WriteString(name)
+	}
 	b.WriteByte('{')
+	if inBraces {
+		b.WriteString(strconv.Quote(name))
+	}
 	for i, k := range keys {
-		if i > 0 {
+		if i > 0 || inBraces {
 			b.WriteString(", ")
 		}
-		b.WriteString(k)
+		b.WriteString(promname.Label(k))
 		b.WriteByte('=')
 		b.WriteString(strconv.Quote(l[k]))
 	}

@@ -37,6 +37,20 @@ func TestLegend(t *testing.T) {
 			t.Errorf("legend(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// UTF-8 names (Prometheus 3): legends name them as they are; the default legend
+	// quotes them as Prometheus 3 writes a series.
+	otel := data.Labels{"__name__": "app.orders_total", "order.status": "created", "job": "checkout"}
+	for in, want := range map[string]string{
+		"{{order.status}} ({{ job }})": "created (checkout)",
+		"":                             `{"app.orders_total", job="checkout", "order.status"="created"}`,
+	} {
+		if got := legend(in, otel); got != want {
+			t.Errorf("legend(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := legend("", data.Labels{"http.route": "/x"}); got != `{"http.route"="/x"}` {
+		t.Errorf("default legend without a name: %s", got)
+	}
 }
 
 func TestTableFramesSortsRowsByTime(t *testing.T) {

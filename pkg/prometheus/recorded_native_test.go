@@ -204,7 +204,7 @@ func TestRecordedNativeHistogramNegativeAndZeroBuckets(t *testing.T) {
 // the histograms and names the floats it leaves out; time_series gives the floats and the
 // histograms' count and sum; the table has a row per sample.
 func TestRecordedMixedSeries(t *testing.T) {
-	s := recordedHistograms(t, "range-mixed")[`{http.route="/api/cart"}`]
+	s := recordedHistograms(t, "range-mixed")[`{"http.route"="/api/cart"}`]
 	if len(s.Values) == 0 || len(s.Histograms) == 0 {
 		t.Fatalf("recorded series has %d floats and %d histograms, want both", len(s.Values), len(s.Histograms))
 	}
@@ -215,7 +215,7 @@ func TestRecordedMixedSeries(t *testing.T) {
 	if sums, _ := cellsAt(t, heat[0]); len(sums) != len(s.Histograms) {
 		t.Errorf("cells at %d times, want %d", len(sums), len(s.Histograms))
 	}
-	if !hasNoticeText(heat[0], `{http.route="/api/cart"} (6 float samples)`, "left out") {
+	if !hasNoticeText(heat[0], `{"http.route"="/api/cart"} (6 float samples)`, "left out") {
 		t.Errorf("heatmap notices %+v", heat[0].Meta.Notices)
 	}
 
