@@ -14,30 +14,42 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/promname"
 )
 
-// Native-histogram expressions over the second demo target: its request latency by route
-// (positive buckets), its clock offset (negative, zero and positive buckets), and the
-// latency of /api/cart as one series that is a histogram for five seconds in ten and a
-// float (its count) the other five, as a series that changes type within a range is.
-const (
-	nativeLatency = `sum by ("http.route") (rate({"http.server.request.duration_seconds"}[5s]))`
-	nativeOffset  = `rate({"app.clock.offset_seconds"}[5s])`
-	nativeMixed   = `(sum by ("http.route") (rate({"http.server.request.duration_seconds","http.route"="/api/cart"}[5s])) and on() (vector(time()) % 10 < 5))` +
-		` or histogram_count(sum by ("http.route") (rate({"http.server.request.duration_seconds","http.route"="/api/cart"}[5s])))`
-)
+// nativeExprs are native-histogram expressions over the second demo target, with its
+// names as s stores them: its request latency by route (positive buckets), its clock
+// offset (negative, zero and positive buckets), and the latency of /api/cart as one series
+// that is a histogram for five seconds in ten and a float (its count) the other five, as a
+// series that changes type within a range is.
+func nativeExprs(s *otelStack) (latency, offset, mixed string) {
+	route := promname.Label(s.name("http.route"))
+	duration := s.name("http.server.request.duration_seconds")
+	cart := promname.Selector(duration, promname.Matcher(s.name("http.route"), "=", "/api/cart"))
+	latency = "sum by (" + route + ") (rate(" + promname.Selector(duration, "") + "[5s]))"
+	offset = "rate(" + promname.Selector(s.name("app.clock.offset_seconds"), "") + "[5s])"
+	cartRate := "sum by (" + route + ") (rate(" + cart + "[5s]))"
+	mixed = "(" + cartRate + " and on() (vector(time()) % 10 < 5)) or histogram_count(" + cartRate + ")"
+	return latency, offset, mixed
+}
 
 // TestNativeHistograms runs native histograms through every promql format, against
-// Prometheus 3 scraping them, through the plugin binary and the in-process plugin. With
-// -record, Prometheus's answers to the three expressions are written to
+// Prometheus scraping them (Prometheus 3, and Prometheus 2 with its native-histograms
+// feature flag), through the plugin binary and the in-process plugin. With -record,
+// Prometheus 3's answers to the three expressions are written to
 // pkg/prometheus/testdata/prometheus-3.16 for the package's unit tests.
 func TestNativeHistograms(t *testing.T) {
 	t.Parallel()
-	s := startOtelStack(t, "native histograms scraped with scrape_native_histograms")
+	s := startOtelStack(t, "")
+	nativeLatency, nativeOffset, nativeMixed := nativeExprs(s)
+	route := s.name("http.route")
 	// Twenty seconds of histograms, so that the mixed series has both kinds of samples.
 	harness.WaitForQuery(t, s.prom.URL, `count_over_time(up{job="checkout"}[30s]) >= 20`, time.Minute)
 
-	if *record {
+	if *record && !s.utf8 {
+		t.Log("not recorded: the recordings are Prometheus 3's")
+	}
+	if *record && s.utf8 {
 		end := time.Now().Truncate(time.Second)
 		for file, expr := range map[string]string{"range-native": nativeLatency, "range-offset": nativeOffset, "range-mixed": nativeMixed} {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -53,7 +65,7 @@ func TestNativeHistograms(t *testing.T) {
 
 	ds := &harness.Settings{URL: s.prom.URL, JSONData: map[string]any{"scrapeInterval": "1s"}}
 	promql := func(refID, expr, format string, more ...any) harness.Query {
-		m := map[string]any{"queryType": "promql", "expr": expr, "format": format, "legendFormat": "{{http.route}}"}
+		m := map[string]any{"queryType": "promql", "expr": expr, "format": format, "legendFormat": "{{" + route + "}}"}
 		for i := 0; i+1 < len(more); i += 2 {
 			m[more[i].(string)] = more[i+1]
 		}
@@ -86,7 +98,7 @@ func TestNativeHistograms(t *testing.T) {
 					if !slices.Equal(layouts, []int8{0}) {
 						t.Errorf("latency buckets of layouts %v, want only (yMin,yMax] (0)", layouts)
 					}
-					routes = append(routes, f.Fields[2].Labels["http.route"])
+					routes = append(routes, f.Fields[2].Labels[route])
 				}
 				slices.Sort(routes)
 				if !slices.Equal(routes, []string{"/api/cart", "/api/checkout"}) {
@@ -159,7 +171,7 @@ func TestNativeHistograms(t *testing.T) {
 					t.Fatalf("%d frames, want the cells of /api/cart", len(fr))
 				}
 				checkCells(t, fr[0])
-				if !hasNotice(fr[0], `{"http.route"="/api/cart"}`, "float samples") {
+				if !hasNotice(fr[0], "{"+promname.Matcher(route, "=", "/api/cart")+"}", "float samples") {
 					t.Errorf("notices %+v, want one naming the float samples left out", fr[0].Meta.Notices)
 				}
 			})
@@ -226,4 +238,3 @@ func hasNotice(f *data.Frame, subs ...string) bool {
 	}
 	return false
 }
-

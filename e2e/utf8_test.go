@@ -18,38 +18,61 @@ import (
 	"github.com/gopulse/health/e2e/harness"
 )
 
-// otelStack is Prometheus 3 scraping the second demo target (demo/cmd/otelapp) as job
-// "checkout", whose targets carry OpenTelemetry's service.name and service.instance.id,
-// with native histograms on.
+// otelStack is Prometheus scraping the second demo target (demo/cmd/otelapp) as job
+// "checkout", with native histograms on. On Prometheus 3 the names keep their dots and the
+// targets carry OpenTelemetry's service.name and service.instance.id; Prometheus 2, whose
+// names are classic, reads them with underscores (app_orders_total, http_route).
 type otelStack struct {
 	prom *harness.Prometheus
 	app  *harness.OtelApp
+	utf8 bool // Prometheus 3: UTF-8 names
 }
 
-// startOtelStack starts the stack, or skips the test when the Prometheus under test is
-// older than 3: UTF-8 names and the quoted-name syntax are Prometheus 3's (the CI's
-// Prometheus 3 pass runs these tests).
-func startOtelStack(t *testing.T, feature string, ruleFiles ...string) *otelStack {
+// startOtelStack starts the stack. A test that needs UTF-8 names (utf8Feature names it)
+// is skipped on Prometheus 2, which has none: the suite's Prometheus 3 pass runs it.
+func startOtelStack(t *testing.T, utf8Feature string, ruleFiles ...string) *otelStack {
 	t.Helper()
-	// Prometheus 2 refuses the configuration: its label names are classic.
-	if v := harness.PrometheusBinaryVersion(t); !atLeast3(v) {
-		t.Skipf("Prometheus %s has no %s, which came with Prometheus 3 (GOPULSE_PROMETHEUS_BIN selects a Prometheus 3 binary)", v, feature)
+	v := harness.PrometheusBinaryVersion(t)
+	utf8 := atLeast3(v)
+	if !utf8 && utf8Feature != "" {
+		t.Skipf("Prometheus %s has no %s, which came with Prometheus 3 (GOPULSE_PROMETHEUS_BIN selects a Prometheus 3 binary)", v, utf8Feature)
 	}
-	app := harness.StartOtelApp(t)
-	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
+	opts := harness.PrometheusOptions{
 		NoProvisionedRules: true,
 		ExtraRuleFiles:     ruleFiles,
-		Targets:            map[string][]string{"checkout": {app.Addr}},
-		TargetLabels:       map[string]map[string]string{"checkout": {"service.name": "checkout", "service.instance.id": app.Addr}},
-		Global:             map[string]any{"scrape_native_histograms": true},
-	})
-	if v := prom.Version(t); !atLeast3(v) {
-		t.Fatalf("Prometheus reports version %s, its binary said 3 or newer", v)
 	}
-	// A rate needs a few scrapes behind it.
+	var appArgs []string
+	if utf8 {
+		opts.Global = map[string]any{"scrape_native_histograms": true}
+	} else {
+		// Prometheus 2 refuses UTF-8 label names in its configuration and reads native
+		// histograms behind a feature flag.
+		appArgs = []string{"-protobuf-utf8=false"}
+		opts.ExtraArgs = []string{"--enable-feature=native-histograms"}
+	}
+	app := harness.StartOtelApp(t, appArgs...)
+	opts.Targets = map[string][]string{"checkout": {app.Addr}}
+	if utf8 {
+		opts.TargetLabels = map[string]map[string]string{"checkout": {"service.name": "checkout", "service.instance.id": app.Addr}}
+	}
+	prom := harness.StartPrometheus(t, opts)
+	if got := prom.Version(t); atLeast3(got) != utf8 {
+		t.Fatalf("Prometheus reports version %s, its binary said %s", got, v)
+	}
+	// A rate needs a few scrapes behind it (the regex matches the name with dots or
+	// underscores).
 	harness.WaitForQuery(t, prom.URL,
-		`sum(rate({"app.orders_total"}[1m])) > 0 and on() count_over_time(up{job="checkout"}[1m]) >= 4`, 30*time.Second)
-	return &otelStack{prom: prom, app: app}
+		`sum(rate({__name__=~"app.orders_total"}[1m])) > 0 and on() count_over_time(up{job="checkout"}[1m]) >= 4`, 30*time.Second)
+	return &otelStack{prom: prom, app: app, utf8: utf8}
+}
+
+// name is an OpenTelemetry name as this Prometheus stores it: as it is on Prometheus 3,
+// with underscores for dots on Prometheus 2.
+func (s *otelStack) name(n string) string {
+	if s.utf8 {
+		return n
+	}
+	return strings.ReplaceAll(n, ".", "_")
 }
 
 // atLeast3 tells whether a Prometheus version (3.16.0, 2.42.0+ds) is 3 or newer.
