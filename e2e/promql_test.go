@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,6 +142,11 @@ func TestPromQLFormats(t *testing.T) {
 					}
 					if !math.IsInf(prev, 1) {
 						t.Errorf("last bucket %v, want +Inf", prev)
+					}
+					// Prometheus 3 stores le normalised (le="1.0"): the demo's bucket 1
+					// keeps its name.
+					if names := fieldNames(f); !slices.Contains(names, "1") || slices.Contains(names, "1.0") {
+						t.Errorf("buckets %v, want 1 named as the demo declares it", names)
 					}
 				})
 				t.Run("macros expanded in the backend", func(t *testing.T) {

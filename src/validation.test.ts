@@ -6,6 +6,8 @@ import {
   integerRangeError,
   matchersError,
   parseThreshold,
+  promQLLabel,
+  promQLSelector,
   quantileError,
   thresholdError,
   thresholdPairErrors,
@@ -54,6 +56,9 @@ describe('matchersError', () => {
     'code!="200",method=~`GET|POST`',
     'path="a,b",x="say \\"hi\\""',
     'job="$job",instance=~"$instance"',
+    // Prometheus 3's quoted UTF-8 label names.
+    '"service.name"="checkout",code!="500"',
+    ' "http.route" =~ "/api/.*"',
   ])('accepts %p', (v) => expect(matchersError(v)).toBeUndefined());
 
   it.each([
@@ -65,6 +70,8 @@ describe('matchersError', () => {
     ['1job="x"', /Not a label matcher/],
     ['job=="x"', /Not a label matcher/],
     ['job="unclosed', /Not a label matcher/],
+    ['""="x"', /Not a label matcher/],
+    ['service.name="x"', /Not a label matcher: service.name="x" \(use a form like .* or "service.name"="api"\)/],
   ])('rejects %p', (v, message) => expect(matchersError(v)).toMatch(message));
 });
 
@@ -73,6 +80,21 @@ describe('quantileError', () => {
   it.each(['', '99', '-0.1', '1.01', 'p99', 'NaN'])('rejects %p', (v) =>
     expect(quantileError(v)).toMatch(/Not a quantile/)
   );
+});
+
+describe('promQLLabel and promQLSelector', () => {
+  it('leave classic names as they are and quote UTF-8 names, as the backend writes them', () => {
+    expect(promQLLabel('job')).toBe('job');
+    expect(promQLLabel('service.name')).toBe('"service.name"');
+    expect(promQLLabel('say "hi"')).toBe('"say \\"hi\\""');
+    expect(promQLSelector('up')).toBe('up');
+    expect(promQLSelector('up', 'job="a"')).toBe('up{job="a"}');
+    expect(promQLSelector('a:b_total')).toBe('a:b_total');
+    expect(promQLSelector('http.server.duration')).toBe('{"http.server.duration"}');
+    expect(promQLSelector('app.orders_total', '"order.status"="created"')).toBe(
+      '{"app.orders_total","order.status"="created"}'
+    );
+  });
 });
 
 describe('escaping', () => {

@@ -67,9 +67,31 @@ export function escapePromQLString(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
-// One label matcher: a label name, an operator and a quoted value ("..." or '...' with
+// One label matcher: a label name (classic, or any UTF-8 name in double quotes, as
+// Prometheus 3 reads "service.name"), an operator and a quoted value ("..." or '...' with
 // backslash escapes, or `...` raw).
-const MATCHER = /^\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*$/;
+const MATCHER =
+  /^\s*([a-zA-Z_][a-zA-Z0-9_]*|"(?:[^"\\]|\\.)+")\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)\s*$/;
+
+const CLASSIC_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const CLASSIC_METRIC = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Writes a label name as PromQL: as it is when classic, else quoted ("service.name"), as the backend does. */
+export function promQLLabel(name: string): string {
+  return CLASSIC_LABEL.test(name) ? name : `"${escapePromQLString(name)}"`;
+}
+
+/**
+ * Writes the series selector of a metric and a matcher list (without braces, possibly
+ * empty): up, up{job="a"}, or {"my.metric",job="a"} for a UTF-8 metric name.
+ */
+export function promQLSelector(metric: string, matchers = ''): string {
+  if (CLASSIC_METRIC.test(metric)) {
+    return matchers === '' ? metric : `${metric}{${matchers}}`;
+  }
+  const name = `"${escapePromQLString(metric)}"`;
+  return matchers === '' ? `{${name}}` : `{${name},${matchers}}`;
+}
 
 /**
  * Returns an error message for a label-matcher list (`job="api",path=~"/api/.*"`, no braces),
@@ -93,7 +115,7 @@ export function matchersError(value: string | undefined): string | undefined {
       return 'Empty matcher: remove the extra comma';
     }
     if (!MATCHER.test(part)) {
-      return `Not a label matcher: ${part.trim()} (use a form like job="api" or path=~"/api/.*")`;
+      return `Not a label matcher: ${part.trim()} (use a form like job="api", path=~"/api/.*" or "service.name"="api")`;
     }
   }
   return undefined;

@@ -208,6 +208,32 @@ func TestPrometheusConfigRewritesToLoopback(t *testing.T) {
 	if c.Alerting != nil || len(c.RuleFiles) != 0 || len(c.ScrapeConfigs) != 1 {
 		t.Errorf("minimal config kept alerting %+v, rules %v, jobs %d", c.Alerting, c.RuleFiles, len(c.ScrapeConfigs))
 	}
+
+	// Global keys and target labels are added; the provisioned labels stay.
+	b, err = PrometheusConfig(t, "127.0.0.1:1000", PrometheusOptions{ConfigPath: src, NoProvisionedRules: true,
+		DemoTargets:  []string{"127.0.0.1:2000"},
+		Global:       map[string]any{"scrape_native_histograms": true},
+		TargetLabels: map[string]map[string]string{"demo": {"service.name": "shop"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := raw["global"].(map[string]any); g["scrape_native_histograms"] != true || g["scrape_interval"] != "1s" {
+		t.Errorf("global = %v, want scrape_native_histograms added to the intervals", raw["global"])
+	}
+	c = promCfg{}
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range c.ScrapeConfigs {
+		if l := j.StaticConfigs[0].Labels; j.JobName == "demo" && (l["service.name"] != "shop" || l["team"] != "shop") {
+			t.Errorf("demo target labels %v, want service.name added to team", l)
+		}
+	}
 }
 
 func TestAlertmanagerConfigRewritesReceivers(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,6 +28,12 @@ type PrometheusOptions struct {
 	AlertmanagerAddr string
 	// Targets replaces the targets of any other job by name.
 	Targets map[string][]string
+	// Global are keys added to the configuration's global section, such as Prometheus 3's
+	// scrape_native_histograms (which Prometheus 2 refuses).
+	Global map[string]any
+	// TargetLabels are labels given to a job's targets, by job name (on top of the
+	// provisioned ones), such as OpenTelemetry's service.name.
+	TargetLabels map[string]map[string]string
 	// ExtraRuleFiles are added to rule_files (absolute paths or globs).
 	ExtraRuleFiles []string
 	// NoProvisionedRules drops the provisioned rule_files.
@@ -126,6 +133,9 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["scrape_interval"] = promDuration(scrape)
 	global["scrape_timeout"] = promDuration(scrape)
 	global["evaluation_interval"] = promDuration(eval)
+	for k, v := range opts.Global {
+		global[k] = v
+	}
 	cfg["global"] = global
 
 	var rules []any
@@ -201,7 +211,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 			continue
 		}
 		seen[name] = true
-		rewriteJob(job, tg, scrape)
+		rewriteJob(job, tg, scrape, opts.TargetLabels[name])
 		kept = append(kept, job)
 	}
 	// Jobs asked for but not provisioned are added.
@@ -215,14 +225,14 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 			continue
 		}
 		job := map[string]any{"job_name": name}
-		rewriteJob(job, targets[name], scrape)
+		rewriteJob(job, targets[name], scrape, opts.TargetLabels[name])
 		kept = append(kept, job)
 	}
 	cfg["scrape_configs"] = kept
 	return yaml.Marshal(cfg)
 }
 
-func rewriteJob(job map[string]any, targets []string, interval time.Duration) {
+func rewriteJob(job map[string]any, targets []string, interval time.Duration, extra map[string]string) {
 	labels := map[string]any{}
 	if scs, ok := job["static_configs"].([]any); ok {
 		for _, sc := range scs {
@@ -234,6 +244,9 @@ func rewriteJob(job map[string]any, targets []string, interval time.Duration) {
 				}
 			}
 		}
+	}
+	for k, v := range extra {
+		labels[k] = v
 	}
 	stripServiceDiscovery(job)
 	tg := make([]any, len(targets))
@@ -285,4 +298,22 @@ func readConfig(t testing.TB, src, dir, file string) (map[string]any, string, er
 		cfg = map[string]any{}
 	}
 	return cfg, filepath.Dir(src), nil
+}
+
+// PrometheusBinaryVersion is the version of the Prometheus binary the tests use (its
+// --version), for tests that must configure a server by its version before starting it;
+// a running server's is Prometheus.Version.
+func PrometheusBinaryVersion(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(PrometheusBinary(t), "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness: prometheus --version: %v: %s", err, out)
+	}
+	// "prometheus, version 3.16.0 (branch: ..., revision: ...)"
+	_, rest, ok := strings.Cut(string(out), "version ")
+	v, _, _ := strings.Cut(rest, " ")
+	if !ok || v == "" {
+		t.Fatalf("harness: prometheus --version says no version: %s", out)
+	}
+	return v
 }

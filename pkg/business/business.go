@@ -3,8 +3,10 @@
 //
 //   - counter: <agg> by (groupBy) (rate(m{sel}[$__rate_interval]));
 //   - gauge: <agg> by (groupBy) (m{sel});
-//   - histogram: one expression per quantile,
-//     histogram_quantile(q, sum by (le, groupBy) (rate(m_bucket{sel}[$__rate_interval])));
+//   - histogram: one expression per quantile, over the native histogram where the
+//     metric has one, else over the classic buckets:
+//     histogram_quantile(q, sum by (groupBy) (rate(m{sel}[$__rate_interval])))
+//     or histogram_quantile(q, sum by (le, groupBy) (rate(m_bucket{sel}[$__rate_interval])));
 //     buckets are always summed, the aggregation does not apply;
 //   - summary: one expression per quantile, <agg> by (groupBy) (m{sel, quantile="q"}),
 //     with max, min or avg only: summary quantiles cannot be summed (max by default);
@@ -13,7 +15,9 @@
 // The selector is the scope (scope.NewSelector) and the user's label matchers, parsed
 // with the PromQL parser and written back canonically, so that no text the user typed
 // reaches the expression unparsed. A metric without metadata is an error, unless its
-// name ends in _total: then it is read as a counter and Plan.Notices says so.
+// name ends in _total: then it is read as a counter and Plan.Notices says so. Metric and
+// label names that are not classic are written in Prometheus 3's quoted-name syntax
+// (package promname).
 // $__rate_interval is left for the caller to expand.
 package business
 
@@ -21,13 +25,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/scope"
 )
 
@@ -75,8 +79,6 @@ type Plan struct {
 	Notices []string
 }
 
-var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-
 // Build makes the expressions of q for a metric of type metricType ("" when Prometheus
 // has no metadata for it) in the scope.
 func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
@@ -84,8 +86,8 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	if m == "" {
 		return Plan{}, errors.New("metric is empty: pick a metric")
 	}
-	if !metricName.MatchString(m) {
-		return Plan{}, fmt.Errorf("metric %q is not a metric name: use letters, digits, underscores and colons, not starting with a digit", m)
+	if err := promname.CheckMetric(m); err != nil {
+		return Plan{}, fmt.Errorf("metric: %w", err)
 	}
 	plan := Plan{Type: metricType}
 	switch metricType {
@@ -115,8 +117,8 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	}
 	var groupBy []string
 	for _, l := range q.GroupBy {
-		if !scope.ValidLabelName(l) {
-			return Plan{}, fmt.Errorf("groupBy label %q is not a label name: use letters, digits and underscores, not starting with a digit or \"__\"", l)
+		if err := promname.CheckLabel(l); err != nil {
+			return Plan{}, fmt.Errorf("groupBy: %w", err)
 		}
 		if (plan.Type == Histogram && l == "le") || (plan.Type == Summary && l == "quantile") {
 			return Plan{}, fmt.Errorf("groupBy %q: a %s cannot be grouped by its own %s label, each quantile is its own expression", l, plan.Type, l)
@@ -145,20 +147,27 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	legend := legendOf(groupBy)
 	by := agg
 	if len(groupBy) > 0 {
-		by += " by (" + strings.Join(groupBy, ", ") + ") "
+		by += " by (" + promname.Labels(groupBy...) + ") "
 	}
 	switch plan.Type {
 	case Counter:
-		plan.add(q.TopN, fmt.Sprintf("%s(rate(%s[$__rate_interval]))", by, vector(m, sel)), or(legend, m))
+		plan.add(q.TopN, fmt.Sprintf("%s(rate(%s[$__rate_interval]))", by, promname.Selector(m, sel)), or(legend, m))
 	case Gauge:
-		plan.add(q.TopN, fmt.Sprintf("%s(%s)", by, vector(m, sel)), or(legend, m))
+		plan.add(q.TopN, fmt.Sprintf("%s(%s)", by, promname.Selector(m, sel)), or(legend, m))
 	case Histogram:
 		if agg != "sum" {
 			plan.Notices = append(plan.Notices, fmt.Sprintf("aggregation %s does not apply to the histogram %s: its buckets are summed before each quantile", agg, m))
 		}
+		native := "sum"
+		if len(groupBy) > 0 {
+			native += " by (" + promname.Labels(groupBy...) + ")"
+		}
 		for _, v := range quantiles {
-			expr := fmt.Sprintf("histogram_quantile(%s, sum by (%s) (rate(%s[$__rate_interval])))",
-				formatFloat(v), strings.Join(append([]string{"le"}, groupBy...), ", "), vector(m+"_bucket", sel))
+			// The native histogram where there is one (Prometheus 3 scraping it), else
+			// the classic buckets, group by group.
+			expr := fmt.Sprintf("histogram_quantile(%[1]s, %[2]s (rate(%[3]s[$__rate_interval]))) or histogram_quantile(%[1]s, sum by (%[4]s) (rate(%[5]s[$__rate_interval])))",
+				formatFloat(v), native, promname.Selector(m, sel),
+				promname.Labels(append([]string{"le"}, groupBy...)...), promname.Selector(m+"_bucket", sel))
 			plan.add(q.TopN, expr, strings.TrimSpace(legend+" "+percentile(v)))
 		}
 	case Summary:
@@ -166,7 +175,7 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 			return Plan{}, errors.New("summary quantiles cannot be aggregated with sum; use max, min or avg, or a histogram")
 		}
 		for _, v := range quantiles {
-			expr := fmt.Sprintf("%s(%s)", by, vector(m, join(sel, quantileMatcher(v))))
+			expr := fmt.Sprintf("%s(%s)", by, promname.Selector(m, join(sel, quantileMatcher(v))))
 			plan.add(q.TopN, expr, strings.TrimSpace(legend+" "+percentile(v)))
 		}
 	}
@@ -196,9 +205,10 @@ func selector(within, user, metric string) (string, error) {
 			// the metric itself
 		case m.Name == labels.MetricName:
 			return "", fmt.Errorf("matchers %q: the metric name is chosen in the metric field, not with %s", user, labels.MetricName)
-		case !scope.ValidLabelName(m.Name):
-			return "", fmt.Errorf("matchers %q: %q is not a label name: use letters, digits and underscores, not starting with a digit or \"__\"", user, m.Name)
 		default:
+			if err := promname.CheckLabel(m.Name); err != nil {
+				return "", fmt.Errorf("matchers %q: %w", user, err)
+			}
 			out = append(out, m.String())
 		}
 	}
@@ -213,14 +223,6 @@ func quantileMatcher(q float64) string {
 		return "quantile=~" + strconv.Quote(v+`|`+v+`\.0`)
 	}
 	return "quantile=" + strconv.Quote(v)
-}
-
-// vector is the selector of metric m with the matcher list sel.
-func vector(m, sel string) string {
-	if sel == "" {
-		return m
-	}
-	return m + "{" + sel + "}"
 }
 
 // join joins matcher lists, skipping empty ones.

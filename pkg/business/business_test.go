@@ -28,6 +28,17 @@ func scopeOf(t *testing.T, job string) scope.Selector {
 	return s
 }
 
+// otel is the scope of an OpenTelemetry-instrumented service: its job label is
+// service.name.
+func otel(t *testing.T) scope.Selector {
+	t.Helper()
+	s, err := scope.NewSelector("checkout", "", "service.name", "service.instance.id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestBuild(t *testing.T) {
 	demo := scopeOf(t, "demo")
 	for _, c := range []struct {
@@ -68,16 +79,26 @@ func TestBuild(t *testing.T) {
 			name: "histogram, default quantiles", typ: Histogram, scope: demo,
 			q: Query{Metric: "http_request_duration_seconds", GroupBy: []string{"path"}, Matchers: `path=~"/api/.*"`},
 			want: []Target{
-				{`histogram_quantile(0.5, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p50"},
-				{`histogram_quantile(0.9, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p90"},
-				{`histogram_quantile(0.99, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p99"},
+				{`histogram_quantile(0.5, sum by (path) (rate(http_request_duration_seconds{job="demo",path=~"/api/.*"}[$__rate_interval]))) or histogram_quantile(0.5, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p50"},
+				{`histogram_quantile(0.9, sum by (path) (rate(http_request_duration_seconds{job="demo",path=~"/api/.*"}[$__rate_interval]))) or histogram_quantile(0.9, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p90"},
+				{`histogram_quantile(0.99, sum by (path) (rate(http_request_duration_seconds{job="demo",path=~"/api/.*"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (le, path) (rate(http_request_duration_seconds_bucket{job="demo",path=~"/api/.*"}[$__rate_interval])))`, "{{path}} p99"},
 			},
 		},
 		{
 			name: "histogram, topN, max does not apply", typ: Histogram,
 			q:     Query{Metric: "http_request_duration_seconds", Aggregation: "max", Quantiles: []float64{0.999}, TopN: 3},
-			want:  []Target{{`topk(3, histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))))`, "p99.9"}},
+			want:  []Target{{`topk(3, histogram_quantile(0.999, sum (rate(http_request_duration_seconds[$__rate_interval]))) or histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))))`, "p99.9"}},
 			notes: []string{"aggregation max does not apply to the histogram http_request_duration_seconds: its buckets are summed before each quantile"},
+		},
+		{
+			name: "UTF-8 names: counter", typ: Counter, scope: otel(t),
+			q:    Query{Metric: "app.orders_total", GroupBy: []string{"order.status", "code"}, Matchers: `"http.route"=~"/api/.*",code!="500"`},
+			want: []Target{{`sum by ("order.status", code) (rate({"app.orders_total","service.name"="checkout","http.route"=~"/api/.*",code!="500"}[$__rate_interval]))`, "{{order.status}} {{code}}"}},
+		},
+		{
+			name: "UTF-8 names: histogram", typ: Histogram, scope: otel(t),
+			q:    Query{Metric: "http.server.request.duration", GroupBy: []string{"http.route"}, Quantiles: []float64{0.99}},
+			want: []Target{{`histogram_quantile(0.99, sum by ("http.route") (rate({"http.server.request.duration","service.name"="checkout"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (le, "http.route") (rate({"http.server.request.duration_bucket","service.name"="checkout"}[$__rate_interval])))`, "{{http.route}} p99"}},
 		},
 		{
 			name: "summary, default max", typ: Summary, scope: demo,
@@ -119,15 +140,15 @@ func TestBuildErrors(t *testing.T) {
 		want string
 	}{
 		{Query{}, Counter, "metric is empty"},
-		{Query{Metric: "http-requests"}, Counter, `metric "http-requests" is not a metric name`},
-		{Query{Metric: `x{job="a"}`}, Counter, "is not a metric name"},
+		{Query{Metric: "bad\x00name"}, Counter, `metric: metric name "bad\x00name" has control characters`},
+		{Query{Metric: `x{job="a"}`}, Counter, `metric: metric name "x{job=\"a\"}" has braces`},
 		{Query{Metric: "demo_active_sessions"}, "", `no metadata for metric "demo_active_sessions": Prometheus has not scraped its type`},
 		{Query{Metric: "http_request_duration_seconds_bucket"}, "", "pick its base name without _bucket"},
 		{Query{Metric: "legacy_requests"}, "unknown", `metric "legacy_requests" is untyped (type unknown in its metadata)`},
 		{Query{Metric: "build_info"}, "info", `metric "build_info" has type info, which business queries do not support`},
 		{Query{Metric: "x_total", Aggregation: "count"}, Counter, `aggregation "count" is not supported: use sum, avg, min or max`},
-		{Query{Metric: "x_total", GroupBy: []string{"path", "bad-label"}}, Counter, `groupBy label "bad-label" is not a label name`},
-		{Query{Metric: "x_total", GroupBy: []string{"__name__"}}, Counter, `groupBy label "__name__" is not a label name`},
+		{Query{Metric: "x_total", GroupBy: []string{"path", "bad\nlabel"}}, Counter, `groupBy: label name "bad\nlabel" has control characters`},
+		{Query{Metric: "x_total", GroupBy: []string{"__name__"}}, Counter, `groupBy: label name "__name__" starts with "__"`},
 		{Query{Metric: "latency_seconds", GroupBy: []string{"le"}}, Histogram, `groupBy "le": a histogram cannot be grouped by its own le label`},
 		{Query{Metric: "latency_seconds", Aggregation: "max", GroupBy: []string{"quantile"}}, Summary, `a summary cannot be grouped by its own quantile label`},
 		{Query{Metric: "x_total", TopN: -1}, Counter, "topN -1 is negative"},
@@ -142,8 +163,7 @@ func TestBuildErrors(t *testing.T) {
 		{Query{Metric: "x_total", Matchers: `a="b" c="d"`}, Counter, `: unexpected identifier "c" in label matching, expected "," or "}"`},
 		{Query{Metric: "x_total", Matchers: `__name__="y_total"`}, Counter, "the metric name is chosen in the metric field"},
 		{Query{Metric: "x_total", Matchers: `__name__=~"x_total|y_total"`}, Counter, "the metric name is chosen in the metric field"},
-		{Query{Metric: "x_total", Matchers: `__address__="a"`}, Counter, `"__address__" is not a label name`},
-		{Query{Metric: "x_total", Matchers: `"service.name"="a"`}, Counter, `"service.name" is not a label name`},
+		{Query{Metric: "x_total", Matchers: `__address__="a"`}, Counter, `label name "__address__" starts with "__"`},
 	} {
 		if p, err := Build(c.q, c.typ, demo); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Build(%+v, %q) = %+v, %v\nwant an error containing %s", c.q, c.typ, p, err, c.want)

@@ -80,8 +80,8 @@ func TestRun(t *testing.T) {
 			[]prometheus.Query{{Expr: `max(demo_active_sessions{job="demo"})`, LegendFormat: "demo_active_sessions"}}, nil},
 		{"histogram quantiles", query.Business{Metric: "http_request_duration_seconds", Aggregation: "avg", Quantiles: []float64{0.5, 0.99}},
 			[]prometheus.Query{
-				{Expr: `histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="demo"}[$__rate_interval])))`, LegendFormat: "p50"},
-				{Expr: `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="demo"}[$__rate_interval])))`, LegendFormat: "p99"},
+				{Expr: `histogram_quantile(0.5, sum (rate(http_request_duration_seconds{job="demo"}[$__rate_interval]))) or histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{job="demo"}[$__rate_interval])))`, LegendFormat: "p50"},
+				{Expr: `histogram_quantile(0.99, sum (rate(http_request_duration_seconds{job="demo"}[$__rate_interval]))) or histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="demo"}[$__rate_interval])))`, LegendFormat: "p99"},
 			},
 			[]string{"aggregation avg does not apply to the histogram http_request_duration_seconds: its buckets are summed before each quantile"}},
 		{"summary quantiles, legend override", query.Business{Metric: "rpc_durations_seconds", Quantiles: []float64{0.5, 0.9}, LegendFormat: "{{instance}}"},

@@ -15,6 +15,7 @@ import (
 	"github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/scope"
@@ -153,8 +154,7 @@ var runtimeSignals = []SignalID{Goroutines, HeapInuse, GCPauseP99}
 func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]string {
 	hs, sel, by := hq.cfg.Settings, hq.sel, hq.sel.By()
 	vec := func(metric string, extra ...string) string {
-		m := strings.Join(append([]string{sel.Matchers}, extra...), ",")
-		return metric + "{" + strings.Trim(m, ",") + "}"
+		return promname.Selector(metric, strings.Join(append([]string{sel.Matchers}, extra...), ","))
 	}
 	var out [NumSignals]string
 	set := func(id SignalID, expr string) { out[Index(id)] = expr }
@@ -191,7 +191,7 @@ func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]string {
 // while no request failed.
 func RequestExprs(metric, matchers, errorSelector, by string) (rate, errorRatio string) {
 	sum := func(m string) string {
-		return "sum by (" + by + ") (rate(" + metric + "{" + strings.Trim(m, ",") + "}[$__rate_interval]))"
+		return "sum by (" + by + ") (rate(" + promname.Selector(metric, m) + "[$__rate_interval]))"
 	}
 	rate = sum(matchers)
 	return rate, "(" + sum(matchers+","+errorSelector) + " or " + rate + " * 0) / " + rate

@@ -180,14 +180,14 @@ func TestRunExprs(t *testing.T) {
 			`histogram_quantile(0.99, sum by (job, instance, le) (rate(api_latency_seconds_bucket{job="demo",instance=~"a:.*"}[1m])))`,
 		}},
 		{"", "", []string{
-			`up{}`,
+			`up`,
 			`sum by (job, instance) (go_goroutines{})`,
-			`sum by (job, instance) (deriv(go_goroutines{}[10m]))`,
+			`sum by (job, instance) (deriv(go_goroutines[10m]))`,
 			`sum by (job, instance) (go_memstats_heap_inuse_bytes{})`,
 			`histogram_quantile(0.99, sum by (job, instance, le) (rate(go_sched_pauses_total_gc_seconds_bucket{}[10m])))`,
-			`sum by (job, instance) (rate(api_requests_total{}[1m]))`,
-			`(sum by (job, instance) (rate(api_requests_total{status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total{}[1m])) * 0) / sum by (job, instance) (rate(api_requests_total{}[1m]))`,
-			`histogram_quantile(0.99, sum by (job, instance, le) (rate(api_latency_seconds_bucket{}[1m])))`,
+			`sum by (job, instance) (rate(api_requests_total[1m]))`,
+			`(sum by (job, instance) (rate(api_requests_total{status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total[1m])) * 0) / sum by (job, instance) (rate(api_requests_total[1m]))`,
+			`histogram_quantile(0.99, sum by (job, instance, le) (rate(api_latency_seconds_bucket[1m])))`,
 		}},
 	} {
 		prom := &fakeProm{present: classicRuntime, up: []string{"a:1"}}

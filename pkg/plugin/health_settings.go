@@ -2,11 +2,11 @@ package plugin
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/gopulse/health/pkg/health"
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/scope"
 )
@@ -22,8 +22,6 @@ type healthJSON struct {
 	Thresholds    map[string]query.Threshold `json:"healthThresholds"`
 }
 
-var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
-
 // loadHealth validates the health settings, with defaults for what is not set.
 func loadHealth(j healthJSON) (health.Settings, error) {
 	s := health.Settings{RequestMetric: "http_requests_total", ErrorSelector: `code=~"5.."`,
@@ -33,8 +31,8 @@ func loadHealth(j healthJSON) (health.Settings, error) {
 		into        *string
 	}{{"request metric", j.RequestMetric, &s.RequestMetric}, {"latency metric", j.LatencyMetric, &s.LatencyMetric}} {
 		if v := strings.TrimSpace(m.value); v != "" {
-			if !metricName.MatchString(v) {
-				return s, fmt.Errorf("settings: health %s %q is not a metric name", m.name, v)
+			if err := promname.CheckMetric(v); err != nil {
+				return s, fmt.Errorf("settings: health %s: %w", m.name, err)
 			}
 			*m.into = v
 		}

@@ -14,9 +14,9 @@ import (
 	"github.com/gopulse/health/pkg/alerts"
 	"github.com/gopulse/health/pkg/health"
 	"github.com/gopulse/health/pkg/prometheus"
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/redact"
-	"github.com/gopulse/health/pkg/scope"
 )
 
 // Defaults and bounds of the data source settings.
@@ -147,8 +147,8 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	}{{"job label", jd.JobLabel, "job", &out.JobLabel}, {"instance label", jd.InstanceLabel, "instance", &out.InstanceLabel}} {
 		*l.into = l.fallback
 		if l.value != "" {
-			if !scope.ValidLabelName(l.value) {
-				return out, fmt.Errorf("settings: %s %q is not a valid Prometheus label name", l.name, l.value)
+			if err := promname.CheckLabel(l.value); err != nil {
+				return out, fmt.Errorf("settings: %s: %w", l.name, err)
 			}
 			*l.into = l.value
 		}

@@ -58,7 +58,7 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
 		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
 		{"http://p:9090", `{"severityLevels":{"sev1":"urgent"}}`, `severity levels: severity "sev1" maps to "urgent"`},
-		{"http://p:9090", `{"healthRequestMetric":"http requests"}`, `health request metric "http requests" is not a metric name`},
+		{"http://p:9090", `{"healthRequestMetric":"http_requests_total{code=\"500\"}"}`, `health request metric: metric name "http_requests_total{code=\"500\"}" has braces`},
 		{"http://p:9090", `{"healthErrorSelector":"code=5xx"}`, `health error selector "code=5xx" is not a label-matcher list`},
 		{"http://p:9090", `{"healthGrowthWindow":"1s"}`, `health growth window "1s" must be a duration of at least 10s`},
 		{"http://p:9090", `{"healthAlertCritical":"high"}`, `health alert level: "high" is not a P-level`},

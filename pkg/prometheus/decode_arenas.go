@@ -56,6 +56,9 @@ type points struct {
 	v      []float64
 	start  int
 	chunks sampleChunks
+	// handed: the series' slices are handed to a sink, which keeps them (as frame field
+	// vectors): the chunks are new and never go back to the pools.
+	handed bool
 }
 
 // addPoint adds a float sample to the series being decoded.
@@ -88,12 +91,18 @@ func (d *decoder) estimate() int {
 func (p *points) grow(size int) {
 	n := len(p.t) - p.start
 	size = max(min(max(size, minChunk), maxChunk), 2*n)
-	t := getChunk[time.Time](&timeChunks, size)[:n]
-	v := getChunk[float64](&valueChunks, size)[:n]
+	var t []time.Time
+	var v []float64
+	if p.handed {
+		t, v = make([]time.Time, n, size), make([]float64, n, size)
+	} else {
+		t = getChunk[time.Time](&timeChunks, size)[:n]
+		v = getChunk[float64](&valueChunks, size)[:n]
+		p.chunks.times = append(p.chunks.times, t)
+		p.chunks.values = append(p.chunks.values, v)
+	}
 	copy(t, p.t[p.start:])
 	copy(v, p.v[p.start:])
-	p.chunks.times = append(p.chunks.times, t)
-	p.chunks.values = append(p.chunks.values, v)
 	p.t, p.v, p.start = t, v, 0
 }
 

@@ -10,10 +10,11 @@ import (
 )
 
 // The decoder of the answers of /api/v1/query and /api/v1/query_range reads the body in
-// one pass, straight into the vectors that frames are built from: no reflection, no
-// intermediate model values. Samples go into shared chunks (one allocation per many
-// series), label strings into a per-call string arena, so that the allocations of a
-// decode grow with the number of series (a labels map each), not with the samples.
+// one pass: no reflection, no intermediate model values. Samples go into shared chunks
+// (one allocation per many series) or, when frames are built as series are decoded (a
+// seriesSink), into one scratch chunk reused from series to series; label strings go into
+// a per-call string arena, so that the allocations of a decode grow with the number of
+// series (a labels map each), not with the samples.
 //
 // decode_result.go: what Decode returns, its limits and errors.
 // decode_schema.go: the walk of the Prometheus answer (envelope, matrix, vector, scalar,
@@ -107,7 +108,28 @@ func (e *limitError) Unwrap() error { return ErrLimit }
 // wrapping ErrLimit. Timestamps keep their milliseconds exactly (digits past the
 // millisecond are dropped, as client_golang does).
 func Decode(body []byte, lim Limits) (*Result, error) {
-	d := decoder{Scanner: jsonscan.Scanner{B: body, Strict: true}, lim: lim}
+	return decode(body, lim, nil)
+}
+
+// A seriesSink takes the series of a matrix or vector answer one by one as they are
+// decoded (see decode), so that the Result does not keep them.
+type seriesSink interface {
+	// add takes a series of a result of type typ ("matrix" or "vector"); the sink keeps
+	// whatever it wants of it. Its Times and Values are capped at their length and are
+	// the sink's alone: they never go back to the pools.
+	add(typ string, s *Series)
+	// reset forgets every series added: the result is decoded again (its resultType came
+	// after it and the guess was wrong).
+	reset()
+}
+
+// decode decodes like Decode. With a sink, each series of a matrix or vector goes to the
+// sink as soon as it is decoded and Result.Series stays empty: the float samples are
+// decoded into chunks that the sink's series keep (frame fields are made over them, see
+// vectorField), so that each sample is written once, where it stays.
+func decode(body []byte, lim Limits, sink seriesSink) (*Result, error) {
+	d := decoder{Scanner: jsonscan.Scanner{B: body, Strict: true}, lim: lim, sink: sink}
+	d.pts.handed = sink != nil
 	res, err := d.top()
 	if err != nil {
 		d.pts.chunks.release()
@@ -123,7 +145,7 @@ func Decode(body []byte, lim Limits) (*Result, error) {
 
 // Release hands the memory of the decoded float samples back for the next Decode. The
 // Series' Times and Values must not be used after: call it once their values have been
-// copied (data.NewField copies). Not calling it is safe: the memory is then collected.
+// copied. Not calling it is safe: the memory is then collected.
 func (r *Result) Release() {
 	r.chunks.release()
 	r.chunks = sampleChunks{}

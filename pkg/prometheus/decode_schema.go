@@ -26,6 +26,11 @@ type decoder struct {
 	arena arena
 
 	pairs []string // label names and values of the series being decoded
+
+	// sink, when set, takes each series of a matrix or vector as soon as it is decoded
+	// (see decode): the series is built in cur instead of being kept in the Result.
+	sink seriesSink
+	cur  Series
 }
 
 // shapeErr reports valid JSON that is not shaped like a query answer.
@@ -276,6 +281,9 @@ func (d *decoder) state() decoderState { return decoderState{d.samples, d.series
 // samples of an unfinished series.
 func (d *decoder) reset(res *Result, s decoderState) {
 	d.samples, d.series = s.samples, s.series
+	if d.sink != nil {
+		d.sink.reset()
+	}
 	res.Series, res.Scalar, res.ScalarTime, res.String, res.StringTime = nil, 0, time.Time{}, "", time.Time{}
 	d.pts.t, d.pts.v = d.pts.t[:d.pts.start], d.pts.v[:d.pts.start]
 	d.htime.buf = d.htime.buf[:d.htime.start]
@@ -346,8 +354,14 @@ func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Seri
 	if err := d.countSeries(); err != nil {
 		return seen, err
 	}
-	res.Series = append(res.Series, Series{})
-	s := &res.Series[len(res.Series)-1]
+	var s *Series
+	if d.sink != nil {
+		d.cur = Series{}
+		s = &d.cur
+	} else {
+		res.Series = append(res.Series, Series{})
+		s = &res.Series[len(res.Series)-1]
+	}
 	err := d.Object(func(k []byte, at int) error {
 		var key uint
 		switch string(k) {
@@ -374,6 +388,9 @@ func (d *decoder) entry(res *Result, k1, k2 string, field func(key uint, s *Seri
 	})
 	if s.Labels == nil {
 		s.Labels = data.Labels{}
+	}
+	if err == nil && d.sink != nil {
+		d.sink.add(res.Type, s)
 	}
 	return seen, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 )
 
@@ -34,6 +35,8 @@ func legend(format string, l data.Labels) string {
 	})
 }
 
+// seriesName writes a series in Prometheus notation: name{label="value", ...}, with UTF-8
+// names quoted as Prometheus 3 writes them: {"app.orders_total", "order.status"="created"}.
 func seriesName(l data.Labels) string {
 	keys := make([]string, 0, len(l))
 	for k := range l {
@@ -43,13 +46,20 @@ func seriesName(l data.Labels) string {
 	}
 	slices.Sort(keys)
 	var b strings.Builder
-	b.WriteString(l["__name__"])
+	name := l["__name__"]
+	inBraces := name != "" && !promname.ClassicMetric(name)
+	if !inBraces {
+		b.WriteString(name)
+	}
 	b.WriteByte('{')
+	if inBraces {
+		b.WriteString(strconv.Quote(name))
+	}
 	for i, k := range keys {
-		if i > 0 {
+		if i > 0 || inBraces {
 			b.WriteString(", ")
 		}
-		b.WriteString(k)
+		b.WriteString(promname.Label(k))
 		b.WriteByte('=')
 		b.WriteString(strconv.Quote(l[k]))
 	}
@@ -70,8 +80,10 @@ func frameMeta(kind data.FrameType, executed string, res *Result) *data.FrameMet
 	return meta
 }
 
-// buildFrames shapes a decoded answer as the query's format asks.
-func buildFrames(res *Result, format query.Format, legendFormat, executed string) (data.Frames, error) {
+// buildFrames shapes a decoded answer as the query's format asks. multi, for the multi
+// formats, holds the answer's series (taken while decoding, see seriesSink); table and
+// heatmap read res.Series.
+func buildFrames(res *Result, format query.Format, multi *multiFrames, executed string) (data.Frames, error) {
 	switch res.Type {
 	case "scalar":
 		v := data.NewField(data.TimeSeriesValueFieldName, nil, []float64{res.Scalar})
@@ -83,75 +95,162 @@ func buildFrames(res *Result, format query.Format, legendFormat, executed string
 	default:
 		return nil, fmt.Errorf("unknown result type %q", res.Type)
 	}
-	matrix := res.Type == "matrix"
 	switch format {
 	case query.FormatTable:
-		return tableFrames(res, matrix, executed), nil
+		return tableFrames(res, res.Type == "matrix", executed), nil
 	case query.FormatHeatmap:
 		return heatmapFrames(res, executed)
 	}
-	if matrix {
-		return multiFrames(res, data.FrameTypeTimeSeriesMulti, true, legendFormat, executed), nil
-	}
-	return multiFrames(res, data.FrameTypeNumericMulti, false, legendFormat, executed), nil
+	return multi.result(res, executed), nil
 }
 
-// multiFrames makes one frame per series (timeseries-multi or numeric-multi): a time field
-// (time series only) and a "Value" field carrying the labels and the legend as its display
-// name. The decoded vectors become the fields without a copy. No series gives one typed
-// frame without fields.
-func multiFrames(res *Result, kind data.FrameType, withTime bool, legendFormat, executed string) data.Frames {
-	meta := frameMeta(kind, executed, res)
-	if len(res.Series) == 0 {
-		return data.Frames{data.NewFrame("").SetMeta(meta)}
+// multiFrames builds the frames of the multi formats one series at a time, as the decoder
+// finishes each (it is a seriesSink): one frame per series (timeseries-multi for a matrix,
+// numeric-multi for a vector) with a time field (time series only) and a "Value" field
+// carrying the labels and the legend as its display name.
+//
+// The fields are made over the decoded vectors themselves (vectorField): the samples are
+// written once, by the decoder, and take 32 bytes each (a time.Time and a float64).
+type multiFrames struct {
+	legendFormat string
+	frames       data.Frames
+	// histograms counts the series with native histogram samples, for the notice.
+	histograms int
+}
+
+// newMultiFrames returns the builder for a multi format, nil for table and heatmap.
+func newMultiFrames(format query.Format, legendFormat string) *multiFrames {
+	if format == query.FormatTable || format == query.FormatHeatmap {
+		return nil
 	}
-	frames := make(data.Frames, 0, len(res.Series))
-	for _, s := range res.Series {
-		value := data.NewField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
-		value.Config = &data.FieldConfig{DisplayNameFromDS: legend(legendFormat, s.Labels)}
+	return &multiFrames{legendFormat: legendFormat}
+}
+
+func (m *multiFrames) add(typ string, s *Series) {
+	if len(s.Values) > 0 || len(s.Histograms) == 0 {
+		m.frames = append(m.frames, m.floatFrame(typ == "matrix", s))
+	}
+	if len(s.Histograms) > 0 {
+		m.histograms++
+		m.frames = append(m.frames, m.histogramFrames(typ == "matrix", s)...)
+	}
+}
+
+func (m *multiFrames) reset() {
+	clear(m.frames)
+	m.frames = m.frames[:0]
+	m.histograms = 0
+}
+
+// histogramFrames are the frames of a series' native histogram samples: their count and
+// their sum, as two series named count and sum (histogram_count and histogram_sum of
+// each sample), with the series' labels and the legend followed by " count" or " sum".
+func (m *multiFrames) histogramFrames(withTime bool, s *Series) data.Frames {
+	count, sum := histogramStats(s.Histograms)
+	display := legend(m.legendFormat, s.Labels)
+	out := make(data.Frames, 0, 2)
+	for _, st := range []struct {
+		name   string
+		values []float64
+	}{{"count", count}, {"sum", sum}} {
+		value := data.NewField(st.name, s.Labels, st.values)
+		value.Config = &data.FieldConfig{DisplayNameFromDS: display + " " + st.name}
 		f := data.NewFrame("", value)
 		if withTime {
-			f.Fields = append(data.Fields{data.NewField(data.TimeSeriesTimeFieldName, nil, s.Times)}, f.Fields...)
+			f.Fields = append(data.Fields{data.NewField(data.TimeSeriesTimeFieldName, nil, s.HistTimes)}, f.Fields...)
 		}
-		frames = append(frames, f.SetMeta(meta))
+		out = append(out, f)
 	}
-	return frames
+	return out
+}
+
+// histogramStats are the count and the sum of each native histogram sample.
+func histogramStats(hs []Histogram) (count, sum []float64) {
+	count, sum = make([]float64, len(hs)), make([]float64, len(hs))
+	for i, h := range hs {
+		count[i], sum[i] = h.Count, h.Sum
+	}
+	return count, sum
+}
+
+// histogramNotice says how a format shows native histograms, when the answer has any.
+func histogramNotice(meta *data.FrameMeta, series int, shown string) {
+	if series == 0 {
+		return
+	}
+	meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf(
+		"native histograms (%d series): %s. The heatmap format shows their buckets; histogram_quantile(0.99, ...) their quantiles", series, shown)})
+}
+
+// floatFrame is the frame of a series' float samples.
+func (m *multiFrames) floatFrame(withTime bool, s *Series) *data.Frame {
+	value := vectorField(data.TimeSeriesValueFieldName, s.Labels, s.Values)
+	value.Config = &data.FieldConfig{DisplayNameFromDS: legend(m.legendFormat, s.Labels)}
+	if !withTime {
+		return data.NewFrame("", value)
+	}
+	return data.NewFrame("", vectorField(data.TimeSeriesTimeFieldName, nil, s.Times), value)
+}
+
+// result types the frames and gives them the answer's notices. No series gives one typed
+// frame without fields.
+func (m *multiFrames) result(res *Result, executed string) data.Frames {
+	kind := data.FrameTypeNumericMulti
+	if res.Type == "matrix" {
+		kind = data.FrameTypeTimeSeriesMulti
+	}
+	meta := frameMeta(kind, executed, res)
+	histogramNotice(meta, m.histograms, "each is shown as two series, the count and the sum of its observations (fields count and sum)")
+	if len(m.frames) == 0 {
+		return data.Frames{data.NewFrame("").SetMeta(meta)}
+	}
+	for _, f := range m.frames {
+		f.SetMeta(meta)
+	}
+	return m.frames
 }
 
 // tableFrames makes one long frame: a time column (range queries), one string column per
 // label name, and Value; rows sorted by time (timeseries-long) or one row per series
-// (numeric-long).
+// (numeric-long). When the answer has native histograms, their samples are rows too,
+// with the histogram's count and sum in columns of their own (Value is null there, and
+// count and sum are null on the rows of float samples).
 func tableFrames(res *Result, matrix bool, executed string) data.Frames {
 	names := labelNames(res.Series)
-	rows := 0
+	rows, histograms := 0, 0
 	for _, s := range res.Series {
-		rows += len(s.Values)
+		rows += len(s.Values) + len(s.Histograms)
+		if len(s.Histograms) > 0 {
+			histograms++
+		}
 	}
 	type row struct {
 		t      time.Time
 		series int
 		point  int
+		hist   bool
 	}
 	order := make([]row, 0, rows)
 	for si, s := range res.Series {
 		for pi := range s.Values {
-			order = append(order, row{s.Times[pi], si, pi})
+			order = append(order, row{s.Times[pi], si, pi, false})
+		}
+		for pi := range s.Histograms {
+			order = append(order, row{s.HistTimes[pi], si, pi, true})
 		}
 	}
 	if matrix {
 		slices.SortStableFunc(order, func(a, b row) int { return a.t.Compare(b.t) })
 	}
 	times := make([]time.Time, len(order))
-	values := make([]float64, len(order))
 	cols := make([][]string, len(names))
 	for i := range cols {
 		cols[i] = make([]string, len(order))
 	}
 	for i, r := range order {
-		s := res.Series[r.series]
-		times[i], values[i] = r.t, s.Values[r.point]
+		times[i] = r.t
 		for c, n := range names {
-			cols[c][i] = s.Labels[n]
+			cols[c][i] = res.Series[r.series].Labels[n]
 		}
 	}
 	f := data.NewFrame("")
@@ -163,8 +262,31 @@ func tableFrames(res *Result, matrix bool, executed string) data.Frames {
 	for c, n := range names {
 		f.Fields = append(f.Fields, data.NewField(n, nil, cols[c]))
 	}
-	f.Fields = append(f.Fields, data.NewField(data.TimeSeriesValueFieldName, nil, values))
-	return data.Frames{f.SetMeta(frameMeta(kind, executed, res))}
+	if histograms == 0 {
+		values := make([]float64, len(order))
+		for i, r := range order {
+			values[i] = res.Series[r.series].Values[r.point]
+		}
+		f.Fields = append(f.Fields, data.NewField(data.TimeSeriesValueFieldName, nil, values))
+		return data.Frames{f.SetMeta(frameMeta(kind, executed, res))}
+	}
+	values, count, sum := make([]*float64, len(order)), make([]*float64, len(order)), make([]*float64, len(order))
+	for i, r := range order {
+		s := res.Series[r.series]
+		// Copies: the decoded samples go back to their pools once the frames are built.
+		if r.hist {
+			h := s.Histograms[r.point]
+			count[i], sum[i] = &h.Count, &h.Sum
+		} else {
+			v := s.Values[r.point]
+			values[i] = &v
+		}
+	}
+	f.Fields = append(f.Fields, data.NewField(data.TimeSeriesValueFieldName, nil, values),
+		data.NewField("count", nil, count), data.NewField("sum", nil, sum))
+	meta := frameMeta(kind, executed, res)
+	histogramNotice(meta, histograms, "their samples are rows with the count and the sum of their observations (columns count and sum)")
+	return data.Frames{f.SetMeta(meta)}
 }
 
 func labelNames(series []Series) []string {
@@ -186,18 +308,27 @@ func labelNames(series []Series) []string {
 // (series with an `le` label) become heatmap-rows frames, one per label set without `le`,
 // with one field per bucket sorted by bound and counts de-cumulated; native histograms
 // become heatmap-cells frames.
+//
+// A series with native histograms and float samples (its type changed within the range)
+// gives the cells of its histograms; its float samples, which have no buckets, are left
+// out with a notice.
 func heatmapFrames(res *Result, executed string) (data.Frames, error) {
 	var out data.Frames
 	groups := map[string][]Series{}
-	var keys []string
+	var keys, mixed []string
 	for _, s := range res.Series {
+		_, classic := s.Labels["le"]
 		if len(s.Histograms) > 0 {
 			out = append(out, cellsFrame(s, res, executed))
+			if len(s.Values) > 0 && !classic {
+				mixed = append(mixed, fmt.Sprintf("%s (%d float samples)", seriesName(s.Labels), len(s.Values)))
+				continue
+			}
 		}
 		if len(s.Values) == 0 {
 			continue
 		}
-		if _, ok := s.Labels["le"]; !ok {
+		if !classic {
 			return nil, fmt.Errorf("series %s has no le label: the heatmap format needs classic histogram buckets (rate(x_bucket[...])) or native histograms", seriesName(s.Labels))
 		}
 		key := seriesName(withoutLabel(s.Labels, "le"))
@@ -216,6 +347,10 @@ func heatmapFrames(res *Result, executed string) (data.Frames, error) {
 	}
 	if len(out) == 0 {
 		return data.Frames{data.NewFrame("").SetMeta(frameMeta(frameTypeHeatmapRows, executed, res))}, nil
+	}
+	if len(mixed) > 0 {
+		out[0].Meta.Notices = append(out[0].Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning, Text: fmt.Sprintf(
+			"float samples left out of the heatmap: %s: these series changed from floats to native histograms within the range, and only the histograms have buckets", strings.Join(mixed, ", "))})
 	}
 	return out, nil
 }
@@ -277,16 +412,26 @@ func rowsFrame(buckets []Series, res *Result, executed string) (*data.Frame, err
 }
 
 // cellsFrame builds a heatmap-cells frame from a native histogram series: one row per
-// bucket per sample.
+// bucket per sample, as Grafana's Prometheus data source shapes it: xMax (the sample's
+// time), yMin and yMax (the bucket's bounds; yMax carries the series' labels), count, and
+// yLayout, the bucket's boundary kind as the Prometheus API gives it (0: (yMin,yMax],
+// 1: [yMin,yMax), 2: (yMin,yMax), 3: [yMin,yMax]), which tells negative buckets (closed
+// below) and the zero bucket (closed on both sides) from the positive ones.
 func cellsFrame(s Series, res *Result, executed string) *data.Frame {
-	var xMax []time.Time
-	var yMin, yMax, count []float64
+	n := 0
+	for _, h := range s.Histograms {
+		n += len(h.Buckets)
+	}
+	xMax := make([]time.Time, 0, n)
+	yMin, yMax, count := make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
+	yLayout := make([]int8, 0, n)
 	for i, h := range s.Histograms {
 		for _, b := range h.Buckets {
 			xMax = append(xMax, s.HistTimes[i])
 			yMin = append(yMin, b.Lower)
 			yMax = append(yMax, b.Upper)
 			count = append(count, b.Count)
+			yLayout = append(yLayout, int8(b.Boundaries))
 		}
 	}
 	f := data.NewFrame("",
@@ -294,6 +439,7 @@ func cellsFrame(s Series, res *Result, executed string) *data.Frame {
 		data.NewField("yMin", nil, yMin),
 		data.NewField("yMax", s.Labels, yMax),
 		data.NewField("count", nil, count),
+		data.NewField("yLayout", nil, yLayout),
 	)
 	return f.SetMeta(frameMeta(frameTypeHeatmapCells, executed, res))
 }

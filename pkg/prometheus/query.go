@@ -53,24 +53,29 @@ func (c *Client) QueryInstant(ctx context.Context, q Query, t time.Time) (data.F
 
 // run fetches a query and shapes its answer as q's format asks.
 func (c *Client) run(ctx context.Context, path string, params url.Values, q Query, executed string) (data.Frames, error) {
-	res, err := c.fetch(ctx, path, params)
+	var sink seriesSink
+	multi := newMultiFrames(q.Format, q.LegendFormat)
+	if multi != nil {
+		sink = multi
+	}
+	res, err := c.fetch(ctx, path, params, sink)
 	if err != nil {
 		return nil, err
 	}
-	fr, err := buildFrames(res, q.Format, q.LegendFormat, executed)
-	res.Release() // the frames hold copies of the samples
+	fr, err := buildFrames(res, q.Format, multi, executed)
+	res.Release() // table and heatmap frames hold copies; multi frames hold chunks never pooled
 	if err != nil {
 		return nil, response.BadInput(err)
 	}
 	return fr, nil
 }
 
-// fetch posts a query and decodes the answer in one pass straight into frame vectors.
-// The request goes through the data source's HTTP client (auth, headers, TLS, timeout,
-// body limit) to the URL client_golang's api.Client builds; the body is read into a
-// pooled buffer, checked as every answer is (verify), and decoded by Decode within the
-// limits. The decoded values own their memory, so the buffer is reused at once.
-func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Result, error) {
+// fetch posts a query and decodes the answer in one pass, handing its series to sink when
+// there is one (see decode). The request goes through the data source's HTTP client
+// (auth, headers, TLS, timeout, body limit) to the URL client_golang's api.Client builds;
+// the body is read into a pooled buffer, checked as every answer is (verify), and decoded
+// within the limits. The decoded values own their memory, so the buffer is reused at once.
+func (c *Client) fetch(ctx context.Context, path string, params url.Values, sink seriesSink) (*Result, error) {
 	if c.opts.QueryTimeout > 0 {
 		params.Set("timeout", strconv.FormatFloat(c.opts.QueryTimeout.Seconds(), 'f', -1, 64)+"s")
 	}
@@ -85,9 +90,8 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 		return nil, upstream.Transport(service, c.host, err)
 	}
 	defer resp.Body.Close()
-	buf := bodyPool.Get().(*bytes.Buffer)
-	defer putBody(buf)
-	buf.Reset()
+	buf := bodies.get()
+	defer bodies.put(buf)
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
@@ -97,7 +101,7 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 	if err := c.raw.verify(req, resp, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	res, err := Decode(buf.Bytes(), c.opts.Limits)
+	res, err := decode(buf.Bytes(), c.opts.Limits, sink)
 	var apiErr *APIError
 	switch {
 	case err == nil:
@@ -111,16 +115,64 @@ func (c *Client) fetch(ctx context.Context, path string, params url.Values) (*Re
 	return nil, upstream.Errorf(service, http.StatusBadGateway, "unreadable answer to %s: %s", path, err)
 }
 
-// bodyPool keeps read buffers between queries; buffers above maxPooledBody are left to
-// the garbage collector so that one huge answer does not stay in memory.
-var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// bodies keeps the read buffers of answers between queries.
+var bodies = bodyBuffers{max: 128 << 20, maxEach: 64 << 20, idle: time.Minute}
 
-const maxPooledBody = 64 << 20
+// bodyBuffers keeps read buffers between queries, so that an answer reuses a buffer
+// instead of growing a new one (a 40 MB answer grows through 64 MB of copies). Unlike a
+// sync.Pool, whose buffers a garbage collection (or a query on another P) can miss, it
+// keeps what it holds until idle passes without a query: the memory a query costs stays
+// the same from one query to the next. It holds at most max bytes, and no buffer larger
+// than maxEach, so that one huge answer does not stay in memory.
+type bodyBuffers struct {
+	max, maxEach int
+	idle         time.Duration
 
-func putBody(b *bytes.Buffer) {
-	if b.Cap() <= maxPooledBody {
-		bodyPool.Put(b)
+	mu    sync.Mutex
+	free  []*bytes.Buffer
+	held  int
+	timer *time.Timer
+}
+
+// get returns an empty buffer, the largest one kept if any.
+func (p *bodyBuffers) get() *bytes.Buffer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.free)
+	if n == 0 {
+		return new(bytes.Buffer)
 	}
+	b := p.free[n-1]
+	p.free[n-1] = nil
+	p.free = p.free[:n-1]
+	p.held -= b.Cap()
+	b.Reset()
+	return b
+}
+
+// put keeps b for a later query if there is room, the free list sorted by capacity.
+func (p *bodyBuffers) put(b *bytes.Buffer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if b.Cap() > p.maxEach || p.held+b.Cap() > p.max {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(p.free, b.Cap(), func(x *bytes.Buffer, c int) int { return x.Cap() - c })
+	p.free = slices.Insert(p.free, i, b)
+	p.held += b.Cap()
+	if p.timer == nil {
+		p.timer = time.AfterFunc(p.idle, p.drop)
+	} else {
+		p.timer.Reset(p.idle)
+	}
+}
+
+// drop lets every kept buffer go.
+func (p *bodyBuffers) drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	clear(p.free)
+	p.free, p.held = p.free[:0], 0
 }
 
 func formatTime(t time.Time) string {
@@ -253,7 +305,7 @@ func Window(from, to time.Time) v1.Range { return v1.Range{Start: from, End: to}
 // InstantSeries evaluates expr at t and returns its series as decoded (vector answers;
 // a scalar becomes one unlabelled series).
 func (c *Client) InstantSeries(ctx context.Context, expr string, t time.Time) ([]Series, error) {
-	res, err := c.fetch(ctx, "/api/v1/query", url.Values{"query": {expr}, "time": {formatTime(t)}})
+	res, err := c.fetch(ctx, "/api/v1/query", url.Values{"query": {expr}, "time": {formatTime(t)}}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +332,7 @@ func (c *Client) Alerts(ctx context.Context) ([]v1.Alert, error) {
 
 // RangeSeries runs a range query and returns its series as decoded.
 func (c *Client) RangeSeries(ctx context.Context, expr string, r v1.Range) ([]Series, error) {
-	res, err := c.fetch(ctx, "/api/v1/query_range", rangeParams(expr, r))
+	res, err := c.fetch(ctx, "/api/v1/query_range", rangeParams(expr, r), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,14 @@ func ParsePromQL(raw json.RawMessage) (PromQL, time.Duration, error) {
 	if err := decode(raw, &q); err != nil {
 		return q, 0, err
 	}
+	// Queries written for Grafana's Prometheus data source may ask for exemplars, which
+	// GoPulse does not read: say so rather than answer without them.
+	var foreign struct {
+		Exemplar bool `json:"exemplar"`
+	}
+	if json.Unmarshal(raw, &foreign) == nil && foreign.Exemplar {
+		return q, 0, errors.New("exemplar is true: GoPulse does not read exemplars; turn exemplars off for this query, or query them with Grafana's Prometheus data source")
+	}
 	q.Expr = strings.TrimSpace(q.Expr)
 	if q.Expr == "" {
 		return q, 0, fmt.Errorf("expr is empty: enter a PromQL expression")

@@ -50,12 +50,17 @@ func TestParsePromQL(t *testing.T) {
 	if q.Expr != "up" || q.LegendFormat != "{{job}}" || step != 30*time.Second {
 		t.Errorf("got %+v, step %v", q, step)
 	}
+	// A query saved by Grafana's Prometheus data source with exemplars off still runs.
+	if _, _, err := ParsePromQL([]byte(`{"expr":"up","exemplar":false}`)); err != nil {
+		t.Errorf("exemplar false: %v", err)
+	}
 	bad := map[string]string{
 		`{"expr":""}`:                    "expr is empty",
 		`{"expr":"up","minStep":"soon"}`: `minStep "soon"`,
 		`{"expr":"up","minStep":"NaN"}`:  `minStep "NaN": must be a finite number`,
 		`{"expr":"up","format":"csv"}`:   `format "csv" is unknown`,
 		`{"expr":"up","range":false}`:    "neither range nor instant",
+		`{"expr":"up","exemplar":true}`:  "exemplar is true: GoPulse does not read exemplars",
 		`{"expr":1}`:                     "invalid query model",
 		`not json`:                       "invalid query model",
 	}

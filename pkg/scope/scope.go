@@ -7,19 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/gopulse/health/pkg/promname"
 )
-
-// labelName is a Prometheus label name (the classic character set, which every engine
-// accepts). Names starting with "__" are reserved for Prometheus's own use.
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
-
-// ValidLabelName reports whether s can be used as a label name in a matcher or a grouping.
-func ValidLabelName(s string) bool { return labelName.MatchString(s) && !strings.HasPrefix(s, "__") }
 
 // Selector is the scope of a query as PromQL: a validated label-matcher list (without
 // braces) and the labels that name a target, which expressions keep when they aggregate.
@@ -63,8 +57,8 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 		s.InstanceLabel = "instance"
 	}
 	for _, l := range []string{s.JobLabel, s.InstanceLabel} {
-		if !ValidLabelName(l) {
-			return Selector{}, fmt.Errorf("label name %q is not valid: use letters, digits and underscores, not starting with a digit or \"__\"", l)
+		if err := promname.CheckLabel(l); err != nil {
+			return Selector{}, err
 		}
 	}
 	if s.JobLabel == s.InstanceLabel {
@@ -72,7 +66,7 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 	}
 	var m []string
 	if job != "" {
-		m = append(m, s.JobLabel+"="+strconv.Quote(job))
+		m = append(m, promname.Matcher(s.JobLabel, "=", job))
 	}
 	if instance != "" {
 		re, err := Anchored(instance)
@@ -80,7 +74,7 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 			return Selector{}, fmt.Errorf("instance %w", err)
 		}
 		s.instance = re
-		m = append(m, s.InstanceLabel+"=~"+strconv.Quote(instance))
+		m = append(m, promname.Matcher(s.InstanceLabel, "=~", instance))
 	}
 	s.Matchers = strings.Join(m, ",")
 	return s, nil
@@ -90,8 +84,9 @@ func NewSelector(job, instance, jobLabel, instanceLabel string) (Selector, error
 // target.
 func (s Selector) String() string { return "{" + s.Matchers + "}" }
 
-// By is the grouping that keeps one series per target: "job, instance".
-func (s Selector) By() string { return s.JobLabel + ", " + s.InstanceLabel }
+// By is the grouping that keeps one series per target: "job, instance" (quoted when
+// UTF-8: "service.name", "service.instance.id").
+func (s Selector) By() string { return promname.Labels(s.JobLabel, s.InstanceLabel) }
 
 // PresenceQuery is an instant query that returns one sample per metric of metrics that
 // has series in the scope, labelled __name__: the caller's answer to "which metrics
@@ -113,11 +108,16 @@ func (s Selector) SeriesOf(metrics []string) string {
 
 var promql = parser.NewParser(parser.Options{})
 
-// ParseMatchers parses a user's label-matcher list (`job="demo",path=~"/api/.*"`, without
-// braces), prefixed by metric when it is not empty. Errors carry the parser's message
+// ParseMatchers parses a user's label-matcher list (`job="demo",path=~"/api/.*"`, or
+// `"service.name"="checkout"` for a UTF-8 name, without braces), selecting metric too when
+// it is not empty. Errors carry the parser's message
 // without its positions, which would point into the text with the braces added.
 func ParseMatchers(metric, text string) ([]*labels.Matcher, error) {
-	ms, err := promql.ParseMetricSelector(metric + "{" + text + "}")
+	sel := "{" + text + "}"
+	if metric != "" {
+		sel = promname.Selector(metric, text)
+	}
+	ms, err := promql.ParseMetricSelector(sel)
 	if err != nil {
 		var pe parser.ParseErrors
 		if errors.As(err, &pe) && len(pe) > 0 {

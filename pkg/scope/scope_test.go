@@ -17,6 +17,8 @@ func TestSelector(t *testing.T) {
 		{"new\nline", "", "", "", `job="new\nline"`},
 		{`"} or vector(1) or up{a="`, "", "", "", `job="\"} or vector(1) or up{a=\""`},
 		{"démo", "", "", "", `job="démo"`},
+		{"checkout", "a:.*", "service.name", "service.instance.id", `"service.name"="checkout","service.instance.id"=~"a:.*"`},
+		{"demo", "", "job-name", "", `"job-name"="demo"`},
 	} {
 		s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel)
 		if err != nil || s.Matchers != c.want {
@@ -46,9 +48,9 @@ func TestSelector(t *testing.T) {
 		{"", "(", "", "", `instance "(" is not a valid regular expression: missing closing ): ` + "`(`"},
 		{"", `a(?=b)`, "", "", "invalid or unsupported Perl syntax"},
 		{"", `\1`, "", "", "invalid escape sequence"},
-		{"", "", "job-name", "", `label name "job-name" is not valid`},
-		{"", "", "", "1nstance", `label name "1nstance" is not valid`},
-		{"", "", "__name__", "", `label name "__name__" is not valid`},
+		{"", "", "bad\x01", "", `label name "bad\x01" has control characters`},
+		{"", "", "", "\xff", `label name "\xff" is not valid UTF-8`},
+		{"", "", "__name__", "", `label name "__name__" starts with "__", which Prometheus reserves`},
 		{"", "", "node", "node", `the job and instance labels are both "node"`},
 	} {
 		if s, err := NewSelector(c.job, c.instance, c.jobLabel, c.instanceLabel); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -120,7 +120,9 @@ describe('BusinessQueryEditor', () => {
       businessQuery({ metric: 'http_request_duration_seconds', quantiles: [0.5, 0.9, 0.99] })
     );
     const options = await optionsOf(user, 'Group by');
-    expect(getResource).toHaveBeenCalledWith('labels', { 'match[]': 'http_request_duration_seconds_bucket' });
+    expect(getResource).toHaveBeenCalledWith('labels', {
+      'match[]': '{__name__=~"http_request_duration_seconds(_bucket)?"}',
+    });
     expect(options).toEqual(['instance', 'job', 'method', 'path']);
     await user.click(screen.getByText('path'));
     await settle();
@@ -226,10 +228,12 @@ describe('metricOptions', () => {
 
 describe('groupBySelector', () => {
   it('asks the series that carry the labels of each type', () => {
-    expect(groupBySelector('lat_seconds', 'histogram')).toBe('lat_seconds_bucket');
+    expect(groupBySelector('lat_seconds', 'histogram')).toBe('{__name__=~"lat_seconds(_bucket)?"}');
     expect(groupBySelector('a.b_total', 'counter')).toBe('{__name__=~"a\\\\.b_total(_total)?"}');
     expect(groupBySelector('cart_items', 'gauge')).toBe('cart_items');
     expect(groupBySelector('rpc_seconds', 'summary')).toBe('rpc_seconds');
     expect(groupBySelector('x', undefined)).toBe('x');
+    // UTF-8 names (Prometheus 3) are quoted.
+    expect(groupBySelector('app.sessions', 'gauge')).toBe('{"app.sessions"}');
   });
 });

@@ -2,7 +2,7 @@ import React, { ChangeEvent, useId, useMemo, useState } from 'react';
 import { Combobox, ComboboxOption, InlineField, InlineFieldRow, Input, MultiCombobox, Stack } from '@grafana/ui';
 
 import { AGGREGATIONS, Aggregation, DEFAULT_QUANTILES, GoPulseQuery, MetricMetadata } from '../types';
-import { escapePromQLRegex, integerRangeError, quantileError } from '../validation';
+import { escapePromQLRegex, integerRangeError, promQLSelector, quantileError } from '../validation';
 import { FieldHint } from './common/FieldHint';
 import { loadError, setField, stringOptions } from './common/options';
 import { Scope, ScopeFields } from './common/ScopeFields';
@@ -41,19 +41,20 @@ export function metricOptions(metadata: MetricMetadata[]): Array<ComboboxOption<
 }
 
 /**
- * The series selector whose label names the group-by picker offers: a histogram's buckets,
- * a counter with or without its `_total` suffix (metadata names it either way), else the
- * metric itself.
+ * The series selector whose label names the group-by picker offers: a histogram's buckets
+ * or its native series, a counter with or without its `_total` suffix (metadata names it
+ * either way), else the metric itself (quoted when its name is not classic).
  */
 export function groupBySelector(metric: string, type: string | undefined): string {
+  // A variable ($metric) is replaced later, by the data source.
+  const name = metric.includes('$') ? metric : escapePromQLRegex(metric);
   switch (type) {
     case 'histogram':
-      return `${metric}_bucket`;
+      return `{__name__=~"${name}(_bucket)?"}`;
     case 'counter':
-      // A variable ($metric) is replaced later, by the data source.
-      return `{__name__=~"${metric.includes('$') ? metric : escapePromQLRegex(metric)}(_total)?"}`;
+      return `{__name__=~"${name}(_total)?"}`;
     default:
-      return metric;
+      return promQLSelector(metric);
   }
 }
 

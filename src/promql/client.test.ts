@@ -102,6 +102,14 @@ describe('selector', () => {
       ])
     ).toBe('{a="1",b!="2",c=~"3.*",d!~"4|5"}');
   });
+
+  it('quotes UTF-8 metric and label names, as Prometheus 3 reads them', () => {
+    expect(selector('http.server.duration')).toBe('{"http.server.duration"}');
+    expect(selector('app.orders_total', [matcher(EqlSingle, 'order.status', 'created')])).toBe(
+      '{"app.orders_total","order.status"="created"}'
+    );
+    expect(selector('up', [matcher(EqlSingle, 'service.name', 'checkout')])).toBe('up{"service.name"="checkout"}');
+  });
 });
 
 describe('autocomplete through codemirror-promql', () => {

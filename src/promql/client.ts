@@ -4,6 +4,7 @@ import type { Matcher } from '@prometheus-io/codemirror-promql/dist/esm/types';
 import { EqlRegex, EqlSingle, Neq, NeqRegex } from '@prometheus-io/lezer-promql';
 
 import type { DataSource } from '../datasource';
+import { promQLLabel, promQLSelector } from '../validation';
 
 /** The resource calls of the data source that autocomplete needs. */
 export type CompletionResources = Pick<
@@ -32,7 +33,7 @@ export class GoPulsePrometheusClient implements PrometheusClient {
   constructor(private readonly resources: CompletionResources) {}
 
   labelNames(metricName?: string): Promise<string[]> {
-    const match = metricName ? metricName : undefined;
+    const match = metricName ? promQLSelector(metricName) : undefined;
     return this.cached(`labels:${match ?? ''}`, () => this.resources.fetchLabelNames(match));
   }
 
@@ -95,7 +96,8 @@ export class GoPulsePrometheusClient implements PrometheusClient {
 /**
  * The series selector of a completion context: the metric name and the matchers typed so
  * far, less the matcher on the label being completed and matchers with an empty value (as
- * codemirror-promql's own client does). Undefined when there is nothing to match on.
+ * codemirror-promql's own client does), UTF-8 names quoted. Undefined when there is
+ * nothing to match on.
  */
 export function selector(metricName?: string, matchers?: Matcher[], labelName?: string): string | undefined {
   const parts: string[] = [];
@@ -103,13 +105,13 @@ export function selector(metricName?: string, matchers?: Matcher[], labelName?: 
     if (m.name === labelName || m.value === '') {
       continue;
     }
-    parts.push(`${m.name}${matchOp(m.type)}"${m.value}"`);
+    parts.push(`${promQLLabel(m.name)}${matchOp(m.type)}"${m.value}"`);
   }
   const metric = metricName ?? '';
-  if (parts.length === 0) {
-    return metric === '' ? undefined : metric;
+  if (metric === '') {
+    return parts.length === 0 ? undefined : `{${parts.join(',')}}`;
   }
-  return `${metric}{${parts.join(',')}}`;
+  return promQLSelector(metric, parts.join(','));
 }
 
 function matchOp(type: number): string {

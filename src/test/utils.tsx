@@ -121,7 +121,7 @@ export const RESOURCES: Record<string, ResourceAnswer> = {
   metrics: () => ['go_goroutines', 'go_threads', 'http_requests_total'],
   labels: (p) => {
     const match = p?.['match[]'] ?? '';
-    if (match.startsWith('http_request_duration_seconds')) {
+    if (match.includes('http_request_duration_seconds')) {
       return ['__name__', 'instance', 'job', 'le', 'method', 'path'];
     }
     if (match.includes('http_requests_total')) {
