@@ -2,15 +2,19 @@ package goexpvar_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	. "github.com/gopulse/health/pkg/goexpvar"
 	"github.com/gopulse/health/pkg/goexpvar/expvartest"
+	"github.com/gopulse/health/pkg/query"
 )
 
 // The poller reads the demo app's document (recorded, served by httptest); the end-to-end
@@ -59,5 +63,79 @@ func TestPollerBacksOff(t *testing.T) {
 	}
 	if _, st, _ := p.Latest("bad"); st.Failures < 3 || !st.NextPoll.After(st.LastPoll) {
 		t.Errorf("bad status %+v", st)
+	}
+}
+
+// hungListener accepts connections and never answers: the fault a real server cannot be
+// made to show on demand. Closing it closes the connections it holds.
+func hungListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	return "http://" + ln.Addr().String() + "/debug/vars"
+}
+
+// A target that accepts connections and never answers delays no other target: the good
+// one is polled on its own schedule, and a query of it never waits for the hung one, the
+// first query included.
+func TestPollerHungTargetIsolated(t *testing.T) {
+	var good atomic.Int32
+	goodSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		good.Add(1)
+		_, _ = w.Write([]byte(`{"goroutines": 3}`))
+	}))
+	defer goodSrv.Close()
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	const interval, timeout, span = 100 * time.Millisecond, 2 * time.Second, 5 * time.Second
+	p := NewPoller([]Target{{Name: "hung", URL: hungListener(t)}, {Name: "good", URL: goodSrv.URL}}, hc,
+		PollerOptions{Interval: interval, Timeout: timeout})
+	defer p.Stop()
+	start := time.Now()
+	p.Start(context.Background())
+	fr, err := Run(context.Background(), p, query.Expvar{Targets: []string{"good"}, Paths: []string{"goroutines"}, Mode: query.ExpvarLatest}, start, start, PollerOptions{})
+	firstQuery := time.Since(start)
+	if err != nil || fr[0].Rows() != 1 {
+		t.Fatalf("first query of the good target: %v, %v", fr, err)
+	}
+	time.Sleep(span - time.Since(start))
+	polls := good.Load()
+	want := int32(span/interval) + 1 // one at the start, then one per interval
+	t.Logf("good target: %d polls in %s at %s (expected %d); first query answered in %s with a hung target (timeout %s) beside it",
+		polls, span, interval, want, firstQuery.Round(time.Millisecond), timeout)
+	if polls < want-1 || polls > want+1 {
+		t.Errorf("good target polled %d times in %s, want %d ± 1", polls, span, want)
+	}
+	if firstQuery >= timeout {
+		t.Errorf("the first query of the good target took %s: it waited for the hung target (timeout %s)", firstQuery, timeout)
+	}
+	if _, st, _ := p.Latest("hung"); st.Up || !strings.Contains(st.LastError, "timed out") {
+		t.Errorf("hung target status %+v, want down, timed out", st)
 	}
 }

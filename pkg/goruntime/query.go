@@ -30,6 +30,8 @@ type Prometheus interface {
 type Expvar interface {
 	// Start starts polling (once); the history fills from then on.
 	Start(ctx context.Context)
+	// WaitFirstPoll waits, briefly, for the first poll of the named targets.
+	WaitFirstPoll(ctx context.Context, names ...string)
 	Targets() []goexpvar.Target
 	History() *goexpvar.History
 }

@@ -63,9 +63,10 @@ type fakeExpvar struct {
 	started int
 }
 
-func (e *fakeExpvar) Start(context.Context)      { e.started++ }
-func (e *fakeExpvar) Targets() []goexpvar.Target { return e.targets }
-func (e *fakeExpvar) History() *goexpvar.History { return e.history }
+func (e *fakeExpvar) Start(context.Context)                    { e.started++ }
+func (e *fakeExpvar) WaitFirstPoll(context.Context, ...string) {}
+func (e *fakeExpvar) Targets() []goexpvar.Target               { return e.targets }
+func (e *fakeExpvar) History() *goexpvar.History               { return e.history }
 func (e *fakeExpvar) add(t *testing.T, target, path string, at time.Time, v float64) {
 	t.Helper()
 	if err := e.history.Append(goexpvar.SeriesKey{Target: target, Path: path}, at, v); err != nil {

@@ -52,6 +52,8 @@ type Prometheus interface {
 // Expvar is the expvar targets: their statuses and poll history.
 type Expvar interface {
 	Start(ctx context.Context)
+	// WaitFirstPoll waits, briefly, for the first poll of the named targets (all: none).
+	WaitFirstPoll(ctx context.Context, names ...string)
 	Targets() []goexpvar.Target
 	Statuses() []goexpvar.Status
 	History() *goexpvar.History
@@ -323,6 +325,7 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	ev := hq.src.Expvar
 	ev.Start(ctx)
+	ev.WaitFirstPoll(ctx)
 	var known map[string]bool
 	if hq.model.Job != "" {
 		known = map[string]bool{}

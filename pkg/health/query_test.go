@@ -118,9 +118,10 @@ type fakeExpvar struct {
 	polled  time.Time
 }
 
-func (e *fakeExpvar) Start(context.Context)      {}
-func (e *fakeExpvar) Targets() []goexpvar.Target { return e.targets }
-func (e *fakeExpvar) History() *goexpvar.History { return e.history }
+func (e *fakeExpvar) Start(context.Context)                    {}
+func (e *fakeExpvar) WaitFirstPoll(context.Context, ...string) {}
+func (e *fakeExpvar) Targets() []goexpvar.Target               { return e.targets }
+func (e *fakeExpvar) History() *goexpvar.History               { return e.history }
 func (e *fakeExpvar) Statuses() []goexpvar.Status {
 	var out []goexpvar.Status
 	for _, t := range e.targets {

@@ -63,6 +63,7 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 // else the last sweep's results) and says how many are up.
 func (d *Datasource) expvarHealth(ctx context.Context) componentHealth {
 	d.expvar.Start(ctx)
+	d.expvar.WaitFirstPoll(ctx)
 	statuses := d.expvar.Statuses()
 	configured := len(d.settings.Expvar.Targets)
 	discovered := len(statuses) - configured

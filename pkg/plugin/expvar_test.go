@@ -72,6 +72,7 @@ func TestExpvarTargetFaults(t *testing.T) {
 	defer transport.CloseIdleConnections()
 	defer p.Stop()
 	p.Start(context.Background())
+	p.WaitFirstPoll(context.Background())
 	for _, st := range p.Statuses() {
 		if st.Target == "good" {
 			if !st.Up || st.Vars != 3 {

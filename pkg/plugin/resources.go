@@ -165,6 +165,7 @@ func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.expvar.Start(r.Context())
+	d.expvar.WaitFirstPoll(r.Context())
 	writeJSON(w, http.StatusOK, d.expvar.Statuses())
 }
 
@@ -181,6 +182,7 @@ func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.expvar.Start(r.Context())
+	d.expvar.WaitFirstPoll(r.Context(), name)
 	vars, _, _ := d.expvar.Latest(name)
 	type variable struct {
 		Path  string   `json:"path"`

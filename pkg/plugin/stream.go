@@ -42,7 +42,7 @@ func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReques
 	tick := time.NewTicker(d.settings.Expvar.Poller.Interval)
 	defer tick.Stop()
 	for {
-		f := goexpvar.LiveFrame(d.expvar, sel)
+		f := goexpvar.LiveFrame(d.expvar, sel, time.Now())
 		d.maskNotices(data.Frames{f})
 		if err := sender.SendFrame(f, data.IncludeAll); err != nil {
 			return err
