@@ -560,3 +560,39 @@ func hostOf(raw string) string {
 	}
 	return u.Host
 }
+
+// Check is the result of polling one target on demand (Save & test).
+type Check struct {
+	Target   string        `json:"target"`
+	Host     string        `json:"host"`
+	OK       bool          `json:"ok"`
+	Vars     int           `json:"vars"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"durationNs"`
+}
+
+// Check polls every target once now, at most Concurrency at a time, without touching the
+// polling state: each answers (a JSON document of Vars variables) or says why not.
+func (p *Poller) Check(ctx context.Context) []Check {
+	targets := p.Targets()
+	out := make([]Check, len(targets))
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+			defer cancel()
+			start := time.Now()
+			vars, err := p.fetch(ctx, t)
+			c := Check{Target: t.Name, Host: hostOf(t.URL), OK: err == nil, Vars: len(vars), Duration: time.Since(start)}
+			if err != nil {
+				c.Error = err.Error()
+			}
+			out[i] = c
+		})
+	}
+	wg.Wait()
+	return out
+}

@@ -365,7 +365,8 @@ func (j *Join) alertNames(r *row, k int) string {
 }
 
 // Resample puts irregular samples (an expvar target's history) on the grid: at each step
-// the last sample at or before it, if no older than lookback.
+// the last sample at or before it, if no older than lookback and not a gap (NaN: the
+// target went down there).
 func Resample(times []time.Time, values []float64, g Grid, lookback time.Duration) ([]time.Time, []float64) {
 	var ts []time.Time
 	var vs []float64
@@ -375,7 +376,7 @@ func Resample(times []time.Time, values []float64, g Grid, lookback time.Duratio
 		for n < len(times) && !times[n].After(at) {
 			n++
 		}
-		if n > 0 && at.Sub(times[n-1]) <= lookback {
+		if n > 0 && at.Sub(times[n-1]) <= lookback && !math.IsNaN(values[n-1]) {
 			ts, vs = append(ts, at), append(vs, values[n-1])
 		}
 	}

@@ -39,6 +39,9 @@ type Config struct {
 	// ExpvarInterval is the poll interval of the expvar targets: a value is current for
 	// three of them.
 	ExpvarInterval time.Duration
+	// ExpvarPaths map runtime signal ids to the expvar paths of every target (a
+	// target's own Paths win).
+	ExpvarPaths map[string]string
 }
 
 // Prometheus is what health queries read from Prometheus.
@@ -55,6 +58,7 @@ type Expvar interface {
 	// WaitFirstPoll waits, briefly, for the first poll of the named targets (all: none).
 	WaitFirstPoll(ctx context.Context, names ...string)
 	Targets() []goexpvar.Target
+	Latest(target string) ([]goexpvar.Var, goexpvar.Status, bool)
 	Statuses() []goexpvar.Status
 	History() *goexpvar.History
 }
@@ -211,6 +215,25 @@ func prometheusDuration(d time.Duration) string {
 // first, then every signal and the firing alerts at once, and reads the expvar targets.
 // A failing source becomes a notice and an error, and the join knows it failed.
 func (hq *healthQuery) gather(ctx context.Context) {
+	if hq.src.Prometheus != nil {
+		hq.gatherPrometheus(ctx)
+	} else {
+		hq.notice(data.NoticeSeverityInfo, "this data source has no Prometheus URL: health comes from the expvar targets alone (up, goroutines, heap in use, GC pause p99)")
+	}
+	// A failing source never gives ok: the join knows, and the answer says each failure
+	// once.
+	hq.in.Failed = hq.failures.Lines()
+	for _, f := range hq.in.Failed {
+		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
+	}
+	if hq.src.Expvar != nil {
+		hq.expvarSeries(ctx)
+	}
+}
+
+// gatherPrometheus runs Prometheus's queries of the join in parallel: the presence of
+// the runtime metrics first, then every signal and the firing alerts at once.
+func (hq *healthQuery) gatherPrometheus(ctx context.Context) {
 	sigs := Signals()
 	var metrics []string
 	for _, id := range runtimeSignals {
@@ -242,15 +265,6 @@ func (hq *healthQuery) gather(ctx context.Context) {
 			}
 		})
 		wg.Wait()
-	}
-	// A failing source never gives ok: the join knows, and the answer says each failure
-	// once.
-	hq.in.Failed = hq.failures.Lines()
-	for _, f := range hq.in.Failed {
-		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
-	}
-	if hq.src.Expvar != nil {
-		hq.expvarSeries(ctx)
 	}
 }
 
@@ -319,9 +333,9 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 
 // expvarSeries adds what the expvar targets of the scope know, after Prometheus's series
 // (so they only fill what Prometheus lacks): up from the target's last poll (instant
-// formats), goroutines, heap in use and GC pause p99 from the poll history. With a job
-// in the scope, only instances that Prometheus knows in that job are read (an expvar
-// target has no job).
+// formats), goroutines, heap in use and GC pause p99 from the poll history (each at the
+// path the target publishes it). With a job in the scope, only targets of that job and
+// instances that Prometheus knows in that job are read.
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	ev := hq.src.Expvar
 	ev.Start(ctx)
@@ -341,7 +355,7 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 		statuses[st.Target] = st
 	}
 	for _, t := range ev.Targets() {
-		if t.Instance == "" || !hq.sel.HasInstance(t.Instance) || (known != nil && !known[t.Instance]) {
+		if t.Instance == "" || !hq.sel.HasInstance(t.Instance) || (known != nil && !known[t.Instance] && t.Job != hq.model.Job) {
 			continue
 		}
 		labels := data.Labels{hq.sel.InstanceLabel: t.Instance, "target": t.Name}
@@ -360,7 +374,9 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 		}
 		for _, id := range runtimeSignals {
 			sig, _ := goruntime.Lookup(string(id))
-			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, from, to)
+			vars, _, _ := ev.Latest(t.Name)
+			path, _, _ := goruntime.ResolvePath(sig, t, hq.cfg.ExpvarPaths, vars)
+			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, path, from, to)
 			add(Index(id), times, values)
 		}
 	}

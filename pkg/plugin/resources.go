@@ -66,11 +66,15 @@ type answer struct {
 
 type resourceFunc func(r *http.Request) (answer, error)
 
-// cached serves fn's answer as JSON, from the instance's cache when fresh. Errors are not
-// cached.
+// cached serves fn's answer (from Prometheus) as JSON, from the instance's cache when
+// fresh. Errors are not cached.
 func (d *Datasource) cached(fn resourceFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Path + "?" + r.URL.RawQuery
+		if d.prom == nil {
+			writeError(w, response.BadInput(errNoPrometheus))
+			return
+		}
 		a, ok := d.cache.get(key)
 		if !ok {
 			var err error
