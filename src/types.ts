@@ -394,8 +394,16 @@ export interface GoPulseOptions extends DataSourceJsonData {
   maxConcurrentQueries?: number;
   /** Prometheus scrape interval, e.g. `15s` (default): the floor of `$__rate_interval` in the backend. */
   scrapeInterval?: string;
-  /** Expvar targets polled by the backend: `url` is the full expvar URL, `instance` an optional label. */
-  expvarTargets?: Array<{ name: string; url: string; instance?: string }>;
+  /**
+   * Expvar targets polled by the backend: `url` is the full expvar URL, `instance` an optional
+   * label, `job` the job it answers for, `basicAuthUser` and `headers` (names) its credentials
+   * (the secrets are in secureJsonData, see ExpvarSecureKey), `paths` its own runtime signal paths.
+   */
+  expvarTargets?: ExpvarTargetSettings[];
+  /** Runtime signal id → expvar path, for every target (e.g. `{goroutines: "app.NumGoroutine"}`). */
+  expvarSignalPaths?: Record<string, string>;
+  /** Host patterns (`*.internal:6060`, `10.0.0.*`) a discovered target must match; empty = every host. */
+  expvarDiscoverHosts?: string[];
   /** Prometheus jobs whose active targets are polled for expvar as well (named `job/instance`). */
   expvarDiscoverJobs?: string[];
   /** Port of the discovered targets' expvar endpoint (default: the scrape URL's port). */
@@ -440,7 +448,30 @@ export const DEFAULT_HEALTH_ALERT_CRITICAL = 'P1';
 export const MAX_CONCURRENT_QUERIES_LIMIT = 10;
 
 /** Secrets of a GoPulse data source (`secureJsonData`): sent to the backend only, never read back. */
+/** An expvar target of the data source settings (`jsonData.expvarTargets[]`). */
+export interface ExpvarTargetSettings {
+  name: string;
+  url: string;
+  instance?: string;
+  job?: string;
+  basicAuthUser?: string;
+  /** Names of the headers sent to the target; their values are secrets. */
+  headers?: string[];
+  paths?: Record<string, string>;
+}
+
+/** The secureJsonData keys of an expvar target's secrets, after its name (and header). */
+export const EXPVAR_PASSWORD_KEY = 'expvarTargetPassword.';
+export const EXPVAR_TOKEN_KEY = 'expvarTargetToken.';
+export const EXPVAR_HEADER_KEY = 'expvarTargetHeader.';
+
+export type ExpvarSecureKey =
+  | `expvarTargetPassword.${string}`
+  | `expvarTargetToken.${string}`
+  | `expvarTargetHeader.${string}`;
+
 export interface GoPulseSecureJsonData {
+  [expvarSecret: ExpvarSecureKey]: string | undefined;
   basicAuthPassword?: string;
   tlsCACert?: string;
   tlsClientCert?: string;

@@ -1,8 +1,10 @@
 package plugin
 
 import (
+	"cmp"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +32,18 @@ type expvarJSON struct {
 	// SignalPaths map runtime signal ids to the expvar paths of every target
 	// ({"goroutines": "app.NumGoroutine"}); a target's own paths win.
 	SignalPaths map[string]string `json:"expvarSignalPaths"`
+	// TargetOptions are the job, credentials and signal paths of targets by name, as the
+	// settings editor keeps them beside the target list; they win over the same fields
+	// set in expvarTargets.
+	TargetOptions map[string]targetOptions `json:"expvarTargetOptions"`
+}
+
+// targetOptions are what a target may have beyond its name, URL and instance.
+type targetOptions struct {
+	Job           string            `json:"job,omitempty"`
+	BasicAuthUser string            `json:"basicAuthUser,omitempty"`
+	Headers       []string          `json:"headers,omitempty"`
+	Paths         map[string]string `json:"paths,omitempty"`
 }
 
 // Keys of a target's secrets in secureJsonData, followed by the target's name (and, for
@@ -112,7 +126,22 @@ func loadExpvar(jd expvarJSON, secure map[string]string) (ExpvarSettings, error)
 		return out, fmt.Errorf("settings: expvar discovery port %d is not a port", out.DiscoverPort)
 	}
 	seen := map[string]bool{}
+	for name := range jd.TargetOptions {
+		if !slices.ContainsFunc(jd.Targets, func(t targetJSON) bool { return t.Name == name }) {
+			return out, fmt.Errorf("settings: expvar target options for %q: there is no such target", name)
+		}
+	}
 	for i, tj := range jd.Targets {
+		if o, ok := jd.TargetOptions[tj.Name]; ok {
+			tj.Job = cmp.Or(o.Job, tj.Job)
+			tj.BasicAuthUser = cmp.Or(o.BasicAuthUser, tj.BasicAuthUser)
+			if len(o.Headers) > 0 {
+				tj.Headers = o.Headers
+			}
+			if len(o.Paths) > 0 {
+				tj.Paths = o.Paths
+			}
+		}
 		t := tj.Target
 		if t.Name == "" {
 			return out, fmt.Errorf("settings: expvar target %d has no name", i+1)

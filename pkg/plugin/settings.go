@@ -176,6 +176,11 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		}
 	}
 	out.Secrets = secretsOf(s.DecryptedSecureJSONData, out.HTTP.BasicAuth, out.AlertmanagerHTTP.BasicAuth)
+	for _, t := range out.Expvar.Targets {
+		if t.BasicAuthUser != "" {
+			out.Secrets.AddBasicAuth(t.BasicAuthUser, t.Auth.Password)
+		}
+	}
 	return out, nil
 }
 
