@@ -341,6 +341,19 @@ export interface RuntimeSignal {
   description: string;
   /** Path in /debug/vars when the signal has an expvar source, e.g. `memstats.HeapAlloc`. */
   expvarPath?: string;
+  /** Other usual paths of the signal, tried when expvarPath is absent (goroutines: `Goroutines`, `NumGoroutine`). */
+  expvarAlso?: string[];
+}
+
+/** One entry of the `expvar-suggestions` resource: a path of the targets' documents, arrays as `[*]`. */
+export interface ExpvarSuggestion {
+  path: string;
+  /** The top-level variable it belongs to (`memstats`, `raft.status`). */
+  group: string;
+  /** number, bool, string or null. */
+  kind: string;
+  /** How many targets publish it. */
+  targets: number;
 }
 
 /** One entry of the `expvar-targets` resource: a configured expvar target and its poll status. */
@@ -400,6 +413,8 @@ export interface GoPulseOptions extends DataSourceJsonData {
    * (the secrets are in secureJsonData, see ExpvarSecureKey), `paths` its own runtime signal paths.
    */
   expvarTargets?: ExpvarTargetSettings[];
+  /** Job, credentials and signal paths of the targets, by target name (the settings editor keeps them here). */
+  expvarTargetOptions?: Record<string, ExpvarTargetOptions>;
   /** Runtime signal id → expvar path, for every target (e.g. `{goroutines: "app.NumGoroutine"}`). */
   expvarSignalPaths?: Record<string, string>;
   /** Host patterns (`*.internal:6060`, `10.0.0.*`) a discovered target must match; empty = every host. */
@@ -456,6 +471,14 @@ export interface ExpvarTargetSettings {
   job?: string;
   basicAuthUser?: string;
   /** Names of the headers sent to the target; their values are secrets. */
+  headers?: string[];
+  paths?: Record<string, string>;
+}
+
+/** What an expvar target has beyond its name, URL and instance (`jsonData.expvarTargetOptions[name]`). */
+export interface ExpvarTargetOptions {
+  job?: string;
+  basicAuthUser?: string;
   headers?: string[];
   paths?: Record<string, string>;
 }
