@@ -489,9 +489,7 @@ export const EXPVAR_TOKEN_KEY = 'expvarTargetToken.';
 export const EXPVAR_HEADER_KEY = 'expvarTargetHeader.';
 
 export type ExpvarSecureKey =
-  | `expvarTargetPassword.${string}`
-  | `expvarTargetToken.${string}`
-  | `expvarTargetHeader.${string}`;
+  `expvarTargetPassword.${string}` | `expvarTargetToken.${string}` | `expvarTargetHeader.${string}`;
 
 export interface GoPulseSecureJsonData {
   [expvarSecret: ExpvarSecureKey]: string | undefined;

@@ -77,7 +77,12 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
   }
   for (const s of catalogue.value) {
     if (s.expvarPath && !suggested.has(s.expvarPath)) {
-      suggested.set(s.expvarPath, { value: s.expvarPath, label: s.expvarPath, group: 'Runtime catalogue', description: s.title });
+      suggested.set(s.expvarPath, {
+        value: s.expvarPath,
+        label: s.expvarPath,
+        group: 'Runtime catalogue',
+        description: s.title,
+      });
     }
   }
   const pathOptions: Array<ComboboxOption<string>> = [

@@ -118,7 +118,9 @@ export function ExpvarSettings({ options, onOptionsChange }: Props) {
                   width={16}
                   placeholder="Basic auth user"
                   value={o.basicAuthUser ?? ''}
-                  onChange={(e: ChangeEvent<HTMLInputElement>) => setTarget(name, { basicAuthUser: e.target.value.trim() })}
+                  onChange={(e: ChangeEvent<HTMLInputElement>) =>
+                    setTarget(name, { basicAuthUser: e.target.value.trim() })
+                  }
                 />
                 <SecretInput
                   aria-label={`${name} basic auth password`}
