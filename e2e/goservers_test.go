@@ -156,6 +156,30 @@ func TestExpvarRealGoServers(t *testing.T) {
 		}
 	})
 
+	t.Run("suggestions from every target, their own variables first", func(t *testing.T) {
+		var sugg []goexpvar.Suggestion
+		getJSON(ctx, t, p, ds, "expvar-suggestions", &sugg)
+		paths := make([]string, len(sugg))
+		firstStandard := len(sugg)
+		for i, s := range sugg {
+			paths[i] = s.Path
+			if (s.Group == "memstats" || s.Group == "cmdline") && firstStandard == len(sugg) {
+				firstStandard = i
+			}
+		}
+		t.Logf("%d suggestions from etcd and caddy (%d of their own before memstats)", len(sugg), firstStandard)
+		for _, want := range []string{`["raft.status"].term`, "file_descriptor_limit", "badger_v2_puts_total", "memstats.PauseNs[*]", "memstats.BySize[*].Size"} {
+			if i := slices.Index(paths, want); i < 0 {
+				t.Errorf("no suggestion %s", want)
+			} else if !strings.HasPrefix(want, "memstats") && i >= firstStandard {
+				t.Errorf("%s suggested after memstats (at %d, memstats from %d)", want, i, firstStandard)
+			}
+		}
+		if i := slices.Index(paths, "memstats.NumGC"); i < 0 || sugg[i].Targets != 2 {
+			t.Errorf("memstats.NumGC: not suggested from both targets (%d)", i)
+		}
+	})
+
 	t.Run("a hung target beside healthy ones", func(t *testing.T) {
 		// The healthy targets' poll counts over hungSpan: one history sample per poll.
 		from := time.Now()

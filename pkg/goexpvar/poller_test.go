@@ -2,10 +2,13 @@ package goexpvar_test
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,5 +140,90 @@ func TestPollerHungTargetIsolated(t *testing.T) {
 	}
 	if _, st, _ := p.Latest("hung"); st.Up || !strings.Contains(st.LastError, "timed out") {
 		t.Errorf("hung target status %+v, want down, timed out", st)
+	}
+}
+
+// When a target that was up goes down, every series of it gets a break (NaN) at that
+// poll: the history shows the outage as a gap.
+func TestPollerBreaksHistoryAtOutage(t *testing.T) {
+	var down atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte(`{"a": 1, "b": {"c": 2}, "s": "x"}`))
+	}))
+	defer srv.Close()
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	p := NewPoller([]Target{{Name: "t", URL: srv.URL}}, hc, PollerOptions{Interval: 20 * time.Millisecond})
+	p.Start(context.Background())
+	defer p.Stop()
+	key := SeriesKey{Target: "t", Path: "b.c"}
+	samples := func() []float64 {
+		_, values, _ := p.History().Range(key, time.Now().Add(-time.Minute), time.Now().Add(time.Second))
+		return values
+	}
+	expvartest.Eventually(t, 5*time.Second, "two samples", func() bool { return len(samples()) >= 2 })
+	down.Store(true)
+	expvartest.Eventually(t, 5*time.Second, "target down", func() bool { _, st, _ := p.Latest("t"); return !st.Up })
+	values := samples()
+	if last := values[len(values)-1]; !math.IsNaN(last) {
+		t.Errorf("history %v: no break at the outage", values)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(values), func(v float64) bool { return !math.IsNaN(v) })); n != 1 {
+		t.Errorf("history %v: %d breaks, want one per outage", values, n)
+	}
+}
+
+// Advice fits expvar targets: the URL is the endpoint itself, credentials are the
+// target's own; Check polls each target without touching its state.
+func TestPollerStatusAdviceAndCheck(t *testing.T) {
+	var auth atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization") + "|" + r.Header.Get("X-Api-Key"))
+		switch r.URL.Path {
+		case "/debug/vars":
+			_, _ = w.Write([]byte(`{"a": 1}`))
+		case "/locked":
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	hc := &http.Client{}
+	defer hc.CloseIdleConnections()
+	p := NewPoller([]Target{
+		{Name: "ok", URL: srv.URL + "/debug/vars", Auth: Auth{Token: "tok", Headers: map[string]string{"X-Api-Key": "k"}}},
+		{Name: "locked", URL: srv.URL + "/locked"},
+		{Name: "locked-creds", URL: srv.URL + "/locked", BasicAuthUser: "u", Auth: Auth{Password: "p"}},
+		{Name: "base", URL: srv.URL + "/"},
+	}, hc, PollerOptions{})
+	defer p.Stop()
+	got := map[string]string{}
+	for _, c := range p.Check(context.Background()) {
+		got[c.Target] = fmt.Sprintf("%v %d %s", c.OK, c.Vars, c.Error)
+	}
+	for name, want := range map[string]string{
+		"ok":           "true 1 ",
+		"locked":       "the target has no credentials configured",
+		"locked-creds": "check the target's credentials",
+		"base":         "the target URL must be the expvar endpoint itself",
+	} {
+		if !strings.Contains(got[name], want) {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
+		}
+	}
+	if _, st, _ := p.Latest("ok"); !st.LastPoll.IsZero() {
+		t.Errorf("Check changed the status: %+v", st)
+	}
+	// A poll of the target alone: what it received.
+	p2 := NewPoller([]Target{{Name: "ok", URL: srv.URL + "/debug/vars", Auth: Auth{Token: "tok", Headers: map[string]string{"X-Api-Key": "k"}}}}, hc, PollerOptions{})
+	defer p2.Stop()
+	p2.Sweep(context.Background())
+	if a := auth.Load().(string); a != "Bearer tok|k" {
+		t.Errorf("the target got %q, want its token and header", a)
 	}
 }
