@@ -222,13 +222,22 @@ func TestExpvarDiscovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var targets []struct {
-		Target, Instance, Host string
-		Up                     bool
+		Target, Instance, Host, Job string
+		Up                          bool
 	}
 	getJSON(ctx, t, p, ds, "expvar-targets", &targets)
 	name := "demo/" + s.Demo.Addr
-	if len(targets) != 1 || targets[0].Target != name || !targets[0].Up || targets[0].Instance != s.Demo.Addr {
-		t.Fatalf("targets %+v, want %s up", targets, name)
+	if len(targets) != 1 || targets[0].Target != name || !targets[0].Up || targets[0].Instance != s.Demo.Addr || targets[0].Job != "demo" {
+		t.Fatalf("targets %+v, want %s of job demo up", targets, name)
+	}
+	// An allow-list that names other hosts keeps the demo out; one that names it lets it in.
+	for pattern, want := range map[string]int{"10.255.*": 0, "127.0.0.1": 1} {
+		restricted := &harness.Settings{URL: s.Prometheus.URL, JSONData: map[string]any{"expvarDiscoverJobs": []string{"demo"}, "expvarDiscoverHosts": []string{pattern}}}
+		var found []struct{ Target string }
+		getJSON(ctx, t, p, restricted, "expvar-targets", &found)
+		if len(found) != want {
+			t.Errorf("allow-list %s: targets %+v, want %d", pattern, found, want)
+		}
 	}
 	now := time.Now()
 	resp, err := p.QueryData(ctx, ds, harness.Query{RefID: "A", From: now.Add(-time.Minute), To: now, Interval: time.Second, MaxDataPoints: 100,

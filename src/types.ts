@@ -361,6 +361,8 @@ export interface ExpvarTarget {
   /** The target's name, as an expvar query's `targets` names it. */
   target: string;
   instance: string;
+  /** The job it answers for (discovered: its Prometheus job), when it has one. */
+  job?: string;
   host: string;
   /** Whether the last poll succeeded. */
   up: boolean;

@@ -54,6 +54,7 @@ func (t Target) HasCredentials() bool {
 type Status struct {
 	Target       string        `json:"target"`
 	Instance     string        `json:"instance"`
+	Job          string        `json:"job,omitempty"`
 	Host         string        `json:"host"`
 	Up           bool          `json:"up"`
 	LastError    string        `json:"lastError,omitempty"`
@@ -170,7 +171,7 @@ func NewPoller(targets []Target, hc *http.Client, opts PollerOptions) *Poller {
 		done: make(chan struct{}),
 	}
 	for _, t := range targets {
-		p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Host: hostOf(t.URL)}
+		p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Job: t.Job, Host: hostOf(t.URL)}
 	}
 	return p
 }
@@ -224,7 +225,7 @@ func (p *Poller) discover(ctx context.Context) {
 	}
 	for _, t := range targets {
 		if _, ok := p.status[t.Name]; !ok {
-			p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Host: hostOf(t.URL)}
+			p.status[t.Name] = Status{Target: t.Name, Instance: t.Instance, Job: t.Job, Host: hostOf(t.URL)}
 		}
 	}
 	p.targets = targets
@@ -393,16 +394,22 @@ func (p *Poller) Sweep(ctx context.Context) {
 	if p.opts.Discover != nil {
 		p.discover(ctx)
 	}
+	eachTarget(p.Targets(), p.sem, func(_ int, t Target) { p.poll(ctx, t) })
+	p.record(ctx)
+}
+
+// eachTarget calls fn for every target, at most cap(sem) at a time, and returns when all
+// calls have returned.
+func eachTarget(targets []Target, sem chan struct{}, fn func(int, Target)) {
 	var wg sync.WaitGroup
-	for _, t := range p.Targets() {
-		p.sem <- struct{}{}
+	for i, t := range targets {
+		sem <- struct{}{}
 		wg.Go(func() {
-			defer func() { <-p.sem }()
-			p.poll(ctx, t)
+			defer func() { <-sem }()
+			fn(i, t)
 		})
 	}
 	wg.Wait()
-	p.record(ctx)
 }
 
 // record updates the metrics after a sweep, and logs when the history starts dropping
@@ -576,23 +583,16 @@ type Check struct {
 func (p *Poller) Check(ctx context.Context) []Check {
 	targets := p.Targets()
 	out := make([]Check, len(targets))
-	sem := make(chan struct{}, p.opts.Concurrency)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
-			defer cancel()
-			start := time.Now()
-			vars, err := p.fetch(ctx, t)
-			c := Check{Target: t.Name, Host: hostOf(t.URL), OK: err == nil, Vars: len(vars), Duration: time.Since(start)}
-			if err != nil {
-				c.Error = err.Error()
-			}
-			out[i] = c
-		})
-	}
-	wg.Wait()
+	eachTarget(targets, make(chan struct{}, p.opts.Concurrency), func(i int, t Target) {
+		ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+		defer cancel()
+		start := time.Now()
+		vars, err := p.fetch(ctx, t)
+		c := Check{Target: t.Name, Host: hostOf(t.URL), OK: err == nil, Vars: len(vars), Duration: time.Since(start)}
+		if err != nil {
+			c.Error = err.Error()
+		}
+		out[i] = c
+	})
 	return out
 }
