@@ -266,6 +266,9 @@ func TestExpvarRealGoServers(t *testing.T) {
 		if inst := column(res.Frames[0], "instance"); !contains(inst, etcd.Addr) || !contains(inst, caddy.Addr) {
 			t.Errorf("health instances %v, want etcd's and caddy's", inst)
 		}
+		if n := strings.Join(notices(res.Frames[0]), "\n"); !strings.Contains(n, "expvar target etcd publishes no goroutines") || !strings.Contains(n, "no Prometheus URL") {
+			t.Errorf("health notices %q: want the missing goroutines and the missing Prometheus said", n)
+		}
 	})
 
 	t.Run("a target killed and restarted", func(t *testing.T) {

@@ -333,9 +333,11 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 
 // expvarSeries adds what the expvar targets of the scope know, after Prometheus's series
 // (so they only fill what Prometheus lacks): up from the target's last poll (instant
-// formats), goroutines, heap in use and GC pause p99 from the poll history (each at the
-// path the target publishes it). With a job in the scope, only targets of that job and
-// instances that Prometheus knows in that job are read.
+// formats), goroutines, their growth (the least-squares slope over the growth window, as
+// PromQL's deriv), heap in use and GC pause p99 from the poll history (each at the path
+// the target publishes it; a notice names a target that publishes no goroutines). With a
+// job in the scope, only targets of that job and instances that Prometheus knows in that
+// job are read.
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	ev := hq.src.Expvar
 	ev.Start(ctx)
@@ -349,7 +351,8 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	}
 	g := hq.in.Grid
 	lookback := max(3*hq.cfg.ExpvarInterval, g.Step)
-	from, to := g.Start.Add(-lookback), g.At(g.Points-1)
+	window := hq.cfg.Settings.GrowthWindow
+	from, to := g.Start.Add(-max(lookback, window)), g.At(g.Points-1)
 	statuses := map[string]goexpvar.Status{}
 	for _, st := range ev.Statuses() {
 		statuses[st.Target] = st
@@ -372,12 +375,24 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 			}
 			add(Index(Up), []time.Time{g.Start}, []float64{up})
 		}
+		vars, _, _ := ev.Latest(t.Name)
 		for _, id := range runtimeSignals {
 			sig, _ := goruntime.Lookup(string(id))
-			vars, _, _ := ev.Latest(t.Name)
-			path, _, _ := goruntime.ResolvePath(sig, t, hq.cfg.ExpvarPaths, vars)
+			path, tried, found := goruntime.ResolvePath(sig, t, hq.cfg.ExpvarPaths, vars)
+			if !found {
+				if id == Goroutines {
+					hq.notice(data.NoticeSeverityInfo, fmt.Sprintf("expvar target %s publishes no goroutines (looked for %s): %s", t.Name, strings.Join(tried, ", "), goruntime.PublishHint(sig)))
+				}
+				continue
+			}
 			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, path, from, to)
 			add(Index(id), times, values)
+			if id == Goroutines && window > 0 {
+				ts, vs := Deriv(times, values, g, window)
+				if len(ts) > 0 {
+					hq.in.Series[Index(GoroutineGrowth)] = append(hq.in.Series[Index(GoroutineGrowth)], prometheus.Series{Labels: labels, Times: ts, Values: vs})
+				}
+			}
 		}
 	}
 }
