@@ -257,6 +257,20 @@ func TestExpvarRealGoServers(t *testing.T) {
 		if len(res.Frames) != 1 || res.Frames[0].Rows() < 2 {
 			t.Errorf("auto heap_alloc: %v", res.Frames)
 		}
+		// auto, with a Prometheus that cannot be reached, reads them too and says why.
+		down := &harness.Settings{URL: closedURL(t), JSONData: map[string]any{
+			"expvarPollInterval": goServersPoll.String(),
+			"expvarTargets":      []map[string]any{{"name": "etcd", "url": etcd.VarsURL, "job": "etcd"}},
+		}}
+		resp, err := p.QueryData(ctx, down, q("auto", map[string]any{"queryType": "runtime", "signal": "heap_alloc", "source": "auto", "job": "etcd"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res = resp.Responses["auto"]
+		requireNoError(t, res)
+		if n := notices(res.Frames[0]); len(res.Frames) != 1 || len(n) != 1 || !strings.Contains(n[0], "Prometheus did not answer, so this comes from the expvar targets: Prometheus: connection refused") {
+			t.Errorf("auto with Prometheus down: %v, notices %q", describeFields(res.Frames[0]), n)
+		}
 		res = one(q("nojob", map[string]any{"queryType": "runtime", "signal": "heap_alloc", "source": "expvar", "job": "nginx"}))
 		if res.Error == nil || !strings.Contains(res.Error.Error(), `no expvar target belongs to job "nginx": the jobs of the targets are etcd, caddy, hung`) {
 			t.Errorf("unknown job: %v", res.Error)
