@@ -348,9 +348,26 @@ func TestExpvarRealGoServers(t *testing.T) {
 		if gap <= 0 || gap == v.Len()-1 {
 			t.Errorf("history of etcd: null at %d of %d points, want one between values", gap, v.Len())
 		}
+		// Restarts: 1 at the first poll after the restart when NumGC went down, else 0.
+		before, _ := v.FloatAt(gap - 1)
+		after, _ := v.FloatAt(gap + 1)
 		res = one(q("restarts", map[string]any{"queryType": "runtime", "signal": "restarts", "source": "expvar", "job": "etcd"}))
 		requireNoError(t, res)
-		t.Logf("restarts of etcd from expvar: %s", describeFields(res.Frames[0]))
+		r := res.Frames[0].Fields[1]
+		ones := 0
+		for i := range r.Len() {
+			if x, ok := r.ConcreteAt(i); ok && x.(float64) == 1 {
+				ones++
+			}
+		}
+		want := 0
+		if after < before {
+			want = 1
+		}
+		t.Logf("etcd NumGC %v before the outage, %v after the restart: %d restart(s) counted", before, after, ones)
+		if ones != want {
+			t.Errorf("restarts counted %d, want %d (NumGC %v then %v)", ones, want, before, after)
+		}
 	})
 }
 
