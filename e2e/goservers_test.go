@@ -346,7 +346,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 			}
 		}
 		if gap <= 0 || gap == v.Len()-1 {
-			t.Errorf("history of etcd: null at %d of %d points, want one between values", gap, v.Len())
+			t.Fatalf("history of etcd: null at %d of %d points, want one between values", gap, v.Len())
 		}
 		// Restarts: 1 at the first poll after the restart when NumGC went down, else 0.
 		before, _ := v.FloatAt(gap - 1)
