@@ -49,7 +49,10 @@ func TestExpvarQueries(t *testing.T) {
 			f := r["latest"].Frames[0]
 			rows := map[string]string{}
 			for i := range f.Rows() {
-				val := f.Fields[4].At(i).(string)
+				val := ""
+				if text := f.Fields[4].At(i).(*string); text != nil {
+					val = *text
+				}
 				if n, ok := f.Fields[3].At(i).(*float64); ok && n != nil && *n > 0 {
 					val = "number"
 				}
@@ -143,8 +146,17 @@ func TestExpvarQueries(t *testing.T) {
 						t.Errorf("gc pause p99 %v %s", x, v.Config.Unit)
 					}
 				}
-				if res := resp.Responses["restarts"]; res.Error == nil || !strings.Contains(res.Error.Error(), "no expvar equivalent") {
-					t.Errorf("restarts from expvar: %v", res.Error)
+				// Restarts: NumGC never went down while the demo ran.
+				if res := resp.Responses["restarts"]; res.Error != nil || len(res.Frames) != 1 || res.Frames[0].Rows() < 2 {
+					t.Errorf("restarts from expvar: %v %v", res.Error, res.Frames)
+				} else if v := res.Frames[0].Fields[1]; v.Config.Unit != "short" {
+					t.Errorf("restarts unit %q", v.Config.Unit)
+				} else {
+					for i := range v.Len() {
+						if x, _ := v.FloatAt(i); x != 0 {
+							t.Errorf("restarts[%d] = %v, want 0", i, x)
+						}
+					}
 				}
 			})
 
@@ -210,13 +222,22 @@ func TestExpvarDiscovery(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var targets []struct {
-		Target, Instance, Host string
-		Up                     bool
+		Target, Instance, Host, Job string
+		Up                          bool
 	}
 	getJSON(ctx, t, p, ds, "expvar-targets", &targets)
 	name := "demo/" + s.Demo.Addr
-	if len(targets) != 1 || targets[0].Target != name || !targets[0].Up || targets[0].Instance != s.Demo.Addr {
-		t.Fatalf("targets %+v, want %s up", targets, name)
+	if len(targets) != 1 || targets[0].Target != name || !targets[0].Up || targets[0].Instance != s.Demo.Addr || targets[0].Job != "demo" {
+		t.Fatalf("targets %+v, want %s of job demo up", targets, name)
+	}
+	// An allow-list that names other hosts keeps the demo out; one that names it lets it in.
+	for pattern, want := range map[string]int{"10.255.*": 0, "127.0.0.1": 1} {
+		restricted := &harness.Settings{URL: s.Prometheus.URL, JSONData: map[string]any{"expvarDiscoverJobs": []string{"demo"}, "expvarDiscoverHosts": []string{pattern}}}
+		var found []struct{ Target string }
+		getJSON(ctx, t, p, restricted, "expvar-targets", &found)
+		if len(found) != want {
+			t.Errorf("allow-list %s: targets %+v, want %d", pattern, found, want)
+		}
 	}
 	now := time.Now()
 	resp, err := p.QueryData(ctx, ds, harness.Query{RefID: "A", From: now.Add(-time.Minute), To: now, Interval: time.Second, MaxDataPoints: 100,

@@ -11,6 +11,7 @@ import { merge, Observable } from 'rxjs';
 
 import {
   DEFAULT_QUERY,
+  ExpvarSuggestion,
   ExpvarTarget,
   GoPulseOptions,
   GoPulseQuery,
@@ -237,9 +238,13 @@ export class DataSource extends DataSourceWithBackend<GoPulseQuery, GoPulseOptio
     return this.cachedResource<ExpvarTarget[]>('expvar-targets', {}).then((v) => (Array.isArray(v) ? v : []));
   }
 
-  /** A target's flattened variables: `expvar-vars?target=NAME` → `[{path, kind, value?, text?}]`. */
-  fetchExpvarVars(target: string): Promise<Array<{ path: string; kind: string }>> {
-    return this.cachedResource<Array<{ path: string; kind: string }>>('expvar-vars', { target }).then((v) =>
+  /**
+   * The paths of the targets' documents (of one target when named, else of every target), arrays
+   * folded to `[*]`, the services' own variables before memstats and cmdline:
+   * `expvar-suggestions[?target=NAME]` → `[{path, group, kind, targets}]`.
+   */
+  fetchExpvarSuggestions(target?: string): Promise<ExpvarSuggestion[]> {
+    return this.cachedResource<ExpvarSuggestion[]>('expvar-suggestions', target ? { target } : {}).then((v) =>
       Array.isArray(v) ? v : []
     );
   }

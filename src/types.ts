@@ -341,6 +341,19 @@ export interface RuntimeSignal {
   description: string;
   /** Path in /debug/vars when the signal has an expvar source, e.g. `memstats.HeapAlloc`. */
   expvarPath?: string;
+  /** Other usual paths of the signal, tried when expvarPath is absent (goroutines: `Goroutines`, `NumGoroutine`). */
+  expvarAlso?: string[];
+}
+
+/** One entry of the `expvar-suggestions` resource: a path of the targets' documents, arrays as `[*]`. */
+export interface ExpvarSuggestion {
+  path: string;
+  /** The top-level variable it belongs to (`memstats`, `raft.status`). */
+  group: string;
+  /** number, bool, string or null. */
+  kind: string;
+  /** How many targets publish it. */
+  targets: number;
 }
 
 /** One entry of the `expvar-targets` resource: a configured expvar target and its poll status. */
@@ -348,6 +361,8 @@ export interface ExpvarTarget {
   /** The target's name, as an expvar query's `targets` names it. */
   target: string;
   instance: string;
+  /** The job it answers for (discovered: its Prometheus job), when it has one. */
+  job?: string;
   host: string;
   /** Whether the last poll succeeded. */
   up: boolean;
@@ -394,8 +409,18 @@ export interface GoPulseOptions extends DataSourceJsonData {
   maxConcurrentQueries?: number;
   /** Prometheus scrape interval, e.g. `15s` (default): the floor of `$__rate_interval` in the backend. */
   scrapeInterval?: string;
-  /** Expvar targets polled by the backend: `url` is the full expvar URL, `instance` an optional label. */
-  expvarTargets?: Array<{ name: string; url: string; instance?: string }>;
+  /**
+   * Expvar targets polled by the backend: `url` is the full expvar URL, `instance` an optional
+   * label, `job` the job it answers for, `basicAuthUser` and `headers` (names) its credentials
+   * (the secrets are in secureJsonData, see ExpvarSecureKey), `paths` its own runtime signal paths.
+   */
+  expvarTargets?: ExpvarTargetSettings[];
+  /** Job, credentials and signal paths of the targets, by target name (the settings editor keeps them here). */
+  expvarTargetOptions?: Record<string, ExpvarTargetOptions>;
+  /** Runtime signal id → expvar path, for every target (e.g. `{goroutines: "app.NumGoroutine"}`). */
+  expvarSignalPaths?: Record<string, string>;
+  /** Host patterns (`*.internal:6060`, `10.0.0.*`) a discovered target must match; empty = every host. */
+  expvarDiscoverHosts?: string[];
   /** Prometheus jobs whose active targets are polled for expvar as well (named `job/instance`). */
   expvarDiscoverJobs?: string[];
   /** Port of the discovered targets' expvar endpoint (default: the scrape URL's port). */
@@ -440,7 +465,36 @@ export const DEFAULT_HEALTH_ALERT_CRITICAL = 'P1';
 export const MAX_CONCURRENT_QUERIES_LIMIT = 10;
 
 /** Secrets of a GoPulse data source (`secureJsonData`): sent to the backend only, never read back. */
+/** An expvar target of the data source settings (`jsonData.expvarTargets[]`). */
+export interface ExpvarTargetSettings {
+  name: string;
+  url: string;
+  instance?: string;
+  job?: string;
+  basicAuthUser?: string;
+  /** Names of the headers sent to the target; their values are secrets. */
+  headers?: string[];
+  paths?: Record<string, string>;
+}
+
+/** What an expvar target has beyond its name, URL and instance (`jsonData.expvarTargetOptions[name]`). */
+export interface ExpvarTargetOptions {
+  job?: string;
+  basicAuthUser?: string;
+  headers?: string[];
+  paths?: Record<string, string>;
+}
+
+/** The secureJsonData keys of an expvar target's secrets, after its name (and header). */
+export const EXPVAR_PASSWORD_KEY = 'expvarTargetPassword.';
+export const EXPVAR_TOKEN_KEY = 'expvarTargetToken.';
+export const EXPVAR_HEADER_KEY = 'expvarTargetHeader.';
+
+export type ExpvarSecureKey =
+  `expvarTargetPassword.${string}` | `expvarTargetToken.${string}` | `expvarTargetHeader.${string}`;
+
 export interface GoPulseSecureJsonData {
+  [expvarSecret: ExpvarSecureKey]: string | undefined;
   basicAuthPassword?: string;
   tlsCACert?: string;
   tlsClientCert?: string;

@@ -44,6 +44,7 @@ package goexpvar
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -410,4 +411,76 @@ func (pt Pattern) Match(p Path) bool {
 		pi++
 	}
 	return pi == len(pt.elems)
+}
+
+// noMatchHint is the notice for a pattern that matches none of vars ("" when it matches
+// one, or when there are no variables to tell from): where the pattern names an array or
+// an object, the paths that reach its values; where a key of the document holds a dot,
+// the quoted form that matches it.
+func noMatchHint(pt Pattern, vars []Var) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	first := func(q Pattern) (Path, bool) {
+		for _, v := range vars {
+			if q.Match(v.Path) {
+				return v.Path, true
+			}
+		}
+		return nil, false
+	}
+	if _, ok := first(pt); ok {
+		return ""
+	}
+	with := func(more ...elem) Pattern {
+		return Pattern{elems: append(slices.Clone(pt.elems), more...)}
+	}
+	src := pt.Source()
+	if _, ok := first(with(elem{kind: elemAnyIndex})); ok {
+		return fmt.Sprintf("expvar path %q matches nothing: it is an array; use %s[*] for every element or %s[0] for one", src, pt, pt)
+	}
+	if p, ok := first(with(elem{kind: elemAnyIndex}, elem{kind: elemAnyDepth})); ok {
+		return fmt.Sprintf("expvar path %q matches nothing: it is an array of objects; use %s[*].** or a key of its elements, such as %s", src, pt, p)
+	}
+	if p, ok := first(with(elem{kind: elemAnyDepth})); ok {
+		return fmt.Sprintf("expvar path %q matches nothing: it is an object, not a value; use %s.* or %s.** or one of its keys, such as %s", src, pt, pt, p)
+	}
+	if q, ok := quotedKeys(pt, first); ok {
+		return fmt.Sprintf("expvar path %q matches nothing: a key of the document holds a dot; quote it: %s", src, q)
+	}
+	return fmt.Sprintf("expvar path %q matches no variable of the targets read", src)
+}
+
+// quotedKeys looks for a way to join runs of adjacent literal keys of pt with dots (as
+// one quoted key) that matches a variable; patterns of more than 12 elements are not
+// tried (4096 ways).
+func quotedKeys(pt Pattern, first func(Pattern) (Path, bool)) (Pattern, bool) {
+	n := len(pt.elems)
+	if n < 2 || n > 12 {
+		return Pattern{}, false
+	}
+	for mask := 1; mask < 1<<(n-1); mask++ { // bit i: join element i+1 to element i
+		var elems []elem
+		ok := true
+		for i, e := range pt.elems {
+			if i > 0 && mask&(1<<(i-1)) != 0 {
+				last := &elems[len(elems)-1]
+				if e.kind != elemKey || last.kind != elemKey {
+					ok = false
+					break
+				}
+				last.key += "." + e.key
+				continue
+			}
+			elems = append(elems, e)
+		}
+		if !ok {
+			continue
+		}
+		q := Pattern{elems: elems}
+		if _, found := first(q); found {
+			return q, true
+		}
+	}
+	return Pattern{}, false
 }

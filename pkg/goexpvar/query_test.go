@@ -3,6 +3,7 @@ package goexpvar
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -25,9 +26,10 @@ type fakeSource struct {
 	started int
 }
 
-func (s *fakeSource) Start(context.Context) { s.started++ }
-func (s *fakeSource) Targets() []Target     { return s.targets }
-func (s *fakeSource) History() *History     { return s.history }
+func (s *fakeSource) Start(context.Context)                    { s.started++ }
+func (s *fakeSource) Targets() []Target                        { return s.targets }
+func (s *fakeSource) WaitFirstPoll(context.Context, ...string) {}
+func (s *fakeSource) History() *History                        { return s.history }
 func (s *fakeSource) Latest(target string) ([]Var, Status, bool) {
 	st, ok := s.status[target]
 	return s.vars[target], st, ok
@@ -105,7 +107,7 @@ func TestRunBadSelection(t *testing.T) {
 // gives a warning, the others still answer.
 func TestRunLatest(t *testing.T) {
 	src := newFakeSource(t)
-	src.status["api-2"] = Status{Target: "api-2", LastError: "connection refused"}
+	src.status["api-2"] = Status{Target: "api-2", LastError: "connection refused", LastPoll: time.Now()}
 	src.vars["api-2"] = nil
 	fr, err := Run(context.Background(), src, query.Expvar{Paths: []string{"memstats.HeapAlloc", "version"}, Mode: query.ExpvarLatest}, time.Now().Add(-time.Hour), time.Now(), PollerOptions{})
 	if err != nil {
@@ -120,16 +122,19 @@ func TestRunLatest(t *testing.T) {
 	var rows []string
 	for i := range fr[0].Rows() {
 		row := fr[0].RowCopy(i)
-		v := "-"
+		v, text := "-", "-"
 		if p := row[3].(*float64); p != nil {
 			v = fmt.Sprint(*p)
 		}
-		rows = append(rows, fmt.Sprintf("%s %s %s %s %q", row[0], row[1], row[2], v, row[4]))
+		if p := row[4].(*string); p != nil {
+			text = fmt.Sprintf("%q", *p)
+		}
+		rows = append(rows, fmt.Sprintf("%s %s %s %s %s", row[0], row[1], row[2], v, text))
 	}
-	if want := []string{`api-1 10.0.0.1:8080 memstats.HeapAlloc 100 ""`, `api-1 10.0.0.1:8080 version - "1.0"`}; !slices.Equal(rows, want) {
+	if want := []string{`api-1 10.0.0.1:8080 memstats.HeapAlloc 100 -`, `api-1 10.0.0.1:8080 version - "1.0"`}; !slices.Equal(rows, want) {
 		t.Errorf("rows %q, want %q", rows, want)
 	}
-	if got, want := noticeTexts(fr[0]), []string{"warning: expvar target api-2 is down: connection refused"}; !slices.Equal(got, want) {
+	if got, want := noticeTexts(fr[0]), []string{"warning: expvar target api-2 is down: connection refused (never answered; last try "}; len(got) != 1 || !strings.HasPrefix(got[0], want[0]) {
 		t.Errorf("notices %q, want %q", got, want)
 	}
 }
@@ -216,26 +221,133 @@ func TestRunEmpty(t *testing.T) {
 	}
 }
 
-// The Live frame is one row: the newest poll's time and every matched numeric variable.
+// The Live frame is one row at the push time: every matched numeric variable of the
+// targets that are up, and nulls with a notice for a target that is down.
 func TestLiveFrame(t *testing.T) {
 	src := newFakeSource(t)
-	newest := time.Unix(2000, 0).UTC()
-	src.status["api-1"] = Status{Up: true, LastSuccess: time.Unix(1000, 0)}
-	src.status["api-2"] = Status{Up: true, LastSuccess: newest}
+	now := time.Unix(2000, 0).UTC()
+	src.status["api-1"] = Status{Up: true, LastSuccess: time.Unix(1990, 0), LastPoll: time.Unix(1990, 0)}
+	src.status["api-2"] = Status{Up: false, LastError: "connection refused", LastSuccess: time.Unix(1000, 0), LastPoll: time.Unix(1995, 0)}
 	sel, err := Select(src, query.Expvar{Paths: []string{"memstats.HeapAlloc", "version"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := LiveFrame(src, sel)
+	f := LiveFrame(src, sel, now)
 	if f.Meta == nil || f.Meta.Type != data.FrameTypeTimeSeriesWide || f.Rows() != 1 {
 		t.Fatalf("frame %v, want one wide row", f)
 	}
 	var got []string
 	for _, fl := range f.Fields {
-		got = append(got, fmt.Sprintf("%s=%v", fl.Name, fl.At(0)))
+		v := fl.At(0)
+		if p, ok := v.(*float64); ok {
+			v = "<nil>"
+			if p != nil {
+				v = *p
+			}
+		}
+		got = append(got, fmt.Sprintf("%s=%v", fl.Name, v))
 	}
-	want := []string{"Time=" + newest.String(), "api-1 memstats.HeapAlloc=100", "api-2 memstats.HeapAlloc=200"}
+	want := []string{"Time=" + now.String(), "api-1 memstats.HeapAlloc=100", "api-2 memstats.HeapAlloc=<nil>"}
 	if !slices.Equal(got, want) {
 		t.Errorf("fields %q, want %q", got, want)
+	}
+	if n := noticeTexts(f); len(n) != 1 || !strings.Contains(n[0], "api-2 is down: connection refused") || !strings.Contains(n[0], "16m40s ago") {
+		t.Errorf("notices %q, want api-2 down since 16m40s", n)
+	}
+}
+
+// A down target's values are not in the latest table: a notice says since when it is
+// down; the rows of a target that is up carry their poll time and age; a null leaf has
+// neither value nor text.
+func TestRunLatestStaleness(t *testing.T) {
+	src := newFakeSource(t)
+	polled := time.Now().Add(-3 * time.Second).UTC()
+	src.status["api-1"] = Status{Up: true, LastPoll: polled, LastSuccess: polled}
+	src.status["api-2"] = Status{Up: false, LastError: "timed out", LastPoll: polled, LastSuccess: polled.Add(-time.Minute)}
+	vars, err := FlattenBytes([]byte(`{"memstats":{"HeapAlloc":100},"version":"1.0","gone":null}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.vars["api-1"] = vars
+	fr, err := Run(context.Background(), src, query.Expvar{Paths: []string{"**"}, Mode: query.ExpvarLatest}, time.Time{}, time.Time{}, PollerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fr[0]
+	var rows []string
+	for i := range f.Rows() {
+		row := f.RowCopy(i)
+		val, text := "null", "null"
+		if p := row[3].(*float64); p != nil {
+			val = fmt.Sprint(*p)
+		}
+		if p := row[4].(*string); p != nil {
+			text = *p
+		}
+		if !row[5].(time.Time).Equal(polled) || row[6].(float64) < 3 || row[6].(float64) > 60 {
+			t.Errorf("row %d: polled %v age %v, want %v and about 3 s", i, row[5], row[6], polled)
+		}
+		rows = append(rows, fmt.Sprintf("%s %s %s %s", row[0], row[2], val, text))
+	}
+	want := []string{"api-1 gone null null", "api-1 memstats.HeapAlloc 100 null", "api-1 version null 1.0"}
+	slices.Sort(rows)
+	if !slices.Equal(rows, want) {
+		t.Errorf("rows %q, want %q", rows, want)
+	}
+	if n := noticeTexts(f); len(n) != 1 || !strings.Contains(n[0], "api-2 is down: timed out. Its last values, polled") || !strings.Contains(n[0], "not shown as current") {
+		t.Errorf("notices %q", n)
+	}
+}
+
+// A break in the history (the NaN the poller writes when a target goes down) is a null
+// point, in history and in rate.
+func TestRunHistoryOutageIsNull(t *testing.T) {
+	src := newFakeSource(t)
+	t0 := time.Now().Add(-time.Minute).Truncate(time.Second)
+	for i, v := range []float64{10, 20, math.NaN(), 50, 60} {
+		src.add(t, "api-1", "memstats.NumGC", t0.Add(time.Duration(i)*time.Second), v)
+	}
+	for mode, want := range map[query.ExpvarMode]string{query.ExpvarHistory: "[10 20 null 50 60]", query.ExpvarRate: "[10 null 10]"} {
+		fr, err := Run(context.Background(), src, query.Expvar{Targets: []string{"api-1"}, Paths: []string{"memstats.NumGC"}, Mode: mode}, t0, t0.Add(time.Minute), PollerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := range fr[0].Fields[1].Len() {
+			if v, ok := fr[0].Fields[1].ConcreteAt(i); ok {
+				got = append(got, fmt.Sprint(v))
+			} else {
+				got = append(got, "null")
+			}
+		}
+		if s := "[" + strings.Join(got, " ") + "]"; s != want {
+			t.Errorf("%s: %s, want %s", mode, s, want)
+		}
+	}
+}
+
+// A path that matches nothing gets a notice; where quoting a dotted key, or indexing an
+// array, would match, the notice says how.
+func TestRunNoMatchHints(t *testing.T) {
+	src := newFakeSource(t)
+	vars, err := FlattenBytes([]byte(`{"raft.status":{"term":4},"memstats":{"PauseNs":[1,2],"BySize":[{"Size":8}]}}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.vars["api-1"] = vars
+	for path, want := range map[string]string{
+		"raft.status.term": `quote it: ["raft.status"].term`,
+		"memstats.PauseNs": "it is an array; use memstats.PauseNs[*] for every element or memstats.PauseNs[0] for one",
+		"memstats.BySize":  "array of objects; use memstats.BySize[*].** or a key of its elements, such as memstats.BySize[0].Size",
+		"memstats":         "it is an object, not a value",
+		"nope":             `expvar path "nope" matches no variable of the targets read`,
+	} {
+		fr, err := Run(context.Background(), src, query.Expvar{Targets: []string{"api-1"}, Paths: []string{path}, Mode: query.ExpvarLatest}, time.Time{}, time.Time{}, PollerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := noticeTexts(fr[0]); len(n) != 1 || !strings.Contains(n[0], want) {
+			t.Errorf("%s: notices %q, want one with %q", path, n, want)
+		}
 	}
 }

@@ -84,7 +84,7 @@ var catalogue = []Signal{
 		ID: "goroutines", Title: "Goroutines", Area: AreaGoroutines, Unit: "short", Kind: KindGauge,
 		Description: "Goroutines that exist now. Steady growth under steady load is a leak.",
 		Candidates:  []Candidate{gauge("go_goroutines"), gauge("go_sched_goroutines_goroutines")},
-		ExpvarPath:  "goroutines", ExpvarScale: 1,
+		ExpvarPath:  "goroutines", ExpvarAlso: []string{"Goroutines", "NumGoroutine"}, ExpvarScale: 1,
 	},
 	{
 		ID: "threads", Title: "OS threads", Area: AreaGoroutines, Unit: "short", Kind: KindGauge,
@@ -218,7 +218,7 @@ var catalogue = []Signal{
 	},
 	{
 		ID: "restarts", Title: "Restarts", Area: AreaProcess, Unit: "short", Kind: KindChanges,
-		Description: "Process restarts in each rate interval (changes of the start time). Expvar: MemStats.NumGC going down.",
+		Description: "Process restarts in each rate interval (changes of the start time). Expvar: 1 at every poll where MemStats.NumGC went down (a restarted process counts its GC cycles from 0), else 0.",
 		Candidates: []Candidate{{
 			Expr:    "sum by (%[2]s) (changes(process_start_time_seconds{%[1]s}[$__rate_interval]))",
 			Metrics: []string{"process_start_time_seconds"},

@@ -25,8 +25,8 @@ func TestRingStat(t *testing.T) {
 		}
 	}
 	from, to := t0.Add(-time.Second), t0.Add(time.Minute)
-	_, mean := ExpvarValues(h, "a", Signal{ExpvarPath: "memstats.PauseNs", Kind: KindMean}, from, to)
-	_, p99 := ExpvarValues(h, "a", Signal{ExpvarPath: "memstats.PauseNs", Kind: KindQuantile, Quantile: 0.99}, from, to)
+	_, mean := ExpvarValues(h, "a", Signal{ExpvarPath: "memstats.PauseNs", Kind: KindMean}, "memstats.PauseNs", from, to)
+	_, p99 := ExpvarValues(h, "a", Signal{ExpvarPath: "memstats.PauseNs", Kind: KindQuantile, Quantile: 0.99}, "memstats.PauseNs", from, to)
 	if fmt.Sprint(mean) != "[200 400]" || fmt.Sprint(p99) != "[300 800]" {
 		t.Errorf("mean %v p99 %v, want [200 400] and [300 800]", mean, p99)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -59,11 +60,16 @@ func (p *fakeProm) RangeFrames(_ context.Context, _ prometheus.Request, _ time.D
 // fakeExpvar is a set of expvar targets over a history the test fills.
 type fakeExpvar struct {
 	targets []goexpvar.Target
+	vars    map[string][]goexpvar.Var
 	history *goexpvar.History
 	started int
 }
 
-func (e *fakeExpvar) Start(context.Context)      { e.started++ }
+func (e *fakeExpvar) Start(context.Context)                    { e.started++ }
+func (e *fakeExpvar) WaitFirstPoll(context.Context, ...string) {}
+func (e *fakeExpvar) Latest(target string) ([]goexpvar.Var, goexpvar.Status, bool) {
+	return e.vars[target], goexpvar.Status{Up: true}, true
+}
 func (e *fakeExpvar) Targets() []goexpvar.Target { return e.targets }
 func (e *fakeExpvar) History() *goexpvar.History { return e.history }
 func (e *fakeExpvar) add(t *testing.T, target, path string, at time.Time, v float64) {
@@ -172,7 +178,7 @@ func TestRunPrometheusWithoutSeries(t *testing.T) {
 	}
 
 	down := upstream.Errorf("Prometheus", http.StatusServiceUnavailable, "unavailable")
-	_, err := Run(context.Background(), Sources{Prometheus: &fakeProm{instantErr: down}, Expvar: newFakeExpvar()}, sel, query.Runtime{Signal: "goroutines", Source: query.SourceAuto}, prometheus.Request{To: time.Now()})
+	_, err := Run(context.Background(), Sources{Prometheus: &fakeProm{instantErr: down}}, sel, query.Runtime{Signal: "goroutines", Source: query.SourceAuto}, prometheus.Request{To: time.Now()})
 	var ue *upstream.Error
 	if !errors.As(err, &ue) || ue.Status != http.StatusServiceUnavailable {
 		t.Errorf("failing Prometheus: %v, want its upstream error", err)
@@ -286,9 +292,113 @@ func TestRunExpvarUnavailable(t *testing.T) {
 	if err == nil || !badInput(err) || !strings.Contains(err.Error(), "has no expvar targets, use source prometheus or auto") {
 		t.Errorf("no expvar targets: %v", err)
 	}
-	_, err = Run(context.Background(), Sources{Expvar: newFakeExpvar()}, sel, query.Runtime{Signal: "restarts", Source: query.SourceExpvar}, prometheus.Request{To: time.Now()})
-	if err == nil || !badInput(err) || !strings.Contains(err.Error(), "signal restarts has no expvar equivalent") {
-		t.Errorf("restarts from expvar: %v", err)
+	_, err = Run(context.Background(), Sources{Expvar: newFakeExpvar()}, sel, query.Runtime{Signal: "threads", Source: query.SourceExpvar}, prometheus.Request{To: time.Now()})
+	if err == nil || !badInput(err) || !strings.Contains(err.Error(), "signal threads has no expvar equivalent") {
+		t.Errorf("threads from expvar: %v", err)
+	}
+	_, err = Run(context.Background(), Sources{Expvar: newFakeExpvar()}, sel, query.Runtime{Signal: "goroutines", Source: query.SourcePrometheus}, prometheus.Request{To: time.Now()})
+	if err == nil || !badInput(err) || !strings.Contains(err.Error(), "no Prometheus URL") {
+		t.Errorf("source prometheus without Prometheus: %v", err)
+	}
+}
+
+// Auto answers from the expvar targets when Prometheus cannot be reached (with a notice
+// saying so) or is not configured at all.
+func TestRunAutoFallsBackWithoutPrometheus(t *testing.T) {
+	sel := runtimeSelector(t, "", "")
+	t0 := time.Now().Add(-time.Minute)
+	down := upstream.Errorf("Prometheus", http.StatusBadGateway, "connection refused by 127.0.0.1:9090")
+	for name, prom := range map[string]Prometheus{"unreachable": &fakeProm{instantErr: down}, "not configured": nil} {
+		ev := newFakeExpvar()
+		ev.add(t, "api-1", "goroutines", t0, 12)
+		fr, err := Run(context.Background(), Sources{Prometheus: prom, Expvar: ev}, sel, query.Runtime{Signal: "goroutines", Source: query.SourceAuto}, prometheus.Request{From: t0.Add(-time.Minute), To: time.Now()})
+		if err != nil || len(fr) != 2 || values(fr[0].Fields[1]) != "[12]" {
+			t.Fatalf("%s: %v, %v; want api-1's [12]", name, fr, err)
+		}
+		var notices []string
+		if fr[0].Meta != nil {
+			for _, n := range fr[0].Meta.Notices {
+				notices = append(notices, n.Text)
+			}
+		}
+		if want := name == "unreachable"; want != (len(notices) == 1 && strings.Contains(notices[0], "Prometheus did not answer, so this comes from the expvar targets: Prometheus: connection refused")) {
+			t.Errorf("%s: notices %q", name, notices)
+		}
+	}
+}
+
+// Goroutines are read where the service publishes them: the usual names, or the path
+// mapped for the data source or the target; a target without it gets a notice saying
+// what to publish. Restarts are the polls where NumGC went down. A job keeps its targets.
+func TestRunExpvarPathsAndJob(t *testing.T) {
+	sel := runtimeSelector(t, "", "")
+	t0 := time.Now().Add(-time.Minute)
+	flat := func(doc string) []goexpvar.Var {
+		vars, err := goexpvar.FlattenBytes([]byte(doc), goexpvar.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return vars
+	}
+	ev := &fakeExpvar{
+		targets: []goexpvar.Target{
+			{Name: "a", Instance: "a:1", Job: "etcd"},
+			{Name: "b", Instance: "b:1", Job: "caddy"},
+			{Name: "c", Instance: "c:1", Job: "caddy", Paths: map[string]string{"goroutines": "app.routines"}},
+			{Name: "d", Instance: "d:1"},
+		},
+		history: goexpvar.NewHistory(goexpvar.HistoryOptions{}),
+		vars: map[string][]goexpvar.Var{
+			"a": flat(`{"NumGoroutine": 5, "memstats": {"NumGC": 9}}`),
+			"b": flat(`{"memstats": {"NumGC": 3}}`),
+			"c": flat(`{"app": {"routines": 7}}`),
+			"d": flat(`{"custom": {"g": 8}}`),
+		},
+	}
+	ev.add(t, "a", "NumGoroutine", t0, 5)
+	ev.add(t, "c", "app.routines", t0, 7)
+	ev.add(t, "d", "custom.g", t0, 8)
+	for i, v := range []float64{7, 9, math.NaN(), 2, 4} {
+		ev.add(t, "a", "memstats.NumGC", t0.Add(time.Duration(i)*time.Second), v)
+	}
+	req := prometheus.Request{From: t0.Add(-time.Minute), To: time.Now()}
+	run := func(signal, job string, paths map[string]string) (data.Frames, []string) {
+		t.Helper()
+		fr, err := Run(context.Background(), Sources{Expvar: ev, Paths: paths}, sel, query.Runtime{Signal: signal, Source: query.SourceExpvar, Job: job}, req)
+		if err != nil {
+			t.Fatalf("%s job %q: %v", signal, job, err)
+		}
+		var notices []string
+		if fr[0].Meta != nil {
+			for _, n := range fr[0].Meta.Notices {
+				notices = append(notices, n.Text)
+			}
+		}
+		return fr, notices
+	}
+	fr, notices := run("goroutines", "", map[string]string{"goroutines": "custom.g"})
+	got := map[string]string{}
+	for _, f := range fr {
+		got[f.Fields[1].Labels["target"]] = values(f.Fields[1]) + " " + f.Meta.ExecutedQueryString
+	}
+	// a: a usual name; b: nothing (notice); c: its own mapping; d: the data source's.
+	if want := map[string]string{"a": "[5] expvar NumGoroutine", "c": "[7] expvar app.routines", "d": "[8] expvar custom.g"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("goroutines %v, want %v", got, want)
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], "expvar target b publishes no Goroutines for goroutines (looked for custom.g, goroutines, Goroutines, NumGoroutine)") {
+		t.Errorf("notices %q", notices)
+	}
+	_, notices = run("goroutines", "caddy", nil)
+	if len(notices) != 1 || !strings.Contains(notices[0], "expvar target b publishes no Goroutines for goroutines (looked for goroutines, Goroutines, NumGoroutine)") || !strings.Contains(notices[0], "runtime.NumGoroutine()") {
+		t.Errorf("job caddy: notices %q", notices)
+	}
+	fr, _ = run("restarts", "etcd", nil)
+	if len(fr) != 1 || values(fr[0].Fields[1]) != "[0 0 NaN 1 0]" {
+		t.Errorf("restarts %v, want [0 0 NaN 1 0]", fr)
+	}
+	_, err := Run(context.Background(), Sources{Expvar: ev}, sel, query.Runtime{Signal: "goroutines", Source: query.SourceExpvar, Job: "nginx"}, req)
+	if err == nil || !badInput(err) || err.Error() != `no expvar target belongs to job "nginx": the jobs of the targets are etcd, caddy` {
+		t.Errorf("unknown job: %v", err)
 	}
 }
 

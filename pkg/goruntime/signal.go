@@ -18,7 +18,8 @@
 //
 // The expvar fields say where the same value lives in a Go service's /debug/vars:
 // ExpvarPath is a dotted path into the JSON ("memstats.HeapAlloc", or an app-published
-// var like the demo's "goroutines"; "" when expvar has no such value). The value times
+// var like "goroutines"; "" when expvar has no such value); ExpvarAlso are the other
+// names services commonly publish it under, tried in order when ExpvarPath is absent. The value times
 // ExpvarScale is in Unit (1e-9 for nanoseconds). ExpvarRate: take the per-second rate
 // of the value. memstats.PauseNs is the ring of the last 256 GC pauses (zeros are unused
 // entries): KindMean takes its mean, KindQuantile its Quantile. For KindChanges
@@ -48,10 +49,11 @@ type Signal struct {
 	// Candidates are the PromQL forms in order of preference.
 	Candidates []Candidate `json:"-"`
 	// Hint tells how to make the series exist when none of the candidates has them.
-	Hint        string  `json:"-"`
-	ExpvarPath  string  `json:"expvarPath"`
-	ExpvarScale float64 `json:"expvarScale,omitempty"`
-	ExpvarRate  bool    `json:"expvarRate,omitempty"`
+	Hint        string   `json:"-"`
+	ExpvarPath  string   `json:"expvarPath"`
+	ExpvarAlso  []string `json:"expvarAlso,omitempty"`
+	ExpvarScale float64  `json:"expvarScale,omitempty"`
+	ExpvarRate  bool     `json:"expvarRate,omitempty"`
 }
 
 // Candidate is one PromQL form of a signal.

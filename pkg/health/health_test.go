@@ -308,3 +308,28 @@ func TestResample(t *testing.T) {
 		t.Errorf("resampled %v %v", ts, vs)
 	}
 }
+
+// A gap (the target went down) is not carried forward as a current value.
+func TestResampleGap(t *testing.T) {
+	g := Grid{Start: t0, Step: 10 * time.Second, Points: 2}
+	ts, vs := Resample([]time.Time{t0.Add(-5 * time.Second), t0.Add(5 * time.Second)}, []float64{4, math.NaN()}, g, 30*time.Second)
+	if len(ts) != 1 || vs[0] != 4 || !ts[0].Equal(t0) {
+		t.Errorf("resampled %v %v, want 4 at the first step only", ts, vs)
+	}
+}
+
+// Deriv is the least-squares slope per second over the window, as PromQL's deriv; fewer
+// than two samples, or a gap in the window, give no point.
+func TestDeriv(t *testing.T) {
+	g := Grid{Start: t0, Step: time.Minute, Points: 3}
+	var times []time.Time
+	var values []float64
+	for i := range 7 { // 10, 12, 14, ... every 10 s up to t0: 0.2 per second
+		times, values = append(times, t0.Add(time.Duration(i-6)*10*time.Second)), append(values, 10+2*float64(i))
+	}
+	times, values = append(times, t0.Add(70*time.Second)), append(values, math.NaN())
+	ts, vs := Deriv(times, values, g, time.Minute)
+	if len(ts) != 1 || !ts[0].Equal(t0) || math.Abs(vs[0]-0.2) > 1e-9 {
+		t.Errorf("deriv %v %v, want 0.2 at t0 only (one sample at +60 s, a gap before +120 s)", ts, vs)
+	}
+}

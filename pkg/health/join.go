@@ -365,7 +365,8 @@ func (j *Join) alertNames(r *row, k int) string {
 }
 
 // Resample puts irregular samples (an expvar target's history) on the grid: at each step
-// the last sample at or before it, if no older than lookback.
+// the last sample at or before it, if no older than lookback and not a gap (NaN: the
+// target went down there).
 func Resample(times []time.Time, values []float64, g Grid, lookback time.Duration) ([]time.Time, []float64) {
 	var ts []time.Time
 	var vs []float64
@@ -375,8 +376,36 @@ func Resample(times []time.Time, values []float64, g Grid, lookback time.Duratio
 		for n < len(times) && !times[n].After(at) {
 			n++
 		}
-		if n > 0 && at.Sub(times[n-1]) <= lookback {
+		if n > 0 && at.Sub(times[n-1]) <= lookback && !math.IsNaN(values[n-1]) {
 			ts, vs = append(ts, at), append(vs, values[n-1])
+		}
+	}
+	return ts, vs
+}
+
+// Deriv is, at each step of the grid, the per-second slope of the least-squares line
+// through the samples within window before it (as PromQL's deriv), when there are at
+// least two and none is a gap (NaN: the target was down within the window).
+func Deriv(times []time.Time, values []float64, g Grid, window time.Duration) ([]time.Time, []float64) {
+	var ts []time.Time
+	var vs []float64
+	for k := range max(g.Points, 1) {
+		at := g.At(k)
+		var n, sx, sy, sxx, sxy float64
+		gap := false
+		for i, t := range times {
+			if t.After(at) || !t.After(at.Add(-window)) {
+				continue
+			}
+			if math.IsNaN(values[i]) {
+				gap = true
+				break
+			}
+			x := t.Sub(at).Seconds()
+			n, sx, sy, sxx, sxy = n+1, sx+x, sy+values[i], sxx+x*x, sxy+x*values[i]
+		}
+		if d := n*sxx - sx*sx; !gap && n >= 2 && d != 0 {
+			ts, vs = append(ts, at), append(vs, (n*sxy-sx*sy)/d)
 		}
 	}
 	return ts, vs

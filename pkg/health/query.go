@@ -40,6 +40,9 @@ type Config struct {
 	// ExpvarInterval is the poll interval of the expvar targets: a value is current for
 	// three of them.
 	ExpvarInterval time.Duration
+	// ExpvarPaths map runtime signal ids to the expvar paths of every target (a
+	// target's own Paths win).
+	ExpvarPaths map[string]string
 }
 
 // Prometheus is what health queries read from Prometheus.
@@ -53,7 +56,10 @@ type Prometheus interface {
 // Expvar is the expvar targets: their statuses and poll history.
 type Expvar interface {
 	Start(ctx context.Context)
+	// WaitFirstPoll waits, briefly, for the first poll of the named targets (all: none).
+	WaitFirstPoll(ctx context.Context, names ...string)
 	Targets() []goexpvar.Target
+	Latest(target string) ([]goexpvar.Var, goexpvar.Status, bool)
 	Statuses() []goexpvar.Status
 	History() *goexpvar.History
 }
@@ -209,6 +215,25 @@ func prometheusDuration(d time.Duration) string {
 // first, then every signal and the firing alerts at once, and reads the expvar targets.
 // A failing source becomes a notice and an error, and the join knows it failed.
 func (hq *healthQuery) gather(ctx context.Context) {
+	if hq.src.Prometheus != nil {
+		hq.gatherPrometheus(ctx)
+	} else {
+		hq.notice(data.NoticeSeverityInfo, "this data source has no Prometheus URL: health comes from the expvar targets alone (up, goroutines, heap in use, GC pause p99)")
+	}
+	// A failing source never gives ok: the join knows, and the answer says each failure
+	// once.
+	hq.in.Failed = hq.failures.Lines()
+	for _, f := range hq.in.Failed {
+		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
+	}
+	if hq.src.Expvar != nil {
+		hq.expvarSeries(ctx)
+	}
+}
+
+// gatherPrometheus runs Prometheus's queries of the join in parallel: the presence of
+// the runtime metrics first, then every signal and the firing alerts at once.
+func (hq *healthQuery) gatherPrometheus(ctx context.Context) {
 	sigs := Signals()
 	var metrics []string
 	for _, id := range runtimeSignals {
@@ -240,15 +265,6 @@ func (hq *healthQuery) gather(ctx context.Context) {
 			}
 		})
 		wg.Wait()
-	}
-	// A failing source never gives ok: the join knows, and the answer says each failure
-	// once.
-	hq.in.Failed = hq.failures.Lines()
-	for _, f := range hq.in.Failed {
-		hq.notice(data.NoticeSeverityWarning, "did not answer: "+f)
-	}
-	if hq.src.Expvar != nil {
-		hq.expvarSeries(ctx)
 	}
 }
 
@@ -317,12 +333,15 @@ func (hq *healthQuery) alerts(ctx context.Context) error {
 
 // expvarSeries adds what the expvar targets of the scope know, after Prometheus's series
 // (so they only fill what Prometheus lacks): up from the target's last poll (instant
-// formats), goroutines, heap in use and GC pause p99 from the poll history. With a job
-// in the scope, only instances that Prometheus knows in that job are read (an expvar
-// target has no job).
+// formats), goroutines, their growth (the least-squares slope over the growth window, as
+// PromQL's deriv), heap in use and GC pause p99 from the poll history (each at the path
+// the target publishes it; a notice names a target that publishes no goroutines). With a
+// job in the scope, only targets of that job and instances that Prometheus knows in that
+// job are read.
 func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	ev := hq.src.Expvar
 	ev.Start(ctx)
+	ev.WaitFirstPoll(ctx)
 	var known map[string]bool
 	if hq.model.Job != "" {
 		known = map[string]bool{}
@@ -332,13 +351,14 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 	}
 	g := hq.in.Grid
 	lookback := max(3*hq.cfg.ExpvarInterval, g.Step)
-	from, to := g.Start.Add(-lookback), g.At(g.Points-1)
+	window := hq.cfg.Settings.GrowthWindow
+	from, to := g.Start.Add(-max(lookback, window)), g.At(g.Points-1)
 	statuses := map[string]goexpvar.Status{}
 	for _, st := range ev.Statuses() {
 		statuses[st.Target] = st
 	}
 	for _, t := range ev.Targets() {
-		if t.Instance == "" || !hq.sel.HasInstance(t.Instance) || (known != nil && !known[t.Instance]) {
+		if t.Instance == "" || !hq.sel.HasInstance(t.Instance) || (known != nil && !known[t.Instance] && t.Job != hq.model.Job) {
 			continue
 		}
 		labels := data.Labels{hq.sel.InstanceLabel: t.Instance, "target": t.Name}
@@ -355,10 +375,24 @@ func (hq *healthQuery) expvarSeries(ctx context.Context) {
 			}
 			add(Index(Up), []time.Time{g.Start}, []float64{up})
 		}
+		vars, _, _ := ev.Latest(t.Name)
 		for _, id := range runtimeSignals {
 			sig, _ := goruntime.Lookup(string(id))
-			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, from, to)
+			path, tried, found := goruntime.ResolvePath(sig, t, hq.cfg.ExpvarPaths, vars)
+			if !found {
+				if id == Goroutines {
+					hq.notice(data.NoticeSeverityInfo, fmt.Sprintf("expvar target %s publishes no goroutines (looked for %s): %s", t.Name, strings.Join(tried, ", "), goruntime.PublishHint(sig)))
+				}
+				continue
+			}
+			times, values := goruntime.ExpvarValues(ev.History(), t.Name, sig, path, from, to)
 			add(Index(id), times, values)
+			if id == Goroutines && window > 0 {
+				ts, vs := Deriv(times, values, g, window)
+				if len(ts) > 0 {
+					hq.in.Series[Index(GoroutineGrowth)] = append(hq.in.Series[Index(GoroutineGrowth)], prometheus.Series{Labels: labels, Times: ts, Values: vs})
+				}
+			}
 		}
 	}
 }

@@ -118,7 +118,11 @@ type fakeExpvar struct {
 	polled  time.Time
 }
 
-func (e *fakeExpvar) Start(context.Context)      {}
+func (e *fakeExpvar) Start(context.Context)                    {}
+func (e *fakeExpvar) WaitFirstPoll(context.Context, ...string) {}
+func (e *fakeExpvar) Latest(string) ([]goexpvar.Var, goexpvar.Status, bool) {
+	return nil, goexpvar.Status{Up: true}, true
+}
 func (e *fakeExpvar) Targets() []goexpvar.Target { return e.targets }
 func (e *fakeExpvar) History() *goexpvar.History { return e.history }
 func (e *fakeExpvar) Statuses() []goexpvar.Status {

@@ -7,24 +7,30 @@ import (
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/gopulse/health/pkg/goexpvar"
 )
 
 // componentHealth is one component's result of Save & test, in the JSON details.
 type componentHealth struct {
 	Status  string `json:"status"` // ok, warning (expvar: some targets down) or error
 	Message string `json:"message"`
-	// The expvar targets: configured, discovered from Prometheus, and up at the last poll.
-	Configured *int `json:"configured,omitempty"`
-	Discovered *int `json:"discovered,omitempty"`
-	Up         *int `json:"up,omitempty"`
+	// The expvar targets: configured, discovered from Prometheus, and answering now, and
+	// each target's check.
+	Configured *int             `json:"configured,omitempty"`
+	Discovered *int             `json:"discovered,omitempty"`
+	Up         *int             `json:"up,omitempty"`
+	Targets    []goexpvar.Check `json:"targets,omitempty"`
 }
 
 // checkHealth is the data source's "Save & test": Prometheus answers as a Prometheus API
-// (build info and a trivial query), and the Alertmanager, when configured, answers too.
-// Each failure gets its own message; a failing Alertmanager does not hide the Prometheus
-// result. The JSON details have one entry per component (prometheus, alertmanager and
-// expvar when configured) with its status and message; expvar targets being down is a
-// warning there, not a failure of the data source.
+// (build info and a trivial query), the Alertmanager, when configured, answers too, and
+// every expvar target is polled now (reachable, JSON, how many variables). Each failure
+// gets its own message; a failing Alertmanager does not hide the Prometheus result. The
+// JSON details have one entry per component (prometheus, alertmanager and expvar when
+// configured) with its status and message. Beside Prometheus, expvar targets being down
+// is a warning, not a failure of the data source; on an expvar-only data source, no
+// target answering is a failure.
 func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	if d.settingsErr != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.settingsErr.Error()}, nil
@@ -42,56 +48,63 @@ func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequ
 		}
 		lines, details[component] = append(lines, line), c
 	}
-	info, err := d.prom.Check(ctx)
-	add("prometheus", fmt.Sprintf("%s is working at %s.", info, d.settings.PrometheusURL.Host), err)
+	if d.prom != nil {
+		info, err := d.prom.Check(ctx)
+		add("prometheus", fmt.Sprintf("%s is working at %s.", info, d.settings.PrometheusURL.Host), err)
+	}
 	if d.am != nil {
 		st, err := d.am.Status(ctx)
 		add("alertmanager", fmt.Sprintf("%s is working at %s.", st, d.settings.AlertmanagerURL.Host), err)
 	}
 	if d.expvar != nil {
-		details["expvar"] = d.expvarHealth(ctx)
+		c := d.expvarHealth(ctx)
+		details["expvar"] = c
+		lines = append(lines, c.Message)
+		failed = failed || (d.prom == nil && c.Status == "error")
 	}
 	res := &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: strings.Join(lines, " ")}
 	if failed {
 		res.Status = backend.HealthStatusError
 	}
+	var err error
 	res.JSONDetails, err = json.Marshal(details)
 	return res, err
 }
 
-// expvarHealth polls the expvar targets (the first sweep, when polling has not started;
-// else the last sweep's results) and says how many are up.
+// expvarHealth polls every expvar target now (after a discovery, when configured) and
+// says, per target, whether it answers a JSON document and with how many variables.
 func (d *Datasource) expvarHealth(ctx context.Context) componentHealth {
 	d.expvar.Start(ctx)
-	statuses := d.expvar.Statuses()
+	checks := d.expvar.Check(ctx)
 	configured := len(d.settings.Expvar.Targets)
-	discovered := len(statuses) - configured
+	discovered := len(checks) - configured
 	up := 0
-	var down []string
-	for _, st := range statuses {
-		if st.Up {
+	var each []string
+	for _, c := range checks {
+		if c.OK {
 			up++
-		} else if len(down) < 3 {
-			down = append(down, fmt.Sprintf("%s (%s)", st.Target, st.LastError))
+			each = append(each, fmt.Sprintf("%s answers (%d variables)", c.Target, c.Vars))
+		} else {
+			each = append(each, fmt.Sprintf("%s does not: %s", c.Target, c.Error))
 		}
 	}
-	c := componentHealth{Status: "ok", Configured: &configured, Discovered: &discovered, Up: &up,
-		Message: fmt.Sprintf("%d of %d expvar targets up (%d configured, %d discovered).", up, len(statuses), configured, discovered)}
+	c := componentHealth{Status: "ok", Configured: &configured, Discovered: &discovered, Up: &up, Targets: checks,
+		Message: fmt.Sprintf("%d of %d expvar targets answer (%d configured, %d discovered).", up, len(checks), configured, discovered)}
 	switch {
-	case len(statuses) > 0 && up == 0:
+	case len(checks) > 0 && up == 0:
 		c.Status = "error"
-	case up < len(statuses):
+	case up < len(checks):
 		c.Status = "warning"
 	}
-	if len(down) > 0 {
-		c.Message += " Down: " + strings.Join(down, ", ") + "."
+	if len(each) > 0 {
+		c.Message += " " + strings.Join(each, "; ") + "."
 	}
 	if err := d.expvar.DiscoveryError(); err != nil {
 		if c.Status == "ok" {
 			c.Status = "warning"
 		}
 		c.Message += " Discovery failed: " + err.Error()
-	} else if len(statuses) == 0 {
+	} else if len(checks) == 0 {
 		c.Status, c.Message = "warning", "No expvar target found: Prometheus has no active target in the jobs to discover."
 	}
 	return c

@@ -39,11 +39,12 @@ type Datasource struct {
 	settings    Settings
 	// transports are the HTTP clients' transports, closed with the instance.
 	transports []*http.Transport
-	prom       *prometheus.Client
-	am         *alertmanager.Client
-	mux        *datasource.QueryTypeMux
-	resources  backend.CallResourceHandler
-	cache      *ttlCache
+	// prom is nil for an expvar-only data source (no Prometheus URL).
+	prom      *prometheus.Client
+	am        *alertmanager.Client
+	mux       *datasource.QueryTypeMux
+	resources backend.CallResourceHandler
+	cache     *ttlCache
 	// expvar polls the expvar targets (nil without targets); its transport is closed
 	// with the instance.
 	expvar          *goexpvar.Poller
@@ -71,16 +72,16 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
 	}
-	prom, err := prometheus.New(settings.PrometheusURL, hc, prometheus.Options{
-		QueryTimeout: settings.QueryTimeout,
-		Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
-		Secrets:      settings.Secrets,
-		Logger:       d.log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("Prometheus client: %w", err)
+	if settings.PrometheusURL != nil {
+		if d.prom, err = prometheus.New(settings.PrometheusURL, hc, prometheus.Options{
+			QueryTimeout: settings.QueryTimeout,
+			Limits:       prometheus.Limits{MaxSamples: settings.MaxSamples},
+			Secrets:      settings.Secrets,
+			Logger:       d.log,
+		}); err != nil {
+			return nil, fmt.Errorf("Prometheus client: %w", err)
+		}
 	}
-	d.prom = prom
 	if settings.AlertmanagerURL != nil {
 		amc, err := d.httpClient(settings.AlertmanagerHTTP)
 		if err != nil {
@@ -100,10 +101,10 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 		}
 	}
 	d.mux = datasource.NewQueryTypeMux()
-	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.queryPromQL))
+	d.mux.HandleFunc(string(query.TypePromQL), d.perQuery(d.withPrometheus(d.queryPromQL)))
 	d.mux.HandleFunc(string(query.TypeRuntime), d.perQuery(d.queryRuntime))
-	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.queryBusiness))
-	d.mux.HandleFunc(string(query.TypeAlerts), d.perQuery(d.queryAlerts))
+	d.mux.HandleFunc(string(query.TypeBusiness), d.perQuery(d.withPrometheus(d.queryBusiness)))
+	d.mux.HandleFunc(string(query.TypeAlerts), d.perQuery(d.withPrometheus(d.queryAlerts)))
 	d.mux.HandleFunc(string(query.TypeExpvar), d.perQuery(d.queryExpvar))
 	d.mux.HandleFunc(string(query.TypeHealth), d.perQuery(d.queryHealth))
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -22,13 +23,30 @@ import (
 // check (the scope's label names, the time range), and hands the query to its domain
 // package with the sources it reads.
 
+// errNoPrometheus answers the queries and resources that only Prometheus can answer, on
+// an expvar-only data source.
+var errNoPrometheus = errors.New("this data source has no Prometheus URL: it answers expvar queries, runtime and health queries from its expvar targets, and expvar variables; set the Prometheus URL in its settings for the others")
+
+// withPrometheus refuses a query on a data source without Prometheus.
+func (d *Datasource) withPrometheus(fn func(context.Context, backend.DataQuery) backend.DataResponse) func(context.Context, backend.DataQuery) backend.DataResponse {
+	return func(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+		if d.prom == nil {
+			return response.Response(nil, response.BadInput(errNoPrometheus))
+		}
+		return fn(ctx, q)
+	}
+}
+
 // queryRuntime answers a runtime query (pkg/goruntime).
 func (d *Datasource) queryRuntime(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	model, sel, err := scoped(d, q, query.ParseRuntime, true)
 	if err != nil {
 		return response.Response(nil, err)
 	}
-	src := goruntime.Sources{Prometheus: d.prom}
+	src := goruntime.Sources{Paths: d.settings.Expvar.SignalPaths}
+	if d.prom != nil {
+		src.Prometheus = d.prom
+	}
 	if d.expvar != nil {
 		src.Expvar = d.expvar
 	}
@@ -80,14 +98,17 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 	if err != nil {
 		return response.Response(nil, err)
 	}
-	src := health.Sources{Prometheus: d.prom}
+	var src health.Sources
+	if d.prom != nil {
+		src.Prometheus = d.prom
+	}
 	if d.am != nil {
 		src.Alertmanager = d.am
 	}
 	if d.expvar != nil {
 		src.Expvar = d.expvar
 	}
-	cfg := health.Config{Settings: d.settings.Health, Levels: d.settings.Levels, ExpvarInterval: d.settings.Expvar.Poller.Interval}
+	cfg := health.Config{Settings: d.settings.Health, Levels: d.settings.Levels, ExpvarInterval: d.settings.Expvar.Poller.Interval, ExpvarPaths: d.settings.Expvar.SignalPaths}
 	return response.Response(health.Run(ctx, src, cfg, sel, model, d.request(q)))
 }
 
@@ -95,7 +116,7 @@ func (d *Datasource) queryHealth(ctx context.Context, q backend.DataQuery) backe
 // a PromQL query (as in Grafana's Prometheus data source).
 func (d *Datasource) queryFallback(ctx context.Context, q backend.DataQuery) backend.DataResponse {
 	if q.QueryType == "" {
-		return d.queryPromQL(ctx, q)
+		return d.withPrometheus(d.queryPromQL)(ctx, q)
 	}
 	return response.Response(nil, response.BadInput(fmt.Errorf("unknown query type %q: use one of promql, runtime, business, expvar, alerts, health", q.QueryType)))
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 
@@ -48,8 +49,9 @@ func newExpvarPoller(s ExpvarSettings, labels map[string]string, discover func(c
 }
 
 // discoverExpvar turns Prometheus's active targets of the configured jobs into expvar
-// targets named job/instance: the scrape URL's scheme and host (with the configured
-// port, when set) and the expvar path. Only what Prometheus scrapes is reachable.
+// targets named job/instance, of that job: the scrape URL's scheme and host (with the
+// configured port, when set) and the expvar path. Only what Prometheus scrapes is
+// reachable, and of that, with an allow-list, only the hosts it names.
 func (d *Datasource) discoverExpvar(ctx context.Context) ([]goexpvar.Target, error) {
 	// The poller logs discovery failing and working again; each failed request is not.
 	active, err := d.prom.ActiveTargets(telemetry.Quiet(ctx))
@@ -70,9 +72,25 @@ func (d *Datasource) discoverExpvar(ctx context.Context) ([]goexpvar.Target, err
 		if s.DiscoverPort != 0 {
 			u.Host = net.JoinHostPort(u.Hostname(), strconv.Itoa(s.DiscoverPort))
 		}
+		if !allowedHost(s.DiscoverHosts, u) {
+			continue
+		}
 		instance := string(a.Labels[model.LabelName(d.settings.InstanceLabel)])
 		target := url.URL{Scheme: u.Scheme, Host: u.Host, Path: s.Path}
-		out = append(out, goexpvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance})
+		out = append(out, goexpvar.Target{Name: job + "/" + instance, URL: target.String(), Instance: instance, Job: job})
 	}
 	return out, nil
+}
+
+// allowedHost tells whether a discovered URL's host may be polled: every host without
+// patterns, else a host:port or a host that one of the patterns matches.
+func allowedHost(patterns []string, u *url.URL) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(patterns, func(p string) bool {
+		a, _ := path.Match(p, u.Host)
+		b, _ := path.Match(p, u.Hostname())
+		return a || b
+	})
 }

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/log"
 
 	"github.com/gopulse/health/pkg/goexpvar"
@@ -72,6 +74,7 @@ func TestExpvarTargetFaults(t *testing.T) {
 	defer transport.CloseIdleConnections()
 	defer p.Stop()
 	p.Start(context.Background())
+	p.WaitFirstPoll(context.Background())
 	for _, st := range p.Statuses() {
 		if st.Target == "good" {
 			if !st.Up || st.Vars != 3 {
@@ -108,6 +111,66 @@ func BenchmarkSweep1000(b *testing.B) {
 	for _, st := range p.Statuses() {
 		if !st.Up {
 			b.Fatalf("%s down: %s", st.Target, st.LastError)
+		}
+	}
+}
+
+// A data source without a Prometheus URL answers what its expvar targets can answer and
+// refuses the rest, query by query, saying why; Save & test reports each target.
+func TestExpvarOnlyDataSource(t *testing.T) {
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(smallDoc)) }))
+	defer good.Close()
+	inst, err := NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
+		JSONData: []byte(`{"expvarTargets":[{"name":"api","url":"` + good.URL + `","job":"api"},{"name":"api","url":"` + good.URL + `"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := inst.(*Datasource)
+	if d.settingsErr == nil || !strings.Contains(d.settingsErr.Error(), `expvar target name "api" is used twice`) {
+		t.Errorf("duplicate names: %v", d.settingsErr)
+	}
+	d.Dispose()
+
+	inst, err = NewDatasource(context.Background(), backend.DataSourceInstanceSettings{
+		JSONData: []byte(`{"expvarTargets":[{"name":"api","url":"` + good.URL + `","job":"api"}]}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = inst.(*Datasource)
+	defer d.Dispose()
+	if res, _ := d.CheckHealth(context.Background(), &backend.CheckHealthRequest{}); res.Status != backend.HealthStatusOk || res.Message != "1 of 1 expvar targets answer (1 configured, 0 discovered). api answers (3 variables)." {
+		t.Errorf("Save & test: %v %q", res.Status, res.Message)
+	}
+	tr := backend.TimeRange{From: time.Now().Add(-time.Minute), To: time.Now()}
+	q := func(refID, queryType, model string) backend.DataQuery {
+		return backend.DataQuery{RefID: refID, QueryType: queryType, TimeRange: tr, Interval: time.Second, MaxDataPoints: 100, JSON: json.RawMessage(model)}
+	}
+	resp, err := d.QueryData(context.Background(), &backend.QueryDataRequest{Queries: []backend.DataQuery{
+		q("expvar", "expvar", `{"paths":["goroutines","api.targets"],"targets":["api","api"]}`),
+		q("runtime", "runtime", `{"signal":"heap_alloc","source":"auto","job":"api"}`),
+		q("promql", "promql", `{"expr":"up"}`),
+		q("untyped", "", `{"expr":"up"}`),
+		q("labels", "variable", `{"variableQuery":{"kind":"label_names"}}`),
+		q("targets", "variable", `{"variableQuery":{"kind":"expvar_targets"}}`),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.Responses
+	if f := r["expvar"].Frames; r["expvar"].Error != nil || f[0].Rows() != 1 {
+		t.Errorf("expvar: %v %v (a target named twice answers once)", r["expvar"].Error, f)
+	}
+	if r["runtime"].Error != nil || len(r["runtime"].Frames) != 1 {
+		t.Errorf("runtime auto: %v", r["runtime"].Error)
+	}
+	if r["targets"].Error != nil {
+		t.Errorf("expvar_targets variable: %v", r["targets"].Error)
+	}
+	for _, refID := range []string{"promql", "untyped", "labels"} {
+		if res := r[refID]; res.Error == nil || res.Status != backend.StatusBadRequest || !strings.Contains(res.Error.Error(), "this data source has no Prometheus URL") {
+			t.Errorf("%s: %d %v", refID, res.Status, res.Error)
 		}
 	}
 }

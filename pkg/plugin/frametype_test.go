@@ -51,7 +51,7 @@ func TestFrameTypes(t *testing.T) {
 		{"variable", one("variable", `{"variableQuery":{"kind":"expvar_targets"}}`), data.FrameTypeTable, data.FrameTypeVersion{}},
 		{"expvar latest, no match", one("expvar", `{"paths":["nothing.here"],"mode":"latest"}`), data.FrameTypeTable, data.FrameTypeVersion{}},
 		{"expvar history, no match", one("expvar", `{"paths":["nothing.here"],"mode":"history"}`), data.FrameTypeTimeSeriesMulti, data.FrameTypeVersion{0, 1}},
-		{"live", data.Frames{goexpvar.LiveFrame(d.expvar, goexpvar.Selection{Targets: d.expvar.Targets(), Patterns: []goexpvar.Pattern{mustPath(t, "goroutines")}})}, data.FrameTypeTimeSeriesWide, data.FrameTypeVersion{0, 1}},
+		{"live", data.Frames{goexpvar.LiveFrame(d.expvar, goexpvar.Selection{Targets: d.expvar.Targets(), Patterns: []goexpvar.Pattern{mustPath(t, "goroutines")}}, time.Now())}, data.FrameTypeTimeSeriesWide, data.FrameTypeVersion{0, 1}},
 	}
 	for _, c := range cases {
 		if len(c.frames) == 0 {

@@ -84,7 +84,8 @@ func TestGolden(t *testing.T) {
 // normalise makes an expvar answer independent of the clock: the answer's distinct
 // times, which are poll times, become pollEpoch plus 0, 1, 2… seconds in their order;
 // with rates, each number, a difference of recorded values divided by the seconds
-// between two polls, becomes its sign (-1, 0 or 1). Names, types, labels, units,
+// between two polls, becomes its sign (-1, 0 or 1); a latest table's ages (seconds
+// since the poll) become 0. Names, types, labels, units,
 // display names, config, meta and notices are left as they are.
 func normalise(frames data.Frames, rates bool) {
 	var times []time.Time
@@ -110,6 +111,8 @@ func normalise(frames data.Frames, rates bool) {
 		case !ok:
 		case fd.Type().Time():
 			fd.SetConcrete(i, pollEpoch.Add(time.Duration(slices.Index(times, v.(time.Time)))*time.Second))
+		case fd.Name == "age":
+			fd.SetConcrete(i, 0.0)
 		case rates && fd.Type().Numeric():
 			if n, ok := v.(float64); ok {
 				fd.SetConcrete(i, sign(n))

@@ -46,6 +46,7 @@ func (d *Datasource) newResources() backend.CallResourceHandler {
 	})
 	mux.HandleFunc("GET /expvar-targets", d.expvarStatuses)
 	mux.HandleFunc("GET /expvar-vars", d.expvarVars)
+	mux.HandleFunc("GET /expvar-suggestions", d.expvarSuggestions)
 	return httpadapter.New(mux)
 }
 
@@ -66,11 +67,15 @@ type answer struct {
 
 type resourceFunc func(r *http.Request) (answer, error)
 
-// cached serves fn's answer as JSON, from the instance's cache when fresh. Errors are not
-// cached.
+// cached serves fn's answer (from Prometheus) as JSON, from the instance's cache when
+// fresh. Errors are not cached.
 func (d *Datasource) cached(fn resourceFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Path + "?" + r.URL.RawQuery
+		if d.prom == nil {
+			writeError(w, response.BadInput(errNoPrometheus))
+			return
+		}
 		a, ok := d.cache.get(key)
 		if !ok {
 			var err error
@@ -165,6 +170,7 @@ func (d *Datasource) expvarStatuses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.expvar.Start(r.Context())
+	d.expvar.WaitFirstPoll(r.Context())
 	writeJSON(w, http.StatusOK, d.expvar.Statuses())
 }
 
@@ -181,7 +187,13 @@ func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.expvar.Start(r.Context())
-	vars, _, _ := d.expvar.Latest(name)
+	d.expvar.WaitFirstPoll(r.Context(), name)
+	vars, st, _ := d.expvar.Latest(name)
+	if n, ok := goexpvar.StatusNotice(name, st, time.Now()); ok {
+		// Down or not polled yet: say so, rather than an empty list.
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": n.Text})
+		return
+	}
 	type variable struct {
 		Path  string   `json:"path"`
 		Kind  string   `json:"kind"`
@@ -198,4 +210,31 @@ func (d *Datasource) expvarVars(w http.ResponseWriter, r *http.Request) {
 		out = append(out, item)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// expvarSuggestions answers expvar-suggestions[?target=NAME...]: the paths of the latest
+// documents of the targets (all without a target), arrays folded to [*], grouped by
+// top-level variable with the services' own first (goexpvar.Suggest), for the editor.
+func (d *Datasource) expvarSuggestions(w http.ResponseWriter, r *http.Request) {
+	if d.expvar == nil {
+		writeError(w, response.BadInput(goexpvar.ErrNoTargets))
+		return
+	}
+	d.expvar.Start(r.Context())
+	targets, err := goexpvar.SelectTargets(d.expvar.Targets(), r.URL.Query()["target"])
+	if err != nil {
+		writeError(w, response.BadInput(err))
+		return
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	d.expvar.WaitFirstPoll(r.Context(), names...)
+	docs := make([][]goexpvar.Var, 0, len(names))
+	for _, n := range names {
+		vars, _, _ := d.expvar.Latest(n)
+		docs = append(docs, vars)
+	}
+	writeJSON(w, http.StatusOK, goexpvar.Suggest(docs...))
 }

@@ -53,6 +53,7 @@ type jsonData struct {
 
 // Settings are a data source's validated settings.
 type Settings struct {
+	// PrometheusURL is nil for an expvar-only data source (no URL, expvar targets).
 	PrometheusURL *url.URL
 	// AlertmanagerURL is nil when no Alertmanager is configured.
 	AlertmanagerURL      *url.URL
@@ -89,11 +90,18 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		out Settings
 		err error
 	)
-	if strings.TrimSpace(s.URL) == "" {
-		return out, fmt.Errorf("settings: the Prometheus URL is required")
-	}
-	if out.PrometheusURL, err = parseServerURL("Prometheus", s.URL); err != nil {
+	if out.Expvar, err = loadExpvar(jd.expvarJSON, s.DecryptedSecureJSONData); err != nil {
 		return out, err
+	}
+	switch {
+	case strings.TrimSpace(s.URL) != "":
+		if out.PrometheusURL, err = parseServerURL("Prometheus", s.URL); err != nil {
+			return out, err
+		}
+	case len(out.Expvar.DiscoverJobs) > 0:
+		return out, fmt.Errorf("settings: the Prometheus URL is required to discover expvar targets (expvarDiscoverJobs)")
+	case len(out.Expvar.Targets) == 0:
+		return out, fmt.Errorf("settings: the Prometheus URL is required (it is optional only when expvar targets are configured)")
 	}
 	if strings.TrimSpace(jd.AlertmanagerURL) != "" {
 		if out.AlertmanagerURL, err = parseServerURL("Alertmanager", jd.AlertmanagerURL); err != nil {
@@ -156,9 +164,6 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	if out.Levels, err = alerts.NewLevels(jd.SeverityLabel, jd.SeverityLevels); err != nil {
 		return out, fmt.Errorf("settings: severity levels: %w", err)
 	}
-	if out.Expvar, err = loadExpvar(jd.expvarJSON); err != nil {
-		return out, err
-	}
 	if out.Health, err = loadHealth(jd.healthJSON); err != nil {
 		return out, err
 	}
@@ -171,6 +176,11 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		}
 	}
 	out.Secrets = secretsOf(s.DecryptedSecureJSONData, out.HTTP.BasicAuth, out.AlertmanagerHTTP.BasicAuth)
+	for _, t := range out.Expvar.Targets {
+		if t.BasicAuthUser != "" {
+			out.Secrets.AddBasicAuth(t.BasicAuthUser, t.Auth.Password)
+		}
+	}
 	return out, nil
 }
 

@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -36,11 +37,65 @@ func TestLoadSettings(t *testing.T) {
 	}
 }
 
+// An expvar-only data source: no Prometheus URL; each target's credentials come from
+// secureJsonData under its own name, its job and paths from expvarTargetOptions, and
+// the data source's signal paths apply to every target.
+func TestLoadSettingsExpvarOnly(t *testing.T) {
+	s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{
+		JSONData: []byte(`{
+			"expvarTargets": [{"name": "api", "url": "http://api:8080"}, {"name": "web", "url": "http://web:6060/vars", "job": "web", "headers": ["X-Api-Key"]}],
+			"expvarTargetOptions": {"api": {"job": "api", "basicAuthUser": "ops", "paths": {"goroutines": "app.NumGoroutine"}}},
+			"expvarSignalPaths": {"heap_alloc": "mem.heap"},
+			"expvarDiscoverHosts": ["*.internal", "10.0.0.*:6060"]
+		}`),
+		DecryptedSecureJSONData: map[string]string{"expvarTargetPassword.api": "pw-0123456", "expvarTargetToken.web": "tok-0123456", "expvarTargetHeader.web.X-Api-Key": "key-0123456"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, web := s.Expvar.Targets[0], s.Expvar.Targets[1]
+	switch {
+	case s.PrometheusURL != nil:
+		t.Errorf("Prometheus URL %v, want none", s.PrometheusURL)
+	case api.URL != "http://api:8080/debug/vars" || api.Job != "api" || api.BasicAuthUser != "ops" || api.Auth.Password != "pw-0123456" || api.Paths["goroutines"] != "app.NumGoroutine":
+		t.Errorf("api %+v", api)
+	case web.Job != "web" || web.Auth.Token != "tok-0123456" || web.Auth.Headers["X-Api-Key"] != "key-0123456" || web.BasicAuthUser != "":
+		t.Errorf("web %+v", web)
+	case s.Expvar.SignalPaths["heap_alloc"] != "mem.heap" || len(s.Expvar.DiscoverHosts) != 2:
+		t.Errorf("expvar settings %+v", s.Expvar)
+	case strings.Contains(s.Secrets.String("pw-0123456 tok-0123456 key-0123456"), "0123456"):
+		t.Errorf("the targets' secrets are not masked: %q", s.Secrets.String("pw-0123456 tok-0123456 key-0123456"))
+	}
+}
+
+// A discovered target is polled only when an allow-list pattern matches its host:port
+// or its host.
+func TestAllowedHost(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"http://api.internal:6060": true, "http://10.0.0.7:6060": true, "http://10.0.0.7:9100": false, "http://evil.example:6060": false,
+	} {
+		u, _ := url.Parse(raw)
+		if got := allowedHost([]string{"*.internal", "10.0.0.*:6060"}, u); got != want {
+			t.Errorf("%s: %v, want %v", raw, got, want)
+		}
+	}
+	if u, _ := url.Parse("http://any:1"); !allowedHost(nil, u) {
+		t.Error("no pattern must allow every host")
+	}
+}
+
 func TestLoadSettingsErrors(t *testing.T) {
 	cases := []struct {
 		url, jsonData, want string
 	}{
-		{"", `{}`, "the Prometheus URL is required"},
+		{"", `{}`, "the Prometheus URL is required (it is optional only when expvar targets are configured)"},
+		{"", `{"expvarDiscoverJobs":["api"]}`, "the Prometheus URL is required to discover expvar targets"},
+		{"", `{"expvarTargets":[{"name":"api","url":"http://api:8080"}],"expvarSignalPaths":{"gorutines":"g"}}`, `data source signal paths: unknown runtime signal "gorutines"`},
+		{"", `{"expvarTargets":[{"name":"api","url":"http://api:8080"}],"expvarSignalPaths":{"threads":"t"}}`, "signal threads has no expvar equivalent"},
+		{"", `{"expvarTargets":[{"name":"api","url":"http://api:8080","paths":{"goroutines":"app.*"}}]}`, `expvar target api signal paths: goroutines: "app.*" must name one value`},
+		{"", `{"expvarTargets":[{"name":"api","url":"http://api:8080"}],"expvarTargetOptions":{"web":{"job":"x"}}}`, `expvar target options for "web": there is no such target`},
+		{"", `{"expvarTargets":[{"name":"api","url":"http://api:8080","headers":["Bad Name"]}]}`, `header name "Bad Name" is not valid`},
+		{"http://p:9090", `{"expvarDiscoverHosts":["[a-"]}`, `expvar discovery host pattern "[a-" is not a valid pattern`},
 		{"ftp://prom:21", `{}`, `the Prometheus URL "ftp://prom:21" must start with http:// or https://`},
 		{"prometheus:9090", `{}`, "must start with http:// or https://"},
 		{"http://", `{}`, "has no host"},

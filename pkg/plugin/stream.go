@@ -31,18 +31,24 @@ func (d *Datasource) PublishStream(context.Context, *backend.PublishStreamReques
 	return &backend.PublishStreamResponse{Status: backend.PublishStreamStatusPermissionDenied}, nil
 }
 
-// RunStream pushes the latest values of the subscribed variables after every poll: one
-// row per poll, one field per target and numeric variable, until the subscription ends.
+// RunStream pushes the latest values of the subscribed variables every poll interval
+// (after the first poll of their targets): one row per push, one field per target and
+// numeric variable, null while the target is down, until the subscription ends.
 func (d *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
 	sel, err := d.streamQuery(req.Path, req.Data)
 	if err != nil {
 		return err
 	}
 	d.expvar.Start(ctx)
+	names := make([]string, len(sel.Targets))
+	for i, t := range sel.Targets {
+		names[i] = t.Name
+	}
+	d.expvar.WaitFirstPoll(ctx, names...)
 	tick := time.NewTicker(d.settings.Expvar.Poller.Interval)
 	defer tick.Stop()
 	for {
-		f := goexpvar.LiveFrame(d.expvar, sel)
+		f := goexpvar.LiveFrame(d.expvar, sel, time.Now())
 		d.maskNotices(data.Frames{f})
 		if err := sender.SendFrame(f, data.IncludeAll); err != nil {
 			return err

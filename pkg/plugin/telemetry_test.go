@@ -270,7 +270,8 @@ func TestCheckHealthDetails(t *testing.T) {
 	}
 	e := details["expvar"]
 	if e.Status != "warning" || e.Configured == nil || *e.Configured != 2 || *e.Discovered != 0 || *e.Up != 1 ||
-		!strings.Contains(e.Message, "1 of 2 expvar targets up") || !strings.Contains(e.Message, "Down: api (expvar target api: server error 503") {
+		!strings.Contains(e.Message, "1 of 2 expvar targets answer") || !strings.Contains(e.Message, "api does not: expvar target api: server error 503") ||
+		!strings.Contains(e.Message, "ok answers (3 variables)") || len(e.Targets) != 2 || e.Targets[1].Vars != 3 || !strings.Contains(res.Message, e.Message) {
 		t.Errorf("expvar %+v", e)
 	}
 	if strings.Contains(string(res.JSONDetails), token) {

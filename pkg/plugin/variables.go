@@ -16,7 +16,13 @@ func (d *Datasource) queryVariable(ctx context.Context, q backend.DataQuery) bac
 	if err != nil {
 		return response.Response(nil, response.BadInput(err))
 	}
-	src := variables.Sources{Prometheus: d.prom}
+	var src variables.Sources
+	switch {
+	case d.prom != nil:
+		src.Prometheus = d.prom
+	case v.Kind != query.VariableExpvarTargets && v.Kind != query.VariableExpvarPaths:
+		return response.Response(nil, response.BadInput(errNoPrometheus))
+	}
 	if d.expvar != nil {
 		src.Expvar = d.expvar
 	}

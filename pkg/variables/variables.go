@@ -157,12 +157,13 @@ func expvarNames(ctx context.Context, ev goexpvar.Source, v query.Variable) ([]s
 	if ev == nil {
 		return nil, response.BadInput(goexpvar.ErrNoTargets)
 	}
-	// The first sweep discovers the targets: start before listing them.
+	// The first discovery finds the targets: start before listing them.
 	ev.Start(ctx)
 	var names []string
 	if v.Label != "" {
 		names = []string{v.Label}
 	}
+	ev.WaitFirstPoll(ctx, names...)
 	targets, err := goexpvar.SelectTargets(ev.Targets(), names)
 	if err != nil {
 		return nil, response.BadInput(err)

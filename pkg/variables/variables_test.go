@@ -68,9 +68,10 @@ type fakeExpvar struct {
 	vars    map[string][]goexpvar.Var
 }
 
-func (e *fakeExpvar) Start(context.Context)      {}
-func (e *fakeExpvar) Targets() []goexpvar.Target { return e.targets }
-func (e *fakeExpvar) History() *goexpvar.History { return nil }
+func (e *fakeExpvar) Start(context.Context)                    {}
+func (e *fakeExpvar) WaitFirstPoll(context.Context, ...string) {}
+func (e *fakeExpvar) Targets() []goexpvar.Target               { return e.targets }
+func (e *fakeExpvar) History() *goexpvar.History               { return nil }
 func (e *fakeExpvar) Latest(target string) ([]goexpvar.Var, goexpvar.Status, bool) {
 	return e.vars[target], goexpvar.Status{Target: target, Up: true}, true
 }

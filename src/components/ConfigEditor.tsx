@@ -28,6 +28,7 @@ import {
 } from '../types';
 import { durationError, httpUrlError, integerRangeError, matchersError } from '../validation';
 import { AlertmanagerSettings } from './AlertmanagerSettings';
+import { ExpvarSettings } from './ExpvarSettings';
 import { HealthThresholdFields } from './HealthQueryEditor';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
@@ -341,6 +342,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           value={jsonData.expvarRetention}
           onChange={(expvarRetention) => setJsonData({ expvarRetention })}
         />
+        <ExpvarSettings options={options} onOptionsChange={onOptionsChange} />
       </section>
 
       <section>

@@ -75,16 +75,18 @@ describe('ExpvarQueryEditor', () => {
     setTemplateSrv(undefined as unknown as TemplateSrv);
   });
 
-  it("offers the first target's variables and the runtime catalogue's expvar paths, and writes picked and typed paths", async () => {
-    const { user, lastQuery, onRunQuery } = await setup();
+  it("offers every target's paths, the services' own first, then the runtime catalogue's expvar paths, and writes picked and typed paths", async () => {
+    const { user, lastQuery, onRunQuery, getResource } = await setup();
+    expect(getResource).toHaveBeenCalledWith('expvar-suggestions', {});
     const list = await openList(user, 'Paths');
     const options = within(list).getAllByRole('option');
     expect(options.map((o) => o.textContent)).toEqual([
-      expect.stringContaining('goroutines'),
       expect.stringContaining('business.orders'),
-      expect.stringContaining('cmdline[0]'),
+      expect.stringContaining('goroutines'),
+      expect.stringContaining('cmdline[*]'),
       expect.stringContaining('memstats.HeapAlloc'),
     ]);
+    expect(options[2]).toHaveTextContent('string in 2 targets');
     await user.click(within(list).getByText('memstats.HeapAlloc'));
     expect(lastQuery()).toEqual(expvarQuery({ paths: ['goroutines', 'memstats.HeapAlloc'] }));
     await typeCustom(user, 'Paths', 'business.*');
@@ -154,7 +156,7 @@ describe('targetStatus', () => {
     expect(targetStatus({ ...EXPVAR_TARGETS[1], lastError: undefined })).toBe('Not polled yet');
   });
 
-  it("suggests only the picked target's own variables when it has none", async () => {
+  it("suggests only the picked target's own paths when one target is picked", async () => {
     const { user } = await setup(expvarQuery({ targets: ['worker'] }));
     const list = await openList(user, 'Paths');
     const texts = within(list)

@@ -1,7 +1,7 @@
 import React, { useId } from 'react';
 import { ComboboxOption, InlineField, InlineFieldRow, InlineSwitch, MultiCombobox, Stack } from '@grafana/ui';
 
-import { EXPVAR_MODES, ExpvarMode, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
+import { EXPVAR_MODES, ExpvarMode, ExpvarSuggestion, ExpvarTarget, GoPulseQuery, RuntimeSignal } from '../types';
 import { enumOptions, loadError, oneOf, setField, variableOptions } from './common/options';
 import { useResource } from './common/useResource';
 import type { TypeEditorProps } from './common/editorProps';
@@ -32,9 +32,6 @@ export function targetStatus(t: ExpvarTarget): string {
 }
 
 /** Entries picked or typed in a multi-value picker: trimmed, without empties and repeats. */
-/** At most this many of a target's variables are offered as paths. */
-const MAX_SUGGESTED_VARS = 500;
-
 function picked(selected: Array<ComboboxOption<string>>): string[] {
   return [...new Set(selected.map((o) => String(o.value).trim()).filter((v) => v !== ''))];
 }
@@ -54,12 +51,14 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
 
   const expvarTargets = useResource('expvar-targets', () => datasource.fetchExpvarTargets(), [] as ExpvarTarget[]);
   const catalogue = useResource('runtime-catalogue', () => datasource.fetchRuntimeCatalogue(), [] as RuntimeSignal[]);
-  // The variables of the first picked target (or the first target): what its document holds.
-  const sample = targets.find((t) => !t.startsWith('$')) ?? expvarTargets.value[0]?.target;
-  const sampleVars = useResource(
-    `expvar-vars:${sample ?? ''}`,
-    sample ? () => datasource.fetchExpvarVars(sample) : undefined,
-    [] as Array<{ path: string; kind: string }>
+  // The paths of every target's document (of the one picked target, when one is), grouped by
+  // top-level variable, the services' own before memstats.
+  const named = targets.filter((t) => !t.startsWith('$'));
+  const one = named.length === 1 ? named[0] : undefined;
+  const suggestions = useResource(
+    `expvar-suggestions:${one ?? ''}`,
+    () => datasource.fetchExpvarSuggestions(one),
+    [] as ExpvarSuggestion[]
   );
 
   // A picked variable is listed once, among the variables; a saved name the resource no
@@ -71,17 +70,23 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
     ...variables,
   ];
 
-  const suggested = new Map<string, string>();
-  for (const v of sampleVars.value.slice(0, MAX_SUGGESTED_VARS)) {
-    suggested.set(v.path, `${v.kind} in ${sample}`);
+  const suggested = new Map<string, ComboboxOption<string>>();
+  for (const s of suggestions.value) {
+    const where = s.targets === 1 ? '1 target' : `${s.targets} targets`;
+    suggested.set(s.path, { value: s.path, label: s.path, group: s.group, description: `${s.kind} in ${where}` });
   }
   for (const s of catalogue.value) {
     if (s.expvarPath && !suggested.has(s.expvarPath)) {
-      suggested.set(s.expvarPath, s.title);
+      suggested.set(s.expvarPath, {
+        value: s.expvarPath,
+        label: s.expvarPath,
+        group: 'Runtime catalogue',
+        description: s.title,
+      });
     }
   }
   const pathOptions: Array<ComboboxOption<string>> = [
-    ...[...suggested].map(([value, title]) => ({ value, label: value, description: title })),
+    ...suggested.values(),
     ...paths.filter((p) => !suggested.has(p) && !variableValues.has(p)).map((p) => ({ value: p, label: p })),
     ...variables,
   ];

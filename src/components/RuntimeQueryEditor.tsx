@@ -63,7 +63,8 @@ export function RuntimeQueryEditor({ query, onChange, onRunQuery, datasource }: 
   if (signal && source === 'expvar' && !signal.expvarPath) {
     sourceNote = `${signal.title} has no expvar source: use Auto or Prometheus.`;
   } else if (signal?.expvarPath && source !== 'prometheus') {
-    sourceNote = `expvar: ${signal.expvarPath}`;
+    const also = signal.expvarAlso?.length ? ` (or ${signal.expvarAlso.join(', ')})` : '';
+    sourceNote = `expvar: ${signal.expvarPath}${also}, unless the data source maps the signal to another path`;
   }
 
   return (

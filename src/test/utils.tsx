@@ -109,14 +109,14 @@ export type ResourceAnswer = (params: Params) => unknown;
 export const RESOURCES: Record<string, ResourceAnswer> = {
   'runtime-catalogue': () => CATALOGUE,
   'expvar-targets': () => EXPVAR_TARGETS,
-  'expvar-vars': (p) =>
-    p?.target === 'demo'
-      ? [
-          { path: 'goroutines', kind: 'number', value: 12 },
-          { path: 'business.orders', kind: 'number', value: 3 },
-          { path: 'cmdline[0]', kind: 'string', text: '/demo' },
-        ]
-      : [],
+  'expvar-suggestions': (p) =>
+    p?.target === 'worker'
+      ? []
+      : [
+          { path: 'business.orders', group: 'business', kind: 'number', targets: 1 },
+          { path: 'goroutines', group: 'goroutines', kind: 'number', targets: 1 },
+          { path: 'cmdline[*]', group: 'cmdline', kind: 'string', targets: 2 },
+        ],
   metadata: () => METADATA,
   metrics: () => ['go_goroutines', 'go_threads', 'http_requests_total'],
   labels: (p) => {

@@ -130,6 +130,7 @@ func CheckPoller(t testing.TB, docURL, instance string) {
 	}, hc, goexpvar.PollerOptions{Interval: 50 * time.Millisecond})
 	p.Start(context.Background())
 	defer p.Stop()
+	p.WaitFirstPoll(context.Background())
 
 	vars, st, ok := p.Latest("demo")
 	if !ok || !st.Up || st.Instance != instance || len(vars) < 100 {
