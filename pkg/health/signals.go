@@ -55,12 +55,12 @@ type Signal struct {
 var signals = [NumSignals]Signal{
 	{Up, "Up", "none", "1 when the instance answers (Prometheus's up, or the expvar target's last poll), 0 when it does not: the instance is down."},
 	{Goroutines, "Goroutines", "short", "Goroutines that exist now."},
-	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv): steady growth under steady load is a leak."},
+	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv), within the current process only: no value until it has run a window. Steady growth under steady load is a leak."},
 	{HeapInuse, "Heap in use", "bytes", "Bytes in heap spans that hold at least one object (MemStats.HeapInuse)."},
-	{GCPauseP99, "GC pause p99", "s", "99th percentile of stop-the-world GC pauses (runtime/metrics histogram, or the expvar PauseNs ring)."},
+	{GCPauseP99, "GC pause p99", "s", "99th percentile of the last stop-the-world GC pauses (at most 256): from go_gc_duration_seconds (exact while at most 100 pauses: the largest; else between its 75th percentile and the largest), else the runtime/metrics histogram's bucket, else the expvar PauseNs ring."},
 	{RequestRate, "Request rate", "reqps", "Requests per second (the request counter)."},
 	{ErrorRatio, "Error ratio", "percentunit", "Share of the requests that failed (the error selector over the request counter)."},
-	{LatencyP99, "Latency p99", "s", "99th percentile of request latency (the latency histogram)."},
+	{LatencyP99, "Latency p99", "s", "99th percentile of request latency: from the native histogram when there is one, else the classic buckets; known to lie in one bucket, whose bounds a reason gives."},
 }
 
 // Signals returns the signals of the join, in join order.
@@ -91,9 +91,8 @@ func DefaultThresholds() Thresholds {
 		Goroutines:      {Warning: ptr(10_000), Critical: ptr(50_000)},
 		GoroutineGrowth: {Warning: ptr(5), Critical: ptr(50)},
 		HeapInuse:       {Warning: ptr(512 << 20), Critical: ptr(1 << 30)},
-		// client_golang exports the runtime's pause histogram with bounds at about
-		// 0.9 ms, 10.5 ms and 117 ms: a p99 interpolated in (0.9, 10.5] ms says little
-		// more than "a pause above a millisecond", so the warning starts past 10.5 ms.
+		// Read from go_gc_duration_seconds, whose largest quantile is the largest pause:
+		// see Ranged for what each source proves.
 		GCPauseP99: {Warning: ptr(0.025), Critical: ptr(0.1)},
 		ErrorRatio: {Warning: ptr(0.01), Critical: ptr(0.05)},
 		LatencyP99: {Warning: ptr(0.25), Critical: ptr(0.5)},
