@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,6 +40,35 @@ type PrometheusOptions struct {
 	ConfigPath string
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// NativeHistograms scrapes native histograms and keeps the classic buckets of
+	// histograms that have both (scrape_native_histograms and
+	// always_scrape_classic_histograms), on Prometheus 3; Prometheus 2 scrapes the
+	// classic buckets only (see NativeHistogramsSupported).
+	NativeHistograms bool
+}
+
+// NativeHistogramsSupported tells whether the Prometheus binary the harness runs scrapes
+// native histograms beside the classic buckets (Prometheus 3), and its version.
+func NativeHistogramsSupported(t testing.TB) (bool, string) {
+	t.Helper()
+	v := PrometheusBinaryVersion(t)
+	return !strings.HasPrefix(v, "2.") && !strings.HasPrefix(v, "1."), v
+}
+
+// PrometheusBinaryVersion is the version the Prometheus binary the harness runs reports
+// (prometheus --version), such as "3.16.0".
+func PrometheusBinaryVersion(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(PrometheusBinary(t), "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness: prometheus --version: %v: %s", err, out)
+	}
+	// "prometheus, version 3.16.0 (branch: …"
+	_, after, ok := strings.Cut(string(out), "version ")
+	if !ok {
+		t.Fatalf("harness: prometheus --version: no version in %q", out)
+	}
+	return strings.Fields(after)[0]
 }
 
 // Prometheus is a running Prometheus server.
@@ -126,6 +156,10 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["scrape_interval"] = promDuration(scrape)
 	global["scrape_timeout"] = promDuration(scrape)
 	global["evaluation_interval"] = promDuration(eval)
+	if ok, _ := NativeHistogramsSupported(t); opts.NativeHistograms && ok {
+		global["scrape_native_histograms"] = true
+		global["always_scrape_classic_histograms"] = true
+	}
 	cfg["global"] = global
 
 	var rules []any
