@@ -221,3 +221,28 @@ func TestRangedBeforeExact(t *testing.T) {
 		t.Errorf("status %v %v, gc %v %v; want warning from the range, then critical from the exact 200 ms", st.At(0), st.At(1), gc.At(0), gc.At(1))
 	}
 }
+
+// Reasons cut figures to their digits, never rounding past what the source recorded.
+func TestFiguresAreCutNotRounded(t *testing.T) {
+	for _, c := range []struct {
+		id   SignalID
+		v    float64
+		want string
+	}{
+		{GCPauseP99, 0.000275658, "0.275 ms"},
+		{GCPauseP99, 0.0818, "81.8 ms"},
+		{GCPauseP99, 0.29, "290 ms"},
+		{LatencyP99, 1.0905077326652577, "1.09 s"},
+		{LatencyP99, 0.9999, "999 ms"},
+		{LatencyP99, 2.5, "2.5 s"},
+		{ErrorRatio, 0.27777, "27.7%"},
+		{HeapInuse, 1 << 30, "1.0 GiB"},
+		{HeapInuse, 1023.99 * (1 << 20), "1023.9 MiB"},
+		{GoroutineGrowth, 199.96, "199/s"},
+		{Goroutines, 20990, "20990"},
+	} {
+		if got := format(Index(c.id), c.v); got != c.want {
+			t.Errorf("%s %v: %q, want %q", c.id, c.v, got, c.want)
+		}
+	}
+}

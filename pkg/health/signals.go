@@ -182,6 +182,8 @@ func (t Thresholds) bounds() bounds {
 }
 
 // format writes a value of a signal in its unit, for reasons: 830 ms, 1.5 GiB, 12%.
+// Figures are cut to their digits, not rounded: a reason never states more than its
+// source recorded (a largest pause of 0.2757 ms reads 0.275 ms).
 func format(i int, v float64) string {
 	switch signals[i].Unit {
 	case "bytes":
@@ -191,19 +193,35 @@ func format(i int, v float64) string {
 			v /= 1024
 			u++
 		}
-		return strconv.FormatFloat(v, 'f', min(u, 1), 64) + " " + units[u]
+		d := min(u, 1)
+		return strconv.FormatFloat(cutDecimals(v, d), 'f', d, 64) + " " + units[u]
 	case "s":
 		if math.Abs(v) < 1 {
-			return strconv.FormatFloat(v*1000, 'g', 3, 64) + " ms"
+			return strconv.FormatFloat(cutDigits(v*1000, 3), 'g', 3, 64) + " ms"
 		}
-		return strconv.FormatFloat(v, 'g', 3, 64) + " s"
+		return strconv.FormatFloat(cutDigits(v, 3), 'g', 3, 64) + " s"
 	case "percentunit":
-		return strconv.FormatFloat(v*100, 'g', 3, 64) + "%"
+		return strconv.FormatFloat(cutDigits(v*100, 3), 'g', 3, 64) + "%"
 	case "reqps":
-		return strconv.FormatFloat(v, 'g', 4, 64) + " req/s"
+		return strconv.FormatFloat(cutDigits(v, 4), 'g', 4, 64) + " req/s"
 	}
 	if signals[i].ID == GoroutineGrowth {
-		return strconv.FormatFloat(v, 'g', 3, 64) + "/s"
+		return strconv.FormatFloat(cutDigits(v, 3), 'g', 3, 64) + "/s"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// cutDigits cuts v to n significant digits, towards zero.
+func cutDigits(v float64, n int) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	return cutDecimals(v, n-1-int(math.Floor(math.Log10(math.Abs(v)))))
+}
+
+// cutDecimals cuts v to d decimals, towards zero (a hair of slack for binary fractions:
+// 0.29 is 0.28999… in binary and stays 0.29).
+func cutDecimals(v float64, d int) float64 {
+	scale := math.Pow(10, float64(d))
+	return math.Trunc(v*scale*(1+1e-12)) / scale
 }
