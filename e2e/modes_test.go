@@ -99,9 +99,14 @@ func TestVerdictPerMode(t *testing.T) {
 	until := func(stage string, since time.Time, timeout time.Duration, status string, reason ...string) (time.Duration, string) {
 		t.Helper()
 		var last verdict
+		var seen []string // the verdicts on the way, repeats collapsed
+		var prev string
 		harness.Eventually(t, timeout, time.Second, stage+": "+status+" ("+strings.Join(reason, ", ")+")", func() error {
 			last = poll(map[string]any{})
 			check(stage, last.reason)
+			if now := fmt.Sprintf("%s %q", last.status, last.reason); now != prev {
+				seen, prev = append(seen, fmt.Sprintf("%v %s", time.Since(since).Round(time.Second), now)), now
+			}
 			if last.status != status || len(containsFold(last.reason, reason...)) > 0 {
 				return fmt.Errorf("status %q, reason %q", last.status, last.reason)
 			}
@@ -111,7 +116,7 @@ func TestVerdictPerMode(t *testing.T) {
 		if status != "down" {
 			check(stage+" (thresholds 0)", poll(map[string]any{"thresholds": strict}).reason)
 		}
-		t.Logf("%s: %s after %v: %q", stage, status, took.Round(100*time.Millisecond), last.reason)
+		t.Logf("%s: %s after %v: %q (on the way: %s)", stage, status, took.Round(100*time.Millisecond), last.reason, strings.Join(seen, " → "))
 		return took, last.reason
 	}
 
