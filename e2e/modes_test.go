@@ -121,6 +121,49 @@ func TestVerdictPerMode(t *testing.T) {
 	}
 
 	until("normal", start, time.Minute, "ok")
+	t.Run("alert panels answer in the normal state", func(t *testing.T) {
+		// The queries of the alert panels (dashboards/alerts.json): nothing firing or
+		// pending is an answer, zeros per P-level and one timeline row that says so.
+		alerts := func(refID string, model map[string]any) harness.Query {
+			model["queryType"], model["matchers"] = "alerts", `job=~"demo"`
+			return harness.Query{RefID: refID, Model: model, From: start.Add(-time.Minute), To: time.Now(), Interval: 5 * time.Second, MaxDataPoints: 100}
+		}
+		resp, err := c.QueryData(context.Background(), ds,
+			alerts("firing", map[string]any{"format": "counts"}),
+			alerts("pending", map[string]any{"format": "counts", "source": "prometheus", "states": []string{"pending"}}),
+			alerts("timeline", map[string]any{"format": "timeline", "source": "prometheus"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, state := range []string{"firing", "pending"} {
+			r := resp.Responses[state]
+			requireNoError(t, r)
+			var got []string
+			for _, f := range r.Frames {
+				v, _ := f.Fields[0].FloatAt(0)
+				got = append(got, fmt.Sprintf("%s %s=%v", f.Fields[0].Name, f.Fields[0].Labels["priority"], v))
+			}
+			if want := fmt.Sprintf("%[1]s P0=0 %[1]s P1=0 %[1]s P2=0", state); strings.Join(got, " ") != want {
+				t.Errorf("%s counts %q, want %q", state, got, want)
+			}
+		}
+		r := resp.Responses["timeline"]
+		requireNoError(t, r)
+		if len(r.Frames) != 1 || r.Frames[0].Name != "No alert pending or firing" {
+			t.Fatalf("timeline: %d frames %v, want one saying no alert was active", len(r.Frames), r.Frames)
+		}
+		// Before Prometheus had data, no data; then ok to the end.
+		states := column(r.Frames[0], "state")
+		var changes []string
+		for i, st := range states {
+			if i == 0 || st != states[i-1] {
+				changes = append(changes, st)
+			}
+		}
+		if got := strings.Join(changes, " → "); got != "no data → ok" {
+			t.Errorf("timeline %s, want no data → ok", got)
+		}
+	})
 	var timings []modeTiming
 	for _, m := range []struct{ mode, verdict, reason string }{
 		{harness.ModeSlow, "critical", "critical: latency p99"},
