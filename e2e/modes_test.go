@@ -173,6 +173,9 @@ func TestVerdictPerMode(t *testing.T) {
 		switched := time.Now()
 		s.Loadgen.SetMode(t, m.mode)
 		detect, reason := until(m.mode, switched, 2*time.Minute, m.verdict, m.reason)
+		if m.mode == harness.ModeSlow {
+			recordSources(t, s.Prometheus.URL, native)
+		}
 		switched = time.Now()
 		s.Loadgen.SetMode(t, harness.ModeNormal)
 		recover, _ := until(m.mode+" → normal", switched, 3*time.Minute, "ok")
@@ -337,4 +340,32 @@ func nativeTop(t *testing.T, promURL, expr string) float64 {
 		}
 	}
 	return top
+}
+
+// recordSources writes, with -record, the answers of the sources of the latency and GC
+// pause signals at this moment (the queries the health join sends, over the demo's rate
+// interval) for pkg/health's unit tests: the classic buckets, the native histogram (on
+// Prometheus 3) and the pause summary.
+func recordSources(t *testing.T, promURL string, native bool) {
+	t.Helper()
+	if !*record {
+		return
+	}
+	queries := map[string]string{
+		"slow-latency-buckets.json": `sum by (job, instance, le) (rate(http_request_duration_seconds_bucket{job="demo"}[20s]))`,
+		"slow-gc-summary.json":      `max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
+	}
+	if native {
+		queries["slow-latency-native.json"] = `sum by (job, instance) (rate(http_request_duration_seconds{job="demo"}[20s]))`
+	}
+	at := strconv.FormatInt(time.Now().Unix(), 10)
+	for file, expr := range queries {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		code, body, err := harness.HTTPGet(ctx, promURL+"/api/v1/query?"+url.Values{"query": {expr}, "time": {at}}.Encode())
+		cancel()
+		if err != nil || code != 200 {
+			t.Fatalf("record %s: HTTP %d %v", file, code, err)
+		}
+		recordBody(t, body, "pkg", "health", "testdata", file)
+	}
 }
