@@ -122,7 +122,7 @@ func goRuntime() *board {
 	b.add(8, 8, ts("GC cycles", "Completed GC cycles per second.", "cps", runtimeQ("gc_cycles_rate", "{{instance}}")))
 	b.add(12, 8, ts("GC pause", "Stop-the-world GC pause per cycle (mean over the rate interval), its 99th percentile (interpolated in the runtime/metrics histogram, whose buckets near 0.9, 10.5 and 117 ms are coarse: a p99 above the largest pause is the interpolation, not a pause) and the largest of the last pauses (at most 256, exact: go_gc_duration_seconds), in seconds. Mean and p99 are empty while no GC ran in the interval.", "s",
 		runtimeQ("gc_pause_mean", "mean {{instance}}"), runtimeQ("gc_pause_p99", "p99 {{instance}}"),
-		promql(`max by (job, instance) (`+sel("go_gc_duration_seconds", `quantile="1"`)+`)`, "largest {{instance}}")).thresholds("green", 0.01, "orange", 0.1, "red"))
+		promql(`max by (job, instance) (`+sel("go_gc_duration_seconds", `quantile=~"1|1.0"`)+`)`, "largest {{instance}}")).thresholds("green", 0.01, "orange", 0.1, "red"))
 	pauses := func(q string) string {
 		return fmt.Sprintf("histogram_quantile(%s, sum by (job, instance, le) (rate(%s[$__rate_interval])))", q, sel("go_sched_pauses_total_gc_seconds_bucket"))
 	}

@@ -64,6 +64,9 @@ func TestVerdictPerMode(t *testing.T) {
 			default:
 				continue
 			}
+			if !(bound > 0) {
+				t.Errorf("%s: reason %q: the source recorded no bound to check it against (%s)", stage, part, source)
+			}
 			for _, f := range secondsIn(what) {
 				if f > bound*(1+1e-9) {
 					t.Errorf("%s: reason %q states %v s, beyond %v s, %s", stage, part, f, bound, source)
@@ -260,7 +263,7 @@ func promValue(t *testing.T, promURL, expr string) float64 {
 
 // maxPause is the largest GC pause of the instance the runtime still holds.
 func maxPause(t *testing.T, promURL, inst string) float64 {
-	return promValue(t, promURL, fmt.Sprintf(`max(go_gc_duration_seconds{job="demo",instance=%q,quantile="1"})`, inst))
+	return promValue(t, promURL, fmt.Sprintf(`max(go_gc_duration_seconds{job="demo",instance=%q,quantile=~"1|1.0"})`, inst))
 }
 
 // latencyBound is the upper bound of the largest latency bucket holding observations of
@@ -353,7 +356,7 @@ func recordSources(t *testing.T, promURL string, native bool) {
 	}
 	queries := map[string]string{
 		"slow-latency-buckets.json": `sum by (job, instance, le) (rate(http_request_duration_seconds_bucket{job="demo"}[20s]))`,
-		"slow-gc-summary.json":      `max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
+		"slow-gc-summary.json":      `max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1|1.0"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
 	}
 	if native {
 		queries["slow-latency-native.json"] = `sum by (job, instance) (rate(http_request_duration_seconds{job="demo"}[20s]))`

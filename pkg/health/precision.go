@@ -171,7 +171,7 @@ func nativeQuantile(q float64, series []prometheus.Series) []Ranged {
 }
 
 // summaryPauseP99 is the GC pause p99 from client_golang's go_gc_duration_seconds
-// summary: series carry a quantile label, "0.75" and "1" for the quantiles, "count" for
+// summary: series carry a quantile label, "0.75" and "1" (Prometheus 3: "1.0") for the quantiles, "count" for
 // the number of pauses so far (_count). The runtime keeps the last 256 pauses: the p99
 // of at most 100 of them is the largest (exact), of more it lies between the 75th
 // percentile and the largest (the estimate is the largest: no pause beyond it exists).
@@ -194,13 +194,16 @@ func summaryPauseP99(series []prometheus.Series) []Ranged {
 			order = append(order, key)
 		}
 		var m map[int64]float64
-		switch s.Labels["quantile"] {
-		case "0.75":
-			m = p.q75
-		case "1":
-			m = p.q1
-		case "count":
+		q, err := strconv.ParseFloat(s.Labels["quantile"], 64) // "1" or Prometheus 3's "1.0"
+		switch {
+		case s.Labels["quantile"] == "count":
 			m = p.cnt
+		case err != nil:
+			continue
+		case q == 0.75:
+			m = p.q75
+		case q == 1:
+			m = p.q1
 		default:
 			continue
 		}

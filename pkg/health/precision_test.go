@@ -190,6 +190,16 @@ func TestGCPauseFromSummary(t *testing.T) {
 			t.Errorf("reason %q states %v s, above the largest pause", row["reason"], f)
 		}
 	}
+	// Prometheus 3 writes the quantile label as a float.
+	prom3 := summary(0.00021, 0.0818, 40)
+	for i := range prom3 {
+		if prom3[i].Labels["quantile"] == "1" {
+			prom3[i].Labels["quantile"] = "1.0"
+		}
+	}
+	if r := summaryPauseP99(prom3); len(r) != 1 || r[0].High[0] != 0.0818 {
+		t.Errorf("quantile 1.0: %+v, want the largest pause", r)
+	}
 	// No GC yet: the summary's quantiles are NaN.
 	if r := summaryPauseP99(summary(math.NaN(), math.NaN(), 0)); len(r) != 0 {
 		t.Errorf("no pause yet: %+v, want no value", r)

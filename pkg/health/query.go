@@ -194,8 +194,9 @@ func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]signalQuery {
 		sig, _ := goruntime.Lookup(string(id))
 		if id == GCPauseP99 {
 			if has(gcSummary) {
+				// Prometheus 3 writes the quantile label as a float: "1.0".
 				set(id, fmt.Sprintf(`max by (%[1]s, quantile) (%[2]s) or label_replace(max by (%[1]s) (%[3]s), "quantile", "count", "", "")`,
-					by, vec(gcSummary, `quantile=~"0.75|1"`), vec(gcSummary+"_count")), summaryAnswer)
+					by, vec(gcSummary, `quantile=~"0.75|1|1.0"`), vec(gcSummary+"_count")), summaryAnswer)
 				continue
 			}
 			// GC cycles can be seconds apart: over a rate interval the histogram is

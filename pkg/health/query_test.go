@@ -196,7 +196,7 @@ func TestRunExprs(t *testing.T) {
 			`sum by (job, instance) (go_goroutines{job="demo"})`,
 			`sum by (job, instance) (deriv(go_goroutines{job="demo"}[10m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 600)`,
 			`sum by (job, instance) (go_memstats_heap_inuse_bytes{job="demo"})`,
-			`max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
+			`max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1|1.0"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
 			`sum by (job, instance) (rate(api_requests_total{job="demo"}[1m]))`,
 			`(sum by (job, instance) (rate(api_requests_total{job="demo",status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total{job="demo"}[1m])) * 0) / sum by (job, instance) (rate(api_requests_total{job="demo"}[1m]))`,
 			`sum by (job, instance) (rate(api_latency_seconds{job="demo"}[1m]))`,
