@@ -64,7 +64,7 @@ func TestVerdictPerMode(t *testing.T) {
 			default:
 				continue
 			}
-			if !(bound > 0) {
+			if math.IsNaN(bound) {
 				t.Errorf("%s: reason %q: the source recorded no bound to check it against (%s)", stage, part, source)
 			}
 			for _, f := range secondsIn(what) {
@@ -209,13 +209,22 @@ func TestVerdictPerMode(t *testing.T) {
 	restarted := time.Now()
 	recover, _ := until("restart", restarted, 2*time.Minute, "ok")
 	timings = append(timings, modeTiming{harness.ModeCrash, "down", reason, detect, recover})
-	// Until the new process has lived a growth window, growth has no value.
-	for time.Since(restarted) < growthWindow-10*time.Second {
+	// For a growth window after the restart, the growth of the new process (steady, in
+	// normal mode) is near 0: never the leak of the process before, nor the drop from its
+	// thousands of goroutines to the new one's few.
+	grown := 0
+	for time.Since(restarted) < growthWindow+10*time.Second {
 		v := poll(map[string]any{})
 		if g, ok := v.values["goroutine_growth"]; ok {
-			t.Errorf("%v after the restart: goroutine growth %v/s, computed across the restart", time.Since(restarted).Round(time.Second), g)
+			grown++
+			if math.Abs(g) >= 5 {
+				t.Errorf("%v after the restart: goroutine growth %v/s, computed across the restart", time.Since(restarted).Round(time.Second), g)
+			}
 		}
 		time.Sleep(2 * time.Second)
+	}
+	if grown == 0 {
+		t.Errorf("no goroutine growth within a growth window after the restart")
 	}
 
 	var table strings.Builder

@@ -223,8 +223,8 @@ func summaryPauseP99(series []prometheus.Series) []Ranged {
 		for _, t := range p.times {
 			k := t.UnixMilli()
 			hi, ok := p.q1[k]
-			if !ok || math.IsNaN(hi) {
-				continue // no pause yet
+			if n, counted := p.cnt[k]; !ok || math.IsNaN(hi) || (counted && n == 0) {
+				continue // no pause yet (the quantiles are 0 or NaN until the first GC)
 			}
 			lo := hi
 			if n, ok := p.cnt[k]; !ok || n > 100 {

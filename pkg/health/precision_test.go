@@ -200,8 +200,8 @@ func TestGCPauseFromSummary(t *testing.T) {
 	if r := summaryPauseP99(prom3); len(r) != 1 || r[0].High[0] != 0.0818 {
 		t.Errorf("quantile 1.0: %+v, want the largest pause", r)
 	}
-	// No GC yet: the summary's quantiles are NaN.
-	if r := summaryPauseP99(summary(math.NaN(), math.NaN(), 0)); len(r) != 0 {
+	// No GC yet: the summary's quantiles are NaN, or 0.
+	if r := append(summaryPauseP99(summary(math.NaN(), math.NaN(), 0)), summaryPauseP99(summary(0, 0, 0))...); len(r) != 0 {
 		t.Errorf("no pause yet: %+v, want no value", r)
 	}
 }

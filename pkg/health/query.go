@@ -215,10 +215,19 @@ func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]signalQuery {
 	}
 	goroutines, _ := goruntime.Lookup(string(Goroutines))
 	if c, ok := goroutines.Chosen(has); ok {
-		growth := fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), window)
+		deriv := func(w time.Duration) string {
+			return fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(w))
+		}
+		growth := deriv(hs.GrowthWindow)
 		if has(processStart) {
-			// Only over the current process: no value until it has lived a window.
-			growth += fmt.Sprintf(" unless on (%s) (max by (%s) (time() - %s) < %g)", by, by, vec(processStart), hs.GrowthWindow.Seconds())
+			// Only over the current process: the window, or its half or quarter while
+			// the process is younger than that (no value before a quarter window).
+			var parts []string
+			for _, w := range []time.Duration{hs.GrowthWindow, hs.GrowthWindow / 2, hs.GrowthWindow / 4} {
+				w = w.Truncate(time.Second)
+				parts = append(parts, fmt.Sprintf("(%s unless on (%s) (max by (%s) (time() - %s) < %g))", deriv(w), by, by, vec(processStart), w.Seconds()))
+			}
+			growth = strings.Join(parts, " or ")
 		}
 		set(GoroutineGrowth, growth, plainAnswer)
 	}

@@ -194,7 +194,9 @@ func TestRunExprs(t *testing.T) {
 		{"demo", "", []string{
 			`up{job="demo"}`,
 			`sum by (job, instance) (go_goroutines{job="demo"})`,
-			`sum by (job, instance) (deriv(go_goroutines{job="demo"}[10m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 600)`,
+			`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[10m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 600)) or ` +
+				`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[5m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 300)) or ` +
+				`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[150s])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 150))`,
 			`sum by (job, instance) (go_memstats_heap_inuse_bytes{job="demo"})`,
 			`max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1|1.0"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
 			`sum by (job, instance) (rate(api_requests_total{job="demo"}[1m]))`,

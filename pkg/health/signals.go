@@ -55,7 +55,7 @@ type Signal struct {
 var signals = [NumSignals]Signal{
 	{Up, "Up", "none", "1 when the instance answers (Prometheus's up, or the expvar target's last poll), 0 when it does not: the instance is down."},
 	{Goroutines, "Goroutines", "short", "Goroutines that exist now."},
-	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv), within the current process only: no value until it has run a window. Steady growth under steady load is a leak."},
+	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv), within the current process only: over half or a quarter of the window while the process is younger, no value before. Steady growth under steady load is a leak."},
 	{HeapInuse, "Heap in use", "bytes", "Bytes in heap spans that hold at least one object (MemStats.HeapInuse)."},
 	{GCPauseP99, "GC pause p99", "s", "99th percentile of the last stop-the-world GC pauses (at most 256): from go_gc_duration_seconds (exact while at most 100 pauses: the largest; else between its 75th percentile and the largest), else the runtime/metrics histogram's bucket, else the expvar PauseNs ring."},
 	{RequestRate, "Request rate", "reqps", "Requests per second (the request counter)."},
