@@ -86,6 +86,7 @@ type panel struct {
 	FieldConfig struct {
 		Defaults struct {
 			Unit       string `json:"unit"`
+			NoValue    string `json:"noValue"`
 			Thresholds struct {
 				Mode  string `json:"mode"`
 				Steps []struct {
@@ -255,6 +256,13 @@ func checkPanel(t *testing.T, where string, p panel, all []panel) {
 	}
 	if len(p.Targets) == 0 {
 		t.Errorf("%s: no queries", where)
+	}
+	// An alert table is empty while nothing fires: the panel says that, not "No data".
+	// (Counts answer zeros and timelines a row of their own.)
+	for _, q := range p.Targets {
+		if q.QueryType == "alerts" && p.Type == "table" && q.Format != "rules" && p.FieldConfig.Defaults.NoValue == "" {
+			t.Errorf("%s: an alerts table without a no-value text for the normal state", where)
+		}
 	}
 	if reuse {
 		// One target: the results of a panel of this dashboard that queries GoPulse.

@@ -6,6 +6,7 @@ package dashboards
 import (
 	"fmt"
 
+	"github.com/gopulse/health/pkg/goruntime"
 	"github.com/gopulse/health/pkg/health"
 )
 
@@ -31,7 +32,7 @@ var (
 		"down", "dark-red", "Down", "unknown", "text", "Unknown")
 	statusNumber = valueMap("0", "green", "OK", "1", "orange", "Warning", "2", "red", "Critical", "3", "dark-red", "Down", "-1", "text", "Unknown")
 	priorityText = valueMap("P0", "red", "P0", "P1", "orange", "P1", "P2", "yellow", "P2")
-	alertState   = valueMap("firing", "red", "firing", "pending", "orange", "pending", "ok", "green", "ok")
+	alertState   = valueMap("firing", "red", "firing", "pending", "orange", "pending", "ok", "green", "ok", "no data", "text", "no data")
 )
 
 // countStatus is a stat counting the instances whose health verdict is status. Grafana's
@@ -78,6 +79,7 @@ func healthOverview() *board {
 	b.add(24, 7, newPanel("table", "Alerts firing now",
 		"Alerts of $job firing now, most urgent first, with whether Alertmanager silences or inhibits them and who it notifies.", "short",
 		alertsQ(obj{"states": []string{"firing"}, "matchers": `job="$job"`})).
+		set("noValue", "No alert firing").
 		override("priority", "mappings", priorityText, "custom.cellOptions", obj{"type": "color-background"}).
 		override("activeSince", "unit", "dateTimeFromNow"))
 	b.add(8, 8, newPanel("bargauge", "Most goroutines",
@@ -105,7 +107,7 @@ func goRuntime() *board {
 		runtimeQ("goroutines", "{{instance}}")).set("decimals", 0))
 	b.add(8, 8, ts("Threads", "OS threads: live ones when the service exports the Go 1.26 runtime/metrics series, else threads created so far (go_threads), which never goes down.", "short",
 		runtimeQ("threads", "{{instance}}")).set("decimals", 0))
-	b.add(8, 8, ts("CPU", "CPU seconds used per second, user and system: 1 is one core busy.", "short",
+	b.add(8, 8, ts("CPU", "CPU seconds used per second, user and system: 1 is one core busy.", goruntime.CoresUnit,
 		runtimeQ("cpu", "{{instance}}")).custom("axisLabel", "cores"))
 	b.row("Memory")
 	b.add(8, 8, ts("Heap", "Heap allocated (live and not yet swept objects), in use (spans holding objects), released to the OS, and the heap size at which the next GC starts.", "bytes",
@@ -118,8 +120,9 @@ func goRuntime() *board {
 	b.add(8, 8, ts("Allocation rate", "Bytes allocated on the heap per second: the pressure that drives GC.", "Bps", runtimeQ("alloc_rate", "{{instance}}")))
 	b.add(8, 8, ts("Object allocation rate", "Heap objects allocated per second, tiny allocations included.", "cps", runtimeQ("alloc_objects_rate", "{{instance}}")))
 	b.add(8, 8, ts("GC cycles", "Completed GC cycles per second.", "cps", runtimeQ("gc_cycles_rate", "{{instance}}")))
-	b.add(12, 8, ts("GC pause", "Stop-the-world GC pause per cycle (mean over the rate interval) and its 99th percentile, in seconds. Empty while no GC ran in the interval.", "s",
-		runtimeQ("gc_pause_mean", "mean {{instance}}"), runtimeQ("gc_pause_p99", "p99 {{instance}}")).thresholds("green", 0.01, "orange", 0.1, "red"))
+	b.add(12, 8, ts("GC pause", "Stop-the-world GC pause per cycle (mean over the rate interval), its 99th percentile (interpolated in the runtime/metrics histogram, whose buckets near 0.9, 10.5 and 117 ms are coarse: a p99 above the largest pause is the interpolation, not a pause) and the largest of the last pauses (at most 256, exact: go_gc_duration_seconds), in seconds. Mean and p99 are empty while no GC ran in the interval.", "s",
+		runtimeQ("gc_pause_mean", "mean {{instance}}"), runtimeQ("gc_pause_p99", "p99 {{instance}}"),
+		promql(`max by (job, instance) (`+sel("go_gc_duration_seconds", `quantile=~"1|1.0"`)+`)`, "largest {{instance}}")).thresholds("green", 0.01, "orange", 0.1, "red"))
 	pauses := func(q string) string {
 		return fmt.Sprintf("histogram_quantile(%s, sum by (job, instance, le) (rate(%s[$__rate_interval])))", q, sel("go_sched_pauses_total_gc_seconds_bucket"))
 	}
@@ -205,25 +208,21 @@ func alertsBoard() *board {
 	b.add(12, 5, newPanel("stat", "Firing by severity", "Alerts firing now per P-level, from Prometheus merged with Alertmanager.", "short",
 		alertsQ(obj{"format": "counts", "matchers": matchers})).thresholds("green", 1, "red"))
 	b.add(12, 5, newPanel("stat", "Pending by severity", "Alerts whose condition holds but not yet for their 'for' duration, per P-level: what may fire next.", "short",
-		alertsQ(obj{"source": "prometheus", "states": []string{"pending"}, "matchers": matchers})).
-		thresholds("green", 1, "orange").
-		option("reduceOptions", obj{"calcs": []string{}, "fields": `/^alertname \(count\)$/`, "values": true}).
-		transform("groupBy", obj{"fields": obj{
-			"priority":  obj{"aggregations": []any{}, "operation": "groupby"},
-			"alertname": obj{"aggregations": []string{"count"}, "operation": "aggregate"},
-		}}).
-		set("displayName", "${__data.fields.priority}"))
+		alertsQ(obj{"source": "prometheus", "format": "counts", "states": []string{"pending"}, "matchers": matchers})).
+		thresholds("green", 1, "orange"))
 	b.add(24, 9, newPanel("table", "Firing and pending alerts", "Every firing and pending alert, most urgent first: P-level, state, instance, since when, value and summary, and whether Alertmanager silences or inhibits it.", "short",
 		alertsQ(obj{"states": []string{"firing", "pending"}, "matchers": matchers})).
+		set("noValue", "No alert firing or pending").
 		override("priority", "mappings", priorityText, "custom.cellOptions", obj{"type": "color-background"}).
 		override("state", "mappings", alertState, "custom.cellOptions", obj{"type": "color-text"}).
 		override("activeSince", "unit", "dateTimeFromNow"))
 	b.row("History")
-	b.add(24, 9, newPanel("state-timeline", "Alert state timeline", "The state of every alert over the time range (ok, pending, firing), from Prometheus's ALERTS series.", "none",
+	b.add(24, 9, newPanel("state-timeline", "Alert state timeline", "The state of every alert over the time range (ok, pending, firing; no data before Prometheus had any), from Prometheus's ALERTS series. Without any alert in the range, one row says so.", "none",
 		alertsQ(obj{"source": "prometheus", "format": "timeline", "matchers": matchers})).set("mappings", alertState))
 	b.row("Alertmanager and rules")
 	b.add(24, 8, newPanel("table", "Silences, inhibitions and receivers", "The alerts Alertmanager holds: silenced (a silence matches), inhibited (a P0 of the same instance mutes its P1/P2) and the receivers it notifies.", "short",
 		alertsQ(obj{"source": "alertmanager", "matchers": matchers})).
+		set("noValue", "Alertmanager holds no alert: nothing firing, silenced or inhibited").
 		override("silenced", "custom.cellOptions", obj{"type": "color-text"}, "mappings", valueMap("true", "blue", "silenced", "false", "text", "")).
 		override("inhibited", "custom.cellOptions", obj{"type": "color-text"}, "mappings", valueMap("true", "purple", "inhibited", "false", "text", "")).
 		override("priority", "mappings", priorityText, "custom.cellOptions", obj{"type": "color-background"}))

@@ -123,10 +123,11 @@ func TestAlertsTable(t *testing.T) {
 						continue
 					}
 					states := f.Fields[1]
-					// Before Prometheus started: ok; at the end: the alert's state now.
+					// Before Prometheus started: no data (not ok: nothing was evaluated);
+					// at the end: the alert's state now.
 					got[f.Name] = states.At(0).(string) + "→" + states.At(states.Len()-1).(string)
 				}
-				want := map[string]string{"E2EServiceDown e2e-a:8080": "ok→firing", "E2EHighLatency e2e-b:8080": "ok→firing", "E2ESlowBurn e2e-a:8080": "ok→pending"}
+				want := map[string]string{"E2EServiceDown e2e-a:8080": "no data→firing", "E2EHighLatency e2e-b:8080": "no data→firing", "E2ESlowBurn e2e-a:8080": "no data→pending"}
 				for name, w := range want {
 					if got[name] != w {
 						t.Errorf("%s: %s, want %s (all: %v)", name, got[name], w, got)

@@ -86,13 +86,39 @@ func TestBusinessPlans(t *testing.T) {
 				t.Fatalf("plan %+v, want %d targets of a %s", p, c.targets, c.wantType)
 			}
 			for _, tg := range p.Targets {
-				expr := strings.ReplaceAll(tg.Expr, "$__rate_interval", "20s")
+				expr := strings.NewReplacer("$__rate_interval", "20s", "$__range", "1m", "$__interval", "5s").Replace(tg.Expr)
 				harness.Eventually(t, 30*time.Second, 500*time.Millisecond, expr, func() error {
 					return checkBusinessAnswer(s.Prometheus.URL, expr, c.q)
 				})
 			}
 		})
 	}
+
+	// Top N over a range through the plugin (the business dashboard's "Top elements"): the
+	// same N series at every step, however the ranking moves from step to step.
+	t.Run("topN over a range", func(t *testing.T) {
+		c := harness.StartPlugin(t)
+		ds := &harness.Settings{URL: s.Prometheus.URL, JSONData: map[string]any{"scrapeInterval": "1s"}}
+		from := time.Now()
+		harness.WaitForQuery(t, s.Prometheus.URL, `count(count by (page, element_id) (demo_events_total{job="demo"})) > 5`, 30*time.Second)
+		time.Sleep(10 * time.Second) // some steps for the ranking to move
+		resp, err := c.QueryData(context.Background(), ds, harness.Query{RefID: "top", From: from, To: time.Now(), Interval: time.Second, MaxDataPoints: 500,
+			Model: map[string]any{"queryType": "business", "metric": "demo_events_total", "groupBy": []string{"page", "element_id"}, "topN": 5, "job": "demo"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resp.Responses["top"]
+		requireNoError(t, r)
+		series := map[string]bool{}
+		for _, f := range r.Frames {
+			for _, fl := range f.Fields[1:] {
+				series[fl.Labels.String()] = true
+			}
+		}
+		if len(series) == 0 || len(series) > 5 {
+			t.Errorf("top 5 over the range: %d series %v, want 1 to 5", len(series), series)
+		}
+	})
 
 	// Without metadata, a _total name still answers as a counter, with a notice.
 	if md := businessMetadata(t, s.Prometheus.URL, "demo_not_exported_total"); len(md) != 0 {

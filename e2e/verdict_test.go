@@ -110,6 +110,15 @@ func TestHealthFollowsTheDemo(t *testing.T) {
 	}
 
 	normal := expect("normal", 30*time.Second, "ok")
+	// Goroutine growth is computed within the process only: a quarter of the growth
+	// window (15 s) after the demo started, it has a value.
+	harness.Eventually(t, 30*time.Second, time.Second, "normal: the young demo's goroutine growth", func() error {
+		if _, ok := normal.values["goroutine_growth"]; ok {
+			return nil
+		}
+		normal = expect("normal", 10*time.Second, "ok")
+		return fmt.Errorf("no goroutine growth yet: %v", normal.values)
+	})
 	for _, sig := range []string{"up", "goroutines", "goroutine_growth", "heap_inuse", "gc_pause_p99", "request_rate", "error_ratio", "latency_p99"} {
 		if _, ok := normal.values[sig]; !ok {
 			t.Errorf("normal: signal %s has no value: %v", sig, normal.values)

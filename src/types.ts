@@ -437,7 +437,7 @@ export interface GoPulseOptions extends DataSourceJsonData {
   healthErrorSelector?: string;
   /** Health: a classic histogram of the request latency, without `_bucket` (default `http_request_duration_seconds`). */
   healthLatencyMetric?: string;
-  /** Health: the window of the goroutine growth, a duration (default `5m`). */
+  /** Health: the window of the goroutine growth, a duration (default `1m`). */
   healthGrowthWindow?: string;
   /** Health: firing alerts at this P-level or more urgent make an instance critical (default `P1`). */
   healthAlertCritical?: string;
@@ -459,7 +459,7 @@ export const DEFAULT_SCRAPE_INTERVAL = '15s';
 export const DEFAULT_HEALTH_REQUEST_METRIC = 'http_requests_total';
 export const DEFAULT_HEALTH_ERROR_SELECTOR = 'code=~"5.."';
 export const DEFAULT_HEALTH_LATENCY_METRIC = 'http_request_duration_seconds';
-export const DEFAULT_HEALTH_GROWTH_WINDOW = '5m';
+export const DEFAULT_HEALTH_GROWTH_WINDOW = '1m';
 export const DEFAULT_HEALTH_ALERT_CRITICAL = 'P1';
 /** The backend's upper bound of maxConcurrentQueries (the SDK's concurrent query helper caps at 10). */
 export const MAX_CONCURRENT_QUERIES_LIMIT = 10;

@@ -30,6 +30,26 @@ func StartDemo(t testing.TB, extraArgs ...string) *Demo {
 	return &Demo{Process: p, Addr: addr, URL: "http://" + addr}
 }
 
+// Restart starts the demo again on the same address once it has exited (crash mode), so
+// that Prometheus scrapes the new process as the same instance, and waits for /metrics.
+// Process becomes the new process.
+func (d *Demo) Restart(t testing.TB, extraArgs ...string) {
+	t.Helper()
+	if exited, _ := d.Exited(); !exited {
+		t.Fatalf("harness: demo restart: the demo at %s is still running", d.Addr)
+	}
+	bin := GoBuild(t, "./demo/cmd/app")
+	p, err := startProcess(t, ProcessOpts{Name: "demo", Binary: bin, Args: append([]string{"-listen", d.Addr}, extraArgs...)})
+	if err != nil {
+		t.Fatalf("harness: demo restart: %v", err)
+	}
+	if err := p.waitReady(ReadyTimeout, func() error { return expect200(d.URL + "/metrics") }); err != nil {
+		_ = p.Stop()
+		t.Fatalf("harness: demo restart on %s: %v", d.Addr, err)
+	}
+	d.Process = p
+}
+
 // Loadgen is a running load generator (demo/cmd/loadgen).
 type Loadgen struct {
 	*Process

@@ -46,6 +46,35 @@ type PrometheusOptions struct {
 	ConfigPath string
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// NativeHistograms scrapes native histograms and keeps the classic buckets of
+	// histograms that have both (scrape_native_histograms and
+	// always_scrape_classic_histograms), on Prometheus 3; Prometheus 2 scrapes the
+	// classic buckets only (see NativeHistogramsSupported).
+	NativeHistograms bool
+}
+
+// NativeHistogramsSupported tells whether the Prometheus binary the harness runs scrapes
+// native histograms beside the classic buckets (Prometheus 3), and its version.
+func NativeHistogramsSupported(t testing.TB) (bool, string) {
+	t.Helper()
+	v := PrometheusBinaryVersion(t)
+	return !strings.HasPrefix(v, "2.") && !strings.HasPrefix(v, "1."), v
+}
+
+// PrometheusBinaryVersion is the version the Prometheus binary the harness runs reports
+// (prometheus --version), such as "3.16.0".
+func PrometheusBinaryVersion(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(PrometheusBinary(t), "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("harness: prometheus --version: %v: %s", err, out)
+	}
+	// "prometheus, version 3.16.0 (branch: …"
+	_, after, ok := strings.Cut(string(out), "version ")
+	if !ok {
+		t.Fatalf("harness: prometheus --version: no version in %q", out)
+	}
+	return strings.Fields(after)[0]
 }
 
 // Prometheus is a running Prometheus server.
@@ -135,6 +164,10 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["evaluation_interval"] = promDuration(eval)
 	for k, v := range opts.Global {
 		global[k] = v
+	}
+	if ok, _ := NativeHistogramsSupported(t); opts.NativeHistograms && ok {
+		global["scrape_native_histograms"] = true
+		global["always_scrape_classic_histograms"] = true
 	}
 	cfg["global"] = global
 
@@ -298,22 +331,4 @@ func readConfig(t testing.TB, src, dir, file string) (map[string]any, string, er
 		cfg = map[string]any{}
 	}
 	return cfg, filepath.Dir(src), nil
-}
-
-// PrometheusBinaryVersion is the version of the Prometheus binary the tests use (its
-// --version), for tests that must configure a server by its version before starting it;
-// a running server's is Prometheus.Version.
-func PrometheusBinaryVersion(t testing.TB) string {
-	t.Helper()
-	out, err := exec.Command(PrometheusBinary(t), "--version").CombinedOutput()
-	if err != nil {
-		t.Fatalf("harness: prometheus --version: %v: %s", err, out)
-	}
-	// "prometheus, version 3.16.0 (branch: ..., revision: ...)"
-	_, rest, ok := strings.Cut(string(out), "version ")
-	v, _, _ := strings.Cut(rest, " ")
-	if !ok || v == "" {
-		t.Fatalf("harness: prometheus --version says no version: %s", out)
-	}
-	return v
 }

@@ -297,11 +297,14 @@ func Table(in []Alert) *data.Frame {
 		return out
 	}
 	since := make([]time.Time, len(in))
-	value := make([]float64, len(in))
+	value := make([]*float64, len(in)) // empty where the source gives none (Alertmanager)
 	silenced := make([]bool, len(in))
 	inhibited := make([]bool, len(in))
 	for i, a := range in {
-		since[i], value[i], silenced[i], inhibited[i] = a.ActiveSince, a.Value, a.Silenced, a.Inhibited
+		since[i], silenced[i], inhibited[i] = a.ActiveSince, a.Silenced, a.Inhibited
+		if !math.IsNaN(a.Value) {
+			value[i] = &in[i].Value
+		}
 	}
 	f := data.NewFrame("alerts",
 		data.NewField("alertname", nil, str(func(a Alert) string { return a.Name })),
@@ -346,13 +349,14 @@ func labelString(l map[string]string) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
-// Counts is the number of firing alerts per P-level as numeric-multi frames (one per
-// level, labelled priority=Pn; P0, P1 and P2 always present, "none" for alerts without a
-// level), for stat panels and Grafana alert rules.
-func Counts(in []Alert) data.Frames {
+// Counts is the number of alerts in state (firing or pending) per P-level as
+// numeric-multi frames (one per level, labelled priority=Pn; P0, P1 and P2 always
+// present, at 0 when none is, "none" for alerts without a level), for stat panels and
+// Grafana alert rules. The field is named after the state.
+func Counts(in []Alert, state string) data.Frames {
 	counts := map[string]float64{"P0": 0, "P1": 0, "P2": 0}
 	for _, a := range in {
-		if a.State != "firing" {
+		if a.State != state {
 			continue
 		}
 		p := a.Priority
@@ -371,7 +375,7 @@ func Counts(in []Alert) data.Frames {
 	meta := &data.FrameMeta{Type: data.FrameTypeNumericMulti, TypeVersion: data.FrameTypeVersion{0, 1}}
 	out := make(data.Frames, 0, len(levels))
 	for _, p := range levels {
-		f := data.NewField("firing", data.Labels{"priority": p}, []float64{counts[p]})
+		f := data.NewField(state, data.Labels{"priority": p}, []float64{counts[p]})
 		f.Config = &data.FieldConfig{DisplayNameFromDS: p}
 		out = append(out, data.NewFrame("", f).SetMeta(meta))
 	}

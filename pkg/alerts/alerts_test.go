@@ -158,6 +158,14 @@ func TestMerge(t *testing.T) {
 	if a := got[2]; a.Source != "alertmanager" || a.Priority != "P0" || a.State != "firing" || !math.IsNaN(a.Value) {
 		t.Errorf("alertmanager only %+v", a)
 	}
+	// In the table, the Alertmanager-only row's value is empty, not NaN.
+	value, _ := Table(got).FieldByName("value")
+	if v := value.At(2).(*float64); v != nil {
+		t.Errorf("alertmanager only: value %v, want empty", *v)
+	}
+	if v := value.At(0).(*float64); v == nil || *v != 1.5 {
+		t.Errorf("merged: value %v, want 1.5", v)
+	}
 }
 
 func TestCounts(t *testing.T) {
@@ -165,13 +173,23 @@ func TestCounts(t *testing.T) {
 		alert("A", "firing", "P0", "a", 1), alert("B", "firing", "P0", "b", 1), alert("C", "pending", "P1", "a", 1),
 		alert("D", "firing", "warning", "a", 1), alert("E", "firing", "", "a", 1),
 	}, DefaultLevels())
-	var got []string
-	for _, f := range Counts(in) {
-		v, _ := f.Fields[0].FloatAt(0)
-		got = append(got, fmt.Sprintf("%s=%v", f.Fields[0].Labels["priority"], v))
+	counts := func(in []Alert, state string) string {
+		var got []string
+		for _, f := range Counts(in, state) {
+			v, _ := f.Fields[0].FloatAt(0)
+			got = append(got, fmt.Sprintf("%s %s=%v", f.Fields[0].Name, f.Fields[0].Labels["priority"], v))
+		}
+		return strings.Join(got, " ")
 	}
-	if strings.Join(got, " ") != "P0=2 P1=0 P2=1 none=1" {
+	if got := counts(in, "firing"); got != "firing P0=2 firing P1=0 firing P2=1 firing none=1" {
 		t.Errorf("counts %v", got)
+	}
+	if got := counts(in, "pending"); got != "pending P0=0 pending P1=1 pending P2=0" {
+		t.Errorf("pending counts %v", got)
+	}
+	// Nothing active: zeros, an answer a stat panel shows.
+	if got := counts(nil, "firing"); got != "firing P0=0 firing P1=0 firing P2=0" {
+		t.Errorf("counts of nothing %v", got)
 	}
 }
 

@@ -33,8 +33,9 @@ type Sources struct {
 
 // Run answers an alerts query: the active alerts of Prometheus, of Alertmanager (with
 // silenced, inhibited and receivers) or of both merged by label set, filtered, most
-// urgent first, as one table (or counts of firing alerts per P-level, or a state timeline
-// over the range from the ALERTS series, or Prometheus's rules). With both, a failing
+// urgent first, as one table (or counts of firing alerts per P-level, pending ones when
+// the query asks for pending alone; or a state timeline over the range from the ALERTS
+// series; or Prometheus's rules). With both, a failing
 // Alertmanager leaves the Prometheus part answered, with a notice and the downstream
 // error.
 func Run(ctx context.Context, src Sources, model query.Alerts, lv Levels, req prometheus.Request) (data.Frames, error) {
@@ -58,7 +59,13 @@ func Run(ctx context.Context, src Sources, model query.Alerts, lv Levels, req pr
 		if err != nil {
 			return nil, err
 		}
-		return Timeline(series, r, filter), nil
+		// Rules only run on data: where Prometheus holds no sample of any target, no
+		// alert state is known.
+		scraped, err := src.Prometheus.RangeSeries(ctx, "count(up)", r)
+		if err != nil {
+			return nil, err
+		}
+		return Timeline(series, scraped, r, filter), nil
 	}
 	if model.Source != "" && model.Source != "prometheus" && src.Alertmanager == nil {
 		return nil, response.BadInput(errors.New("no Alertmanager URL is configured for this data source: set one in its settings, or use source prometheus"))
@@ -83,7 +90,11 @@ func Run(ctx context.Context, src Sources, model query.Alerts, lv Levels, req pr
 	selected := Select(list, filter)
 	fr := data.Frames{Table(selected)}
 	if model.Format == "counts" {
-		fr = Counts(selected)
+		state := "firing"
+		if len(model.States) == 1 {
+			state = model.States[0]
+		}
+		fr = Counts(selected, state)
 	}
 	if amErr != nil {
 		response.AddNotice(fr[0], data.Notice{Severity: data.NoticeSeverityWarning,

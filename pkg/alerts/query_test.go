@@ -26,7 +26,8 @@ import (
 type fakeProm struct {
 	alerts []v1.Alert
 	rules  []v1.RuleGroup
-	series []prometheus.Series
+	series []prometheus.Series // the answer to ALERTS range queries
+	up     []prometheus.Series // the answer to other range queries (count(up))
 	err    error
 
 	calls  []string // "alerts", "rules", or the expression of a range query
@@ -46,6 +47,9 @@ func (p *fakeProm) Rules(context.Context) ([]v1.RuleGroup, error) {
 func (p *fakeProm) RangeSeries(_ context.Context, expr string, r v1.Range) ([]prometheus.Series, error) {
 	p.calls = append(p.calls, expr)
 	p.ranges = append(p.ranges, r)
+	if !strings.HasPrefix(expr, "ALERTS") {
+		return p.up, p.err
+	}
 	return p.series, p.err
 }
 
@@ -233,18 +237,21 @@ func TestRunFormats(t *testing.T) {
 		Labels: data.Labels{"__name__": "ALERTS", "alertname": "Down", "alertstate": "firing", "severity": "P0", "instance": "a:1"},
 		Times:  []time.Time{t0.Add(10 * time.Second)}, Values: []float64{1},
 	}}
+	// Prometheus scraped from the second step on.
+	prom.up = []prometheus.Series{{Labels: data.Labels{}, Times: []time.Time{t0.Add(10 * time.Second), t0.Add(20 * time.Second), t0.Add(30 * time.Second),
+		t0.Add(40 * time.Second), t0.Add(50 * time.Second), t0.Add(60 * time.Second)}, Values: make([]float64, 6)}}
 	req := prometheus.Request{From: t0, To: t0.Add(time.Minute), Interval: 10 * time.Second}
 	fr, err = Run(context.Background(), Sources{Prometheus: prom, Alertmanager: am}, query.Alerts{Source: "both", Format: "timeline", Matchers: `alertname="Down"`}, DefaultLevels(), req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(prom.calls, []string{`ALERTS{alertname="Down"}`}) || am.calls != 0 {
-		t.Errorf("timeline asked Prometheus %q and the Alertmanager %d times, want the ALERTS series of alertname=\"Down\"", prom.calls, am.calls)
+	if !slices.Equal(prom.calls, []string{`ALERTS{alertname="Down"}`, "count(up)"}) || am.calls != 0 {
+		t.Errorf("timeline asked Prometheus %q and the Alertmanager %d times, want the ALERTS series of alertname=\"Down\" and where Prometheus had data", prom.calls, am.calls)
 	}
 	if r := prom.ranges[0]; !r.Start.Equal(t0) || !r.End.Equal(t0.Add(time.Minute)) || r.Step != 10*time.Second {
 		t.Errorf("timeline range %+v, want the request's minute by 10s", r)
 	}
-	if len(fr) != 1 || fr[0].Name != "Down a:1" || column(t, fr[0], "state") != "ok|firing|ok|ok|ok|ok|ok" {
+	if len(fr) != 1 || fr[0].Name != "Down a:1" || column(t, fr[0], "state") != "no data|firing|ok|ok|ok|ok|ok" {
 		t.Errorf("timeline %v, want Down a:1 firing at the second step", fr)
 	}
 }

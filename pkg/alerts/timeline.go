@@ -26,14 +26,20 @@ var stateColors = data.ValueMappings{data.ValueMapper{
 	"firing":  {Color: "red", Index: 0},
 	"pending": {Color: "orange", Index: 1},
 	"ok":      {Color: "green", Index: 2},
+	noData:    {Color: "text", Index: 3},
 }}
 
+// noData is the state of the steps at which Prometheus had no data.
+const noData = "no data"
+
 // Timeline turns the ALERTS series of a range (one per alert and state) into one frame
-// per alert and instance: its state at every step of r, firing, pending or ok, shaped for
-// Grafana's state-timeline panel. The filter's severities apply; most urgent first.
-// The frames are tables: a state is a string, and the data plane's time-series types
-// carry numeric values only.
-func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
+// per alert and instance: its state at every step of r, firing, pending, ok, or "no data"
+// where Prometheus had no data (no sample of scraped, count(up), and no ALERTS), shaped
+// for Grafana's state-timeline panel. The filter's severities apply; most urgent first.
+// Without any alert in the range, one frame "No alert pending or firing" says ok (or no
+// data) at every step: nothing firing is an answer. The frames are tables: a state is a
+// string, and the data plane's time-series types carry numeric values only.
+func Timeline(series, scraped []prometheus.Series, r v1.Range, f Filter) data.Frames {
 	grid := make([]time.Time, 0, int(r.End.Sub(r.Start)/r.Step)+1)
 	for t := r.Start; !t.After(r.End); t = t.Add(r.Step) {
 		grid = append(grid, t.UTC())
@@ -41,6 +47,25 @@ func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 	index := make(map[int64]int, len(grid))
 	for i, t := range grid {
 		index[t.UnixMilli()] = i
+	}
+	// known[i]: Prometheus had data at step i.
+	known := make([]bool, len(grid))
+	for _, s := range append(slices.Clone(scraped), series...) {
+		for _, t := range s.Times {
+			if i, ok := index[t.UnixMilli()]; ok {
+				known[i] = true
+			}
+		}
+	}
+	quiet := func() []string {
+		states := make([]string, len(grid))
+		for i := range states {
+			states[i] = noData
+			if known[i] {
+				states[i] = "ok"
+			}
+		}
+		return states
 	}
 	type group struct {
 		alert  Alert
@@ -61,10 +86,7 @@ func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 		key := labelString(l)
 		g := groups[key]
 		if g == nil {
-			g = &group{alert: a, states: make([]string, len(grid))}
-			for i := range g.states {
-				g.states[i] = "ok"
-			}
+			g = &group{alert: a, states: quiet()}
 			groups[key] = g
 		}
 		state := s.Labels["alertstate"]
@@ -93,7 +115,10 @@ func Timeline(series []prometheus.Series, r v1.Range, f Filter) data.Frames {
 		out = append(out, data.NewFrame(name, data.NewField("Time", nil, grid), state).SetMeta(&data.FrameMeta{Type: data.FrameTypeTable}))
 	}
 	if len(out) == 0 {
-		out = data.Frames{data.NewFrame("alerts").SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})}
+		const name = "No alert pending or firing"
+		state := data.NewField("state", nil, quiet())
+		state.Config = &data.FieldConfig{DisplayNameFromDS: name, Mappings: stateColors}
+		out = data.Frames{data.NewFrame(name, data.NewField("Time", nil, grid), state).SetMeta(&data.FrameMeta{Type: data.FrameTypeTable})}
 	}
 	return out
 }

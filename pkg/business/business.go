@@ -10,7 +10,10 @@
 //     buckets are always summed, the aggregation does not apply;
 //   - summary: one expression per quantile, <agg> by (groupBy) (m{sel, quantile="q"}),
 //     with max, min or avg only: summary quantiles cannot be summed (max by default);
-//   - topN > 0 wraps each expression in topk(N, ...).
+//   - topN > 0 keeps the N series of each expression that rank highest over the whole
+//     range (their mean at the range's end, `topk(N, avg_over_time((e)[$__range:$__interval] @ end()))`)
+//     and plots those at every step: the same N series across the range, where a
+//     per-step topk would show every series that was ever in the top N.
 //
 // The selector is the scope (scope.NewSelector) and the user's label matchers, parsed
 // with the PromQL parser and written back canonically, so that no text the user typed
@@ -18,7 +21,7 @@
 // name ends in _total: then it is read as a counter and Plan.Notices says so. Metric and
 // label names that are not classic are written in Prometheus 3's quoted-name syntax
 // (package promname).
-// $__rate_interval is left for the caller to expand.
+// $__rate_interval, $__range and $__interval are left for the caller to expand.
 package business
 
 import (
@@ -184,7 +187,7 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 
 func (p *Plan) add(topN int, expr, legend string) {
 	if topN > 0 {
-		expr = fmt.Sprintf("topk(%d, %s)", topN, expr)
+		expr = fmt.Sprintf("(%[2]s) and topk(%[1]d, avg_over_time((%[2]s)[$__range:$__interval] @ end()))", topN, expr)
 	}
 	p.Targets = append(p.Targets, Target{Expr: expr, Legend: legend})
 }

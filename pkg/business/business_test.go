@@ -62,7 +62,7 @@ func TestBuild(t *testing.T) {
 		{
 			name: "counter without metadata, named _total", scope: demo,
 			q:     Query{Metric: "demo_orders_total", GroupBy: []string{"status", "status"}, TopN: 2},
-			want:  []Target{{`topk(2, sum by (status) (rate(demo_orders_total{job="demo"}[$__rate_interval])))`, "{{status}}"}},
+			want:  []Target{{`(sum by (status) (rate(demo_orders_total{job="demo"}[$__rate_interval]))) and topk(2, avg_over_time((sum by (status) (rate(demo_orders_total{job="demo"}[$__rate_interval])))[$__range:$__interval] @ end()))`, "{{status}}"}},
 			notes: []string{"Prometheus has no metadata for demo_orders_total: it is read as a counter because its name ends in _total"},
 		},
 		{
@@ -87,7 +87,7 @@ func TestBuild(t *testing.T) {
 		{
 			name: "histogram, topN, max does not apply", typ: Histogram,
 			q:     Query{Metric: "http_request_duration_seconds", Aggregation: "max", Quantiles: []float64{0.999}, TopN: 3},
-			want:  []Target{{`topk(3, histogram_quantile(0.999, sum (rate(http_request_duration_seconds[$__rate_interval]))) or histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))))`, "p99.9"}},
+			want:  []Target{{`(histogram_quantile(0.999, sum (rate(http_request_duration_seconds[$__rate_interval]))) or histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval])))) and topk(3, avg_over_time((histogram_quantile(0.999, sum (rate(http_request_duration_seconds[$__rate_interval]))) or histogram_quantile(0.999, sum by (le) (rate(http_request_duration_seconds_bucket[$__rate_interval]))))[$__range:$__interval] @ end()))`, "p99.9"}},
 			notes: []string{"aggregation max does not apply to the histogram http_request_duration_seconds: its buckets are summed before each quantile"},
 		},
 		{
@@ -124,7 +124,7 @@ func TestBuild(t *testing.T) {
 				t.Errorf("got %+v\nwant %+v, notices %q", p, c.want, c.notes)
 			}
 			for _, tg := range p.Targets {
-				if _, err := promql.ParseExpr(strings.ReplaceAll(tg.Expr, "$__rate_interval", "1m")); err != nil {
+				if _, err := promql.ParseExpr(strings.NewReplacer("$__rate_interval", "1m", "$__range", "1h", "$__interval", "15s").Replace(tg.Expr)); err != nil {
 					t.Errorf("%s: %v", tg.Expr, err)
 				}
 			}

@@ -22,6 +22,10 @@ const (
 	KindChanges  = "changes"      // how many times a value changed (restarts)
 )
 
+// CoresUnit is the unit of CPU use: cores busy (Grafana's custom suffix unit; it has no
+// unit of its own for cores).
+const CoresUnit = "suffix: cores"
+
 // Templates of the common candidate shapes. %[1]s is the selector's matcher list, %[2]s
 // its grouping (job and instance labels).
 
@@ -181,7 +185,7 @@ var catalogue = []Signal{
 	},
 	// CPU & process
 	{
-		ID: "cpu", Title: "CPU (cores)", Area: AreaProcess, Unit: "short", Kind: KindRate,
+		ID: "cpu", Title: "CPU (cores)", Area: AreaProcess, Unit: CoresUnit, Kind: KindRate,
 		Description: "CPU seconds used per second, user and system: 1 is one core busy.",
 		Candidates:  []Candidate{rate("process_cpu_seconds_total")},
 		Hint:        processHint,

@@ -38,7 +38,7 @@ func TestCatalogueShape(t *testing.T) {
 	var ids []string
 	areas := []string{AreaGoroutines, AreaMemory, AreaGC, AreaProcess, AreaScheduler, AreaSettings}
 	kinds := []string{KindGauge, KindRate, KindRatio, KindMean, KindQuantile, KindChanges}
-	units := []string{"short", "bytes", "s", "Bps", "cps", "percentunit", "percent"}
+	units := []string{"short", "bytes", "s", "Bps", "cps", "percentunit", "percent", CoresUnit}
 	counter := regexp.MustCompile(`_(total|count|sum|bucket)$`)
 	for _, s := range Catalogue() {
 		ids = append(ids, s.ID)

@@ -109,6 +109,9 @@ type Input struct {
 	// Series holds each signal's series in join order (see Signals): for one signal,
 	// Prometheus's series first, then those from the expvar targets.
 	Series [NumSignals][]prometheus.Series
+	// Ranged holds the signals read from sources that resolve them only to a range
+	// (histograms, summaries; see Ranged). At a step they come before Series.
+	Ranged [NumSignals][]Ranged
 	Alerts []Alert
 	// Failed says which sources did not answer, and why: an instance that would be ok
 	// without them is unknown.
@@ -139,6 +142,7 @@ func level(s string) int8 {
 type row struct {
 	instance, job string
 	series        [NumSignals][]*prometheus.Series
+	ranged        [NumSignals][]*Ranged
 	alerts        []*Alert
 }
 
@@ -151,10 +155,11 @@ type Join struct {
 	bounds                  bounds
 	critical                int8
 	rows                    []*row
-	// scratch holds one row's values (NumSignals x Points, signal-major) and, per step,
-	// the most urgent firing level (-1 none); reused from row to row.
-	values []float64
-	levels []int8
+	// scratch holds one row's values (NumSignals x Points, signal-major), the bounds of
+	// those known only as a range (NaN for exact values) and, per step, the most urgent
+	// firing level (-1 none); reused from row to row.
+	values, lows, highs []float64
+	levels              []int8
 }
 
 // NewJoin groups the input's series and alerts by instance. Rows come in the order their
@@ -189,6 +194,14 @@ func NewJoin(in *Input, opts Options) *Join {
 			}
 		}
 	}
+	for i := range in.Ranged {
+		for k := range in.Ranged[i] {
+			s := &in.Ranged[i][k]
+			if r := get(s.Labels); r != nil {
+				r.ranged[i] = append(r.ranged[i], s)
+			}
+		}
+	}
 	for k := range in.Alerts {
 		a := &in.Alerts[k]
 		if r := byInstance[a.Labels[opts.InstanceLabel]]; r != nil {
@@ -196,7 +209,7 @@ func NewJoin(in *Input, opts Options) *Join {
 		}
 	}
 	n := NumSignals * j.grid.Points
-	j.values = make([]float64, n)
+	j.values, j.lows, j.highs = make([]float64, n), make([]float64, n), make([]float64, n)
 	j.levels = make([]int8, j.grid.Points)
 	return j
 }
@@ -214,13 +227,20 @@ const Lookback = 5 * time.Minute
 func (j *Join) fill(r *row) {
 	p := j.grid.Points
 	for i := range j.values {
-		j.values[i] = math.NaN()
+		j.values[i], j.lows[i], j.highs[i] = math.NaN(), math.NaN(), math.NaN()
 	}
 	for i := range j.levels {
 		j.levels[i] = -1
 	}
 	for sig := range r.series {
 		vals := j.values[sig*p : (sig+1)*p]
+		for _, s := range r.ranged[sig] {
+			for n, t := range s.Times {
+				if k := j.grid.Index(t); k >= 0 && math.IsNaN(vals[k]) {
+					vals[k], j.lows[sig*p+k], j.highs[sig*p+k] = s.Values[n], s.Low[n], s.High[n]
+				}
+			}
+		}
 		for _, s := range r.series[sig] {
 			for n, t := range s.Times {
 				if k := j.grid.Index(t); k >= 0 && math.IsNaN(vals[k]) {
@@ -266,13 +286,12 @@ func (j *Join) down() {
 
 // status is the verdict at step k of the filled row.
 func (j *Join) status(k int) Status {
-	p := j.grid.Points
 	if j.values[k] == 0 { // up
 		return Down
 	}
 	worst, known := OK, j.levels[k] >= 0
 	for sig := 1; sig < NumSignals; sig++ {
-		v := j.values[sig*p+k]
+		v := j.proven(sig, k)
 		if math.IsNaN(v) {
 			continue
 		}
@@ -297,23 +316,47 @@ func (j *Join) status(k int) Status {
 	return worst
 }
 
+// proven is the least value of signal sig at step k that its source proves: the low bound
+// of a range, else the value (NaN: none).
+func (j *Join) proven(sig, k int) float64 {
+	i := sig*j.grid.Points + k
+	if lo := j.lows[i]; !math.IsNaN(lo) && !math.IsNaN(j.values[i]) {
+		return lo
+	}
+	return j.values[i]
+}
+
+// stated is signal sig at step k as a reason states it, against a threshold: its value
+// ("830 ms ≥ 500 ms"), or the range its source resolves ("between 1 s and 2.5 s (≥ 500
+// ms)", "above 5 s (≥ 500 ms)").
+func (j *Join) stated(sig, k int, bound float64) string {
+	i := sig*j.grid.Points + k
+	lo, hi := j.lows[i], j.highs[i]
+	switch {
+	case math.IsNaN(lo) || format(sig, lo) == format(sig, hi):
+		return format(sig, j.proven(sig, k)) + " ≥ " + format(sig, bound)
+	case math.IsInf(hi, 1):
+		return "above " + format(sig, lo) + " (≥ " + format(sig, bound) + ")"
+	}
+	return "between " + format(sig, lo) + " and " + format(sig, hi) + " (≥ " + format(sig, bound) + ")"
+}
+
 // reason says why the filled row has its status at step k: each signal past a threshold
 // and each firing alert, worst first, and the sources that failed.
 func (j *Join) reason(r *row, k int, st Status) string {
-	p := j.grid.Points
 	var parts []string
 	if st == Down {
 		parts = append(parts, "down: up = 0 (not answering its scrapes or polls)")
 	}
 	for _, want := range []Status{Critical, Warning} {
 		for sig := 1; sig < NumSignals; sig++ {
-			v, b := j.values[sig*p+k], j.bounds[sig]
+			v, b := j.proven(sig, k), j.bounds[sig]
 			bound, name := b.warning, "warning"
 			if want == Critical {
 				bound, name = b.critical, "critical"
 			}
 			if v >= bound && (want == Critical || !(v >= b.critical)) {
-				parts = append(parts, fmt.Sprintf("%s: %s %s ≥ %s", name, strings.ToLower(signals[sig].Title), format(sig, v), format(sig, bound)))
+				parts = append(parts, fmt.Sprintf("%s: %s %s", name, strings.ToLower(signals[sig].Title), j.stated(sig, k, bound)))
 			}
 		}
 	}

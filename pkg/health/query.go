@@ -155,39 +155,96 @@ func Run(ctx context.Context, src Sources, cfg Config, sel scope.Selector, model
 // ids), from Prometheus or an expvar target.
 var runtimeSignals = []SignalID{Goroutines, HeapInuse, GCPauseP99}
 
+// Metrics the health query reads besides the catalogue's: the GC pause summary, the
+// process start (growth is clipped at it).
+const (
+	gcSummary    = "go_gc_duration_seconds"
+	processStart = "process_start_time_seconds"
+)
+
+// answerKind says how a signal's query answer becomes join input.
+type answerKind int8
+
+const (
+	plainAnswer   answerKind = iota // one value per step
+	bucketsAnswer                   // a classic histogram's bucket rates by le: Ranged
+	nativeAnswer                    // native histogram samples: Ranged
+	summaryAnswer                   // the GC pause summary's quantiles and count: Ranged
+)
+
+// signalQuery is the PromQL of a signal and how its answer is read.
+type signalQuery struct {
+	expr string
+	kind answerKind
+}
+
 // exprs are the PromQL of the signals (join order; "" when the scope has no series for
-// it), from the runtime catalogue and the data source's business signals.
-func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]string {
+// it), from the runtime catalogue and the data source's business signals. Quantiles come
+// from the source that resolves them best (see Ranged): the latency from the native
+// histogram when there is one, else the classic buckets; the GC pause from the summary
+// client_golang exports by default, else the catalogue's pause histogram.
+func (hq *healthQuery) exprs(present map[string]bool) [NumSignals]signalQuery {
 	hs, sel, by := hq.cfg.Settings, hq.sel, hq.sel.By()
 	vec := func(metric string, extra ...string) string {
 		return promname.Selector(metric, strings.Join(append([]string{sel.Matchers}, extra...), ","))
 	}
-	var out [NumSignals]string
-	set := func(id SignalID, expr string) { out[Index(id)] = expr }
-	set(Up, vec("up"))
+	window := prometheusDuration(hs.GrowthWindow)
+	buckets := func(metric, window string) string {
+		return "sum by (" + by + ", le) (rate(" + vec(metric) + "[" + window + "]))"
+	}
+	var out [NumSignals]signalQuery
+	set := func(id SignalID, expr string, kind answerKind) { out[Index(id)] = signalQuery{expr, kind} }
+	set(Up, vec("up"), plainAnswer)
 	has := func(m string) bool { return present[m] }
 	for _, id := range runtimeSignals {
 		sig, _ := goruntime.Lookup(string(id))
+		if id == GCPauseP99 {
+			if has(gcSummary) {
+				// Prometheus 3 writes the quantile label as a float: "1.0".
+				set(id, fmt.Sprintf(`max by (%[1]s, quantile) (%[2]s) or label_replace(max by (%[1]s) (%[3]s), "quantile", "count", "", "")`,
+					by, vec(gcSummary, `quantile=~"0.75|1|1.0"`), vec(gcSummary+"_count")), summaryAnswer)
+				continue
+			}
+			// GC cycles can be seconds apart: over a rate interval the histogram is
+			// mostly empty. Take it over the growth window.
+			if c, ok := sig.Chosen(has); ok {
+				set(id, buckets(c.Metrics[0], window), bucketsAnswer)
+				continue
+			}
+		}
 		expr, err := sig.Expr(sel, has)
 		if err != nil {
 			hq.notice(data.NoticeSeverityInfo, err.Error())
 			continue
 		}
-		if id == GCPauseP99 {
-			// GC cycles can be seconds apart: over a rate interval the quantile is
-			// mostly empty. Take it over the growth window.
-			expr = strings.ReplaceAll(expr, "$__rate_interval", prometheusDuration(hs.GrowthWindow))
-		}
-		set(id, expr)
+		set(id, expr, plainAnswer)
 	}
 	goroutines, _ := goruntime.Lookup(string(Goroutines))
 	if c, ok := goroutines.Chosen(has); ok {
-		set(GoroutineGrowth, fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(hs.GrowthWindow)))
+		deriv := func(w time.Duration) string {
+			return fmt.Sprintf("sum by (%s) (deriv(%s[%s]))", by, vec(c.Metrics[0]), prometheusDuration(w))
+		}
+		growth := deriv(hs.GrowthWindow)
+		if has(processStart) {
+			// Only over the current process: the window, or its half or quarter while
+			// the process is younger than that (no value before a quarter window).
+			var parts []string
+			for _, w := range []time.Duration{hs.GrowthWindow, hs.GrowthWindow / 2, hs.GrowthWindow / 4} {
+				w = w.Truncate(time.Second)
+				parts = append(parts, fmt.Sprintf("(%s unless on (%s) (max by (%s) (time() - %s) < %g))", deriv(w), by, by, vec(processStart), w.Seconds()))
+			}
+			growth = strings.Join(parts, " or ")
+		}
+		set(GoroutineGrowth, growth, plainAnswer)
 	}
 	reqs, errs := RequestExprs(hs.RequestMetric, sel.Matchers, hs.ErrorSelector, by)
-	set(RequestRate, reqs)
-	set(ErrorRatio, errs)
-	set(LatencyP99, "histogram_quantile(0.99, sum by ("+by+", le) (rate("+vec(hs.LatencyMetric+"_bucket")+"[$__rate_interval])))")
+	set(RequestRate, reqs, plainAnswer)
+	set(ErrorRatio, errs, plainAnswer)
+	if has(hs.LatencyMetric) {
+		set(LatencyP99, "sum by ("+by+") (rate("+vec(hs.LatencyMetric)+"[$__rate_interval]))", nativeAnswer)
+	} else {
+		set(LatencyP99, buckets(hs.LatencyMetric+"_bucket", "$__rate_interval"), bucketsAnswer)
+	}
 	return out
 }
 
@@ -235,7 +292,7 @@ func (hq *healthQuery) gather(ctx context.Context) {
 // the runtime metrics first, then every signal and the firing alerts at once.
 func (hq *healthQuery) gatherPrometheus(ctx context.Context) {
 	sigs := Signals()
-	var metrics []string
+	metrics := []string{gcSummary, processStart, hq.cfg.Settings.LatencyMetric}
 	for _, id := range runtimeSignals {
 		sig, _ := goruntime.Lookup(string(id))
 		metrics = append(metrics, sig.Metrics()...)
@@ -246,17 +303,26 @@ func (hq *healthQuery) gatherPrometheus(ctx context.Context) {
 	} else {
 		macros := hq.req.Macros(hq.r.Step)
 		var wg sync.WaitGroup
-		for i, expr := range hq.exprs(present) {
-			if expr == "" {
+		for i, q := range hq.exprs(present) {
+			if q.expr == "" {
 				continue
 			}
 			wg.Go(func() {
-				series, err := hq.series(ctx, macros.Expand(expr))
+				series, err := hq.series(ctx, macros.Expand(q.expr))
 				if err != nil {
 					hq.failures.Add(strings.ToLower(sigs[i].Title), err)
 					return
 				}
-				hq.in.Series[i] = series
+				switch q.kind {
+				case bucketsAnswer:
+					hq.in.Ranged[i] = histogramQuantile(0.99, series)
+				case nativeAnswer:
+					hq.in.Ranged[i] = nativeQuantile(0.99, series)
+				case summaryAnswer:
+					hq.in.Ranged[i] = summaryPauseP99(series)
+				default:
+					hq.in.Series[i] = series
+				}
 			})
 		}
 		wg.Go(func() {

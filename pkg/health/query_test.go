@@ -178,23 +178,41 @@ func TestRunExprs(t *testing.T) {
 			`sum by (job, instance) (go_goroutines{job="demo",instance=~"a:.*"})`,
 			`sum by (job, instance) (deriv(go_goroutines{job="demo",instance=~"a:.*"}[10m]))`,
 			`sum by (job, instance) (go_memstats_heap_inuse_bytes{job="demo",instance=~"a:.*"})`,
-			`histogram_quantile(0.99, sum by (job, instance, le) (rate(go_sched_pauses_total_gc_seconds_bucket{job="demo",instance=~"a:.*"}[10m])))`,
+			`sum by (job, instance, le) (rate(go_sched_pauses_total_gc_seconds_bucket{job="demo",instance=~"a:.*"}[10m]))`,
 			`sum by (job, instance) (rate(api_requests_total{job="demo",instance=~"a:.*"}[1m]))`,
 			`(sum by (job, instance) (rate(api_requests_total{job="demo",instance=~"a:.*",status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total{job="demo",instance=~"a:.*"}[1m])) * 0) / sum by (job, instance) (rate(api_requests_total{job="demo",instance=~"a:.*"}[1m]))`,
-			`histogram_quantile(0.99, sum by (job, instance, le) (rate(api_latency_seconds_bucket{job="demo",instance=~"a:.*"}[1m])))`,
+			`sum by (job, instance, le) (rate(api_latency_seconds_bucket{job="demo",instance=~"a:.*"}[1m]))`,
 		}},
 		{"", "", []string{
 			`up`,
 			`sum by (job, instance) (go_goroutines{})`,
 			`sum by (job, instance) (deriv(go_goroutines[10m]))`,
 			`sum by (job, instance) (go_memstats_heap_inuse_bytes{})`,
-			`histogram_quantile(0.99, sum by (job, instance, le) (rate(go_sched_pauses_total_gc_seconds_bucket{}[10m])))`,
+			`sum by (job, instance, le) (rate(go_sched_pauses_total_gc_seconds_bucket[10m]))`,
 			`sum by (job, instance) (rate(api_requests_total[1m]))`,
 			`(sum by (job, instance) (rate(api_requests_total{status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total[1m])) * 0) / sum by (job, instance) (rate(api_requests_total[1m]))`,
-			`histogram_quantile(0.99, sum by (job, instance, le) (rate(api_latency_seconds_bucket[1m])))`,
+			`sum by (job, instance, le) (rate(api_latency_seconds_bucket[1m]))`,
+		}},
+		// client_golang's defaults and a native latency histogram: the GC pause summary,
+		// the native histogram, growth only over the current process.
+		{"demo", "", []string{
+			`up{job="demo"}`,
+			`sum by (job, instance) (go_goroutines{job="demo"})`,
+			`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[10m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 600)) or ` +
+				`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[5m])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 300)) or ` +
+				`(sum by (job, instance) (deriv(go_goroutines{job="demo"}[150s])) unless on (job, instance) (max by (job, instance) (time() - process_start_time_seconds{job="demo"}) < 150))`,
+			`sum by (job, instance) (go_memstats_heap_inuse_bytes{job="demo"})`,
+			`max by (job, instance, quantile) (go_gc_duration_seconds{job="demo",quantile=~"0.75|1|1.0"}) or label_replace(max by (job, instance) (go_gc_duration_seconds_count{job="demo"}), "quantile", "count", "", "")`,
+			`sum by (job, instance) (rate(api_requests_total{job="demo"}[1m]))`,
+			`(sum by (job, instance) (rate(api_requests_total{job="demo",status=~"5.."}[1m])) or sum by (job, instance) (rate(api_requests_total{job="demo"}[1m])) * 0) / sum by (job, instance) (rate(api_requests_total{job="demo"}[1m]))`,
+			`sum by (job, instance) (rate(api_latency_seconds{job="demo"}[1m]))`,
 		}},
 	} {
-		prom := &fakeProm{present: classicRuntime, up: []string{"a:1"}}
+		present := classicRuntime
+		if c.instance == "" && c.job != "" {
+			present = append(slices.Clone(classicRuntime), "go_gc_duration_seconds", "process_start_time_seconds", "api_latency_seconds")
+		}
+		prom := &fakeProm{present: present, up: []string{"a:1"}}
 		sel := healthScope(t, c.job, c.instance)
 		_, err := Run(context.Background(), Sources{Prometheus: prom}, healthConfig(), sel, query.Health{Job: c.job, Instance: c.instance}, req)
 		if err != nil {
@@ -239,7 +257,7 @@ func TestRunMissingRuntimeMetrics(t *testing.T) {
 func TestRunSourceFails(t *testing.T) {
 	down := upstream.Errorf("Prometheus", http.StatusBadGateway, "connection refused")
 	prom := &fakeProm{present: classicRuntime, up: []string{"a:1"}, fail: down,
-		failing: func(expr string) bool { return strings.Contains(expr, "api_") }}
+		failing: func(expr string) bool { return strings.Contains(expr, "api_") && !strings.HasPrefix(expr, "count by") }}
 	fr, err := Run(context.Background(), Sources{Prometheus: prom}, healthConfig(), healthScope(t, "demo", ""), query.Health{Job: "demo"}, prometheus.Request{From: t0.Add(-time.Hour), To: t0})
 	if !errors.Is(err, down) {
 		t.Fatalf("error %v, want Prometheus's", err)
@@ -295,7 +313,7 @@ func TestRunTimeSeriesUsesRanges(t *testing.T) {
 	if len(prom.instant) != 0 || prom.alertsCalls != 0 {
 		t.Errorf("instant queries %q and %d alerts calls, want none", prom.instant, prom.alertsCalls)
 	}
-	if len(prom.labelMatch) != 1 || !strings.HasPrefix(prom.labelMatch[0], "__name__ {__name__=~\"go_goroutines|") || !strings.HasSuffix(prom.labelMatch[0], `,job="demo"}`) {
+	if len(prom.labelMatch) != 1 || !strings.HasPrefix(prom.labelMatch[0], "__name__ {__name__=~\"go_gc_duration_seconds|process_start_time_seconds|api_latency_seconds|go_goroutines|") || !strings.HasSuffix(prom.labelMatch[0], `,job="demo"}`) {
 		t.Errorf("label values %q, want __name__ of the runtime metrics in the scope", prom.labelMatch)
 	}
 	if len(prom.ranged) != NumSignals+1 || !slices.Contains(prom.ranged, `ALERTS{alertstate="firing",job="demo"}`) || !slices.Contains(prom.ranged, `up{job="demo"}`) {

@@ -55,12 +55,12 @@ type Signal struct {
 var signals = [NumSignals]Signal{
 	{Up, "Up", "none", "1 when the instance answers (Prometheus's up, or the expvar target's last poll), 0 when it does not: the instance is down."},
 	{Goroutines, "Goroutines", "short", "Goroutines that exist now."},
-	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv): steady growth under steady load is a leak."},
+	{GoroutineGrowth, "Goroutine growth", "short", "Goroutines gained per second over the growth window (deriv), within the current process only: over half or a quarter of the window while the process is younger, no value before. Steady growth under steady load is a leak."},
 	{HeapInuse, "Heap in use", "bytes", "Bytes in heap spans that hold at least one object (MemStats.HeapInuse)."},
-	{GCPauseP99, "GC pause p99", "s", "99th percentile of stop-the-world GC pauses (runtime/metrics histogram, or the expvar PauseNs ring)."},
+	{GCPauseP99, "GC pause p99", "s", "99th percentile of the last stop-the-world GC pauses (at most 256): from go_gc_duration_seconds (exact while at most 100 pauses: the largest; else between its 75th percentile and the largest), else the runtime/metrics histogram's bucket, else the expvar PauseNs ring."},
 	{RequestRate, "Request rate", "reqps", "Requests per second (the request counter)."},
 	{ErrorRatio, "Error ratio", "percentunit", "Share of the requests that failed (the error selector over the request counter)."},
-	{LatencyP99, "Latency p99", "s", "99th percentile of request latency (the latency histogram)."},
+	{LatencyP99, "Latency p99", "s", "99th percentile of request latency: from the native histogram when there is one, else the classic buckets; known to lie in one bucket, whose bounds a reason gives."},
 }
 
 // Signals returns the signals of the join, in join order.
@@ -91,9 +91,8 @@ func DefaultThresholds() Thresholds {
 		Goroutines:      {Warning: ptr(10_000), Critical: ptr(50_000)},
 		GoroutineGrowth: {Warning: ptr(5), Critical: ptr(50)},
 		HeapInuse:       {Warning: ptr(512 << 20), Critical: ptr(1 << 30)},
-		// client_golang exports the runtime's pause histogram with bounds at about
-		// 0.9 ms, 10.5 ms and 117 ms: a p99 interpolated in (0.9, 10.5] ms says little
-		// more than "a pause above a millisecond", so the warning starts past 10.5 ms.
+		// Read from go_gc_duration_seconds, whose largest quantile is the largest pause:
+		// see Ranged for what each source proves.
 		GCPauseP99: {Warning: ptr(0.025), Critical: ptr(0.1)},
 		ErrorRatio: {Warning: ptr(0.01), Critical: ptr(0.05)},
 		LatencyP99: {Warning: ptr(0.25), Critical: ptr(0.5)},
@@ -183,6 +182,8 @@ func (t Thresholds) bounds() bounds {
 }
 
 // format writes a value of a signal in its unit, for reasons: 830 ms, 1.5 GiB, 12%.
+// Figures are cut to their digits, not rounded: a reason never states more than its
+// source recorded (a largest pause of 0.2757 ms reads 0.275 ms).
 func format(i int, v float64) string {
 	switch signals[i].Unit {
 	case "bytes":
@@ -192,19 +193,35 @@ func format(i int, v float64) string {
 			v /= 1024
 			u++
 		}
-		return strconv.FormatFloat(v, 'f', min(u, 1), 64) + " " + units[u]
+		d := min(u, 1)
+		return strconv.FormatFloat(cutDecimals(v, d), 'f', d, 64) + " " + units[u]
 	case "s":
 		if math.Abs(v) < 1 {
-			return strconv.FormatFloat(v*1000, 'g', 3, 64) + " ms"
+			return strconv.FormatFloat(cutDigits(v*1000, 3), 'g', 3, 64) + " ms"
 		}
-		return strconv.FormatFloat(v, 'g', 3, 64) + " s"
+		return strconv.FormatFloat(cutDigits(v, 3), 'g', 3, 64) + " s"
 	case "percentunit":
-		return strconv.FormatFloat(v*100, 'g', 3, 64) + "%"
+		return strconv.FormatFloat(cutDigits(v*100, 3), 'g', 3, 64) + "%"
 	case "reqps":
-		return strconv.FormatFloat(v, 'g', 4, 64) + " req/s"
+		return strconv.FormatFloat(cutDigits(v, 4), 'g', 4, 64) + " req/s"
 	}
 	if signals[i].ID == GoroutineGrowth {
-		return strconv.FormatFloat(v, 'g', 3, 64) + "/s"
+		return strconv.FormatFloat(cutDigits(v, 3), 'g', 3, 64) + "/s"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
+}
+
+// cutDigits cuts v to n significant digits, towards zero.
+func cutDigits(v float64, n int) float64 {
+	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return v
+	}
+	return cutDecimals(v, n-1-int(math.Floor(math.Log10(math.Abs(v)))))
+}
+
+// cutDecimals cuts v to d decimals, towards zero (a hair of slack for binary fractions:
+// 0.29 is 0.28999… in binary and stays 0.29).
+func cutDecimals(v float64, d int) float64 {
+	scale := math.Pow(10, float64(d))
+	return math.Trunc(v*scale*(1+1e-12)) / scale
 }

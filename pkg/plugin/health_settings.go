@@ -25,7 +25,7 @@ type healthJSON struct {
 // loadHealth validates the health settings, with defaults for what is not set.
 func loadHealth(j healthJSON) (health.Settings, error) {
 	s := health.Settings{RequestMetric: "http_requests_total", ErrorSelector: `code=~"5.."`,
-		LatencyMetric: "http_request_duration_seconds", GrowthWindow: 5 * time.Minute, AlertCritical: "P1"}
+		LatencyMetric: "http_request_duration_seconds", GrowthWindow: time.Minute, AlertCritical: "P1"}
 	for _, m := range []struct {
 		name, value string
 		into        *string

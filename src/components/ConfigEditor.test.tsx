@@ -274,7 +274,7 @@ describe('ConfigEditor', () => {
       expect(screen.getByLabelText(/Request metric/)).toHaveAttribute('placeholder', 'http_requests_total');
       expect(screen.getByLabelText(/Error selector/)).toHaveAttribute('placeholder', 'code=~"5.."');
       expect(screen.getByLabelText(/Latency metric/)).toHaveAttribute('placeholder', 'http_request_duration_seconds');
-      expect(screen.getByLabelText(/Growth window/)).toHaveAttribute('placeholder', '5m');
+      expect(screen.getByLabelText(/Growth window/)).toHaveAttribute('placeholder', '1m');
       expect(screen.getByLabelText(/Critical alerts/)).toHaveAttribute('placeholder', 'P1');
       expect(screen.getByLabelText('Goroutines warning')).toHaveAttribute('placeholder', '10000');
       expect(screen.getByLabelText('Goroutines critical')).toHaveAttribute('placeholder', '50000');

@@ -602,3 +602,48 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// The request latency is a classic histogram with bounds at the health thresholds (0.25,
+// 0.5 and 1 s) and, to a scraper that asks for protobuf, also a native histogram (factor
+// 1.1, so schema 3) holding the same observations.
+func TestLatencyHistograms(t *testing.T) {
+	a := newTestApp(t, testOptions(t))
+	call(t, a, "GET", "/api/items", "", nil)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeProtoDelim)))
+	a.ServeHTTP(rec, req)
+	dec := expfmt.NewDecoder(rec.Body, expfmt.NewFormat(expfmt.TypeProtoDelim))
+	var h *dto.Histogram
+	for {
+		var mf dto.MetricFamily
+		if err := dec.Decode(&mf); err != nil {
+			if err != io.EOF {
+				t.Fatalf("decode /metrics: %v", err)
+			}
+			break
+		}
+		if mf.GetName() == "http_request_duration_seconds" {
+			for _, m := range mf.GetMetric() {
+				if label(m, "path") == "/api/items" {
+					h = m.GetHistogram()
+				}
+			}
+		}
+	}
+	if h == nil {
+		t.Fatal("no http_request_duration_seconds for /api/items")
+	}
+	for _, le := range []float64{0.25, 0.5, 1} {
+		if !hasBucket(h, le) {
+			t.Errorf("no classic bucket at %v s: %v", le, h.GetBucket())
+		}
+	}
+	var native uint64
+	for _, d := range h.GetPositiveDelta() {
+		native += uint64(d) // the first delta is the first count; a single bucket here
+	}
+	if h.GetSchema() != 3 || len(h.GetPositiveSpan()) == 0 || native+h.GetZeroCount() != h.GetSampleCount() || h.GetSampleCount() != 1 {
+		t.Errorf("native histogram: schema %d, spans %v, deltas %v, zero count %d, count %d", h.GetSchema(), h.GetPositiveSpan(), h.GetPositiveDelta(), h.GetZeroCount(), h.GetSampleCount())
+	}
+}
