@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/gopulse/health/pkg/upstream"
 )
 
 // componentHealth is one component's result of Save & test, in the JSON details.
@@ -24,11 +26,13 @@ type componentHealth struct {
 // Each failure gets its own message; a failing Alertmanager does not hide the Prometheus
 // result. The JSON details have one entry per component (prometheus, alertmanager and
 // expvar when configured) with its status and message; expvar targets being down is a
-// warning there, not a failure of the data source.
+// warning there, not a failure of the data source. It sees the servers as they are now:
+// no answer kept for other reads serves it.
 func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	if d.settingsErr != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.settingsErr.Error()}, nil
 	}
+	ctx = upstream.Unshared(ctx)
 	var (
 		lines  []string
 		failed bool
