@@ -75,7 +75,7 @@ func TestDashboards(t *testing.T) {
 // provisionedDatasource is the demo's provisioned data source (provisioning/datasources)
 // pointed at the test stack: its jsonData with the test's addresses, and the harness's
 // 1 s scrape interval (also as the expvar poll interval, so that history fills quickly).
-func provisionedDatasource(t *testing.T, s *harness.Stack) *harness.Settings {
+func provisionedDatasource(t testing.TB, s *harness.Stack) *harness.Settings {
 	t.Helper()
 	b, err := os.ReadFile(harness.RepoPath(t, "provisioning", "datasources", "gopulse.yml"))
 	if err != nil {
@@ -110,7 +110,7 @@ type dashboardFile struct {
 // scrapes and the expvar poller's first sweep).
 const variableTimeout = 20 * time.Second
 
-func loadDashboards(t *testing.T) []*dashboardFile {
+func loadDashboards(t testing.TB) []*dashboardFile {
 	t.Helper()
 	files, _ := filepath.Glob(harness.RepoPath(t, "dashboards", "*.json"))
 	if len(files) == 0 {
@@ -153,33 +153,7 @@ func (d *dashboardFile) query(refID string, m map[string]any) harness.Query {
 func (d *dashboardFile) check(t *testing.T, c *harness.Client, ds *harness.Settings, deadline time.Time) (answered, total int) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(30*time.Second))
 	defer cancel()
-	d.variable = map[string]varValue{}
-	d.unresolved = map[string]error{}
-	for _, v := range d.vars {
-		name, _ := v["name"].(string)
-		switch v["type"] {
-		case "datasource":
-			continue
-		case "query":
-		default:
-			t.Errorf("variable %s of type %v: not a GoPulse variable", name, v["type"])
-			d.unresolved[name] = fmt.Errorf("type %v", v["type"])
-			continue
-		}
-		var val varValue
-		err := retryUntil(time.Now().Add(variableTimeout), func() error {
-			var err error
-			val, err = d.resolve(ctx, c, ds, v)
-			return err
-		})
-		if err != nil {
-			t.Errorf("variable %s: %v", name, err)
-			d.unresolved[name] = err
-			continue
-		}
-		d.variable[name] = val
-		t.Logf("variable %s = %v (of %d values)", name, val.selected(), len(val.options))
-	}
+	d.resolveVariables(ctx, t, c, ds)
 	failures := map[string]error{}
 	var pending []map[string]any
 	for _, p := range d.panels {
@@ -211,6 +185,39 @@ func (d *dashboardFile) check(t *testing.T, c *harness.Client, ds *harness.Setti
 	answered = total - len(pending)
 	t.Logf("%d of %d panels answered with data", answered, total)
 	return answered, total
+}
+
+// resolveVariables resolves the dashboard's variables in order through the plugin, each
+// retried until it answers values (variableTimeout); those that never do are errors of t
+// and are kept in d.unresolved.
+func (d *dashboardFile) resolveVariables(ctx context.Context, t testing.TB, c *harness.Client, ds *harness.Settings) {
+	d.variable = map[string]varValue{}
+	d.unresolved = map[string]error{}
+	for _, v := range d.vars {
+		name, _ := v["name"].(string)
+		switch v["type"] {
+		case "datasource":
+			continue
+		case "query":
+		default:
+			t.Errorf("variable %s of type %v: not a GoPulse variable", name, v["type"])
+			d.unresolved[name] = fmt.Errorf("type %v", v["type"])
+			continue
+		}
+		var val varValue
+		err := retryUntil(time.Now().Add(variableTimeout), func() error {
+			var err error
+			val, err = d.resolve(ctx, c, ds, v)
+			return err
+		})
+		if err != nil {
+			t.Errorf("variable %s: %v", name, err)
+			d.unresolved[name] = err
+			continue
+		}
+		d.variable[name] = val
+		t.Logf("variable %s = %v (of %d values)", name, val.selected(), len(val.options))
+	}
 }
 
 // resolve runs a query variable's query through the plugin and selects its value.
