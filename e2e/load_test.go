@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,13 +41,19 @@ const (
 //     counters, API endpoints) per refresh of all the viewers together;
 //   - p50-ms, p99-ms: QueryData latency of the panels (one QueryData per panel);
 //   - peak-RSS-MB: the plugin process's peak resident memory (VmHWM) so far;
-//   - errors: panels that failed.
+//   - errors: panels that failed or answered no rows (the first ones are logged).
 //
 // Loopback only, bounded: at most 50 viewers, each refresh within loadTimeout. Run it with
 // go test ./e2e -run '^$' -bench DashboardLoad -benchtime 3x
 func BenchmarkDashboardLoad(b *testing.B) {
-	s := harness.StartStackWith(b, harness.StackOptions{Loadgen: true, LoadgenRPS: 20})
-	harness.WaitForQuery(b, s.Prometheus.URL, `sum(rate(http_requests_total{job="demo"}[1m])) > 0`, 45*time.Second)
+	// The alert rules of TestDashboards, so that the alert panels have rows.
+	rules := filepath.Join(b.TempDir(), "dashboards-e2e.yml")
+	if err := os.WriteFile(rules, []byte(dashboardRules), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	s := harness.StartStackWith(b, harness.StackOptions{Loadgen: true, LoadgenRPS: 20,
+		Prometheus: harness.PrometheusOptions{ExtraRuleFiles: []string{rules}}})
+	harness.WaitForQuery(b, s.Prometheus.URL, `sum(rate(http_requests_total{job="demo"}[1m])) > 0 and on() count(ALERTS{alertname="DashboardsE2EFiring", alertstate="firing"}) > 0`, 45*time.Second)
 	var boards []*dashboardFile
 	for _, d := range loadDashboards(b) {
 		if slices.Contains(loadBoards, d.file) {
@@ -79,7 +86,10 @@ func BenchmarkDashboardLoad(b *testing.B) {
 					l, e := refresh(c, ds, boards, viewers)
 					upstream += upstreamRequests(b, s) - before
 					latencies = append(latencies, l...)
-					errs += e
+					errs += len(e)
+					for _, err := range e[:min(len(e), 3)] {
+						b.Logf("panel failed: %v", err)
+					}
 				}
 				slices.Sort(latencies)
 				b.ReportMetric(float64(upstream)/float64(b.N), "upstream/refresh")
@@ -93,13 +103,13 @@ func BenchmarkDashboardLoad(b *testing.B) {
 }
 
 // refresh has every viewer refresh every board at once: each board's panels, at most
-// loadPanelsAtOnce at a time. It returns the QueryData latency of every panel and how
-// many failed.
-func refresh(c *harness.Client, ds *harness.Settings, boards []*dashboardFile, viewers int) ([]time.Duration, int) {
+// loadPanelsAtOnce at a time. It returns the QueryData latency of every panel and the
+// errors of the panels that failed or answered no rows.
+func refresh(c *harness.Client, ds *harness.Settings, boards []*dashboardFile, viewers int) ([]time.Duration, []error) {
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
-		errs      int
+		errs      []error
 		wg        sync.WaitGroup
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
@@ -121,7 +131,7 @@ func refresh(c *harness.Client, ds *harness.Settings, boards []*dashboardFile, v
 					defer mu.Unlock()
 					latencies = append(latencies, took)
 					if err != nil {
-						errs++
+						errs = append(errs, fmt.Errorf("%s: %q: %w", d.file, p["title"], err))
 					}
 				})
 			}
