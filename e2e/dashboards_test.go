@@ -141,7 +141,12 @@ func loadDashboards(t testing.TB) []*dashboardFile {
 
 // query is one query of the dashboard's time range, sized like a panel 1000 points wide.
 func (d *dashboardFile) query(refID string, m map[string]any) harness.Query {
-	now := time.Now()
+	return d.queryAt(refID, m, time.Now())
+}
+
+// queryAt is query with the dashboard refreshed at now: Grafana evaluates the time range
+// once per refresh, for all the panels.
+func (d *dashboardFile) queryAt(refID string, m map[string]any, now time.Time) harness.Query {
 	m = maps.Clone(m)
 	delete(m, "datasource") // ${datasource}: the harness puts the data source's uid
 	return harness.Query{RefID: refID, Model: m, From: now.Add(-d.from), To: now,
@@ -274,6 +279,11 @@ func (d *dashboardFile) resolve(ctx context.Context, c *harness.Client, ds *harn
 // runPanel runs the panel's targets in one request, as Grafana does; every target must
 // answer rows.
 func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *harness.Settings, p map[string]any) error {
+	return d.runPanelAt(ctx, c, ds, p, time.Now())
+}
+
+// runPanelAt is runPanel in a refresh of the dashboard at now.
+func (d *dashboardFile) runPanelAt(ctx context.Context, c *harness.Client, ds *harness.Settings, p map[string]any, now time.Time) error {
 	targets, _ := p["targets"].([]any)
 	if len(targets) == 0 {
 		return fmt.Errorf("no targets")
@@ -283,7 +293,7 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 		if src == nil {
 			return fmt.Errorf("shows the results of a panel the dashboard does not have: %v", targets)
 		}
-		return d.runPanel(ctx, c, ds, src)
+		return d.runPanelAt(ctx, c, ds, src, now)
 	}
 	var queries []harness.Query
 	for _, tg := range targets {
@@ -295,7 +305,7 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 			}
 		}
 		refID, _ := m["refId"].(string)
-		queries = append(queries, d.query(refID, applyTemplateVariables(m, d.variable)))
+		queries = append(queries, d.queryAt(refID, applyTemplateVariables(m, d.variable), now))
 	}
 	resp, err := c.QueryData(ctx, ds, queries...)
 	if err != nil {

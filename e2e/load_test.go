@@ -26,6 +26,8 @@ const (
 	loadRefresh = 15 * time.Second
 	// loadPanelsAtOnce is how many panels of a dashboard a viewer's browser queries at once.
 	loadPanelsAtOnce = 6
+	// loadSpread is how far apart the first and the last viewer's refresh are.
+	loadSpread = time.Second
 	// loadTimeout bounds one refresh of one viewer.
 	loadTimeout = 2 * time.Minute
 )
@@ -114,7 +116,11 @@ func refresh(c *harness.Client, ds *harness.Settings, boards []*dashboardFile, v
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), loadTimeout)
 	defer cancel()
-	for range viewers {
+	start := time.Now()
+	for v := range viewers {
+		// Each viewer's refresh comes a little after the one before (loadSpread in all),
+		// and evaluates its time range once for all its panels, as Grafana does.
+		now := start.Add(loadSpread * time.Duration(v) / time.Duration(viewers))
 		for _, d := range boards {
 			places := make(chan struct{}, loadPanelsAtOnce)
 			for _, p := range d.panels {
@@ -122,10 +128,11 @@ func refresh(c *harness.Client, ds *harness.Settings, boards []*dashboardFile, v
 					continue
 				}
 				wg.Go(func() {
+					time.Sleep(time.Until(now))
 					places <- struct{}{}
 					defer func() { <-places }()
 					start := time.Now()
-					err := d.runPanel(ctx, c, ds, p)
+					err := d.runPanelAt(ctx, c, ds, p, now)
 					took := time.Since(start)
 					mu.Lock()
 					defer mu.Unlock()

@@ -45,8 +45,10 @@ type Datasource struct {
 	mux        *datasource.QueryTypeMux
 	resources  backend.CallResourceHandler
 	// shared are the upstream answers shared between identical reads (Prometheus and
-	// Alertmanager); resourceCache the resource answers (editor autocomplete).
+	// Alertmanager), answers the answers of identical queries; resourceCache the resource
+	// answers (editor autocomplete).
 	shared        *upstream.Cache[*upstream.Answer]
+	answers       *upstream.Cache[backend.DataResponse]
 	resourceCache *upstream.Cache[encodedAnswer]
 	// expvar polls the expvar targets (nil without targets); its transport is closed
 	// with the instance.
@@ -72,6 +74,7 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 	}
 	d := &Datasource{settings: settings, log: settings.Secrets.Logger(logger)}
 	d.shared = upstream.NewCache(settings.CacheMaxBytes, upstream.AnswerSize)
+	d.answers = upstream.NewCache(settings.CacheMaxBytes, answerSize)
 	hc, err := d.httpClient(settings.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
@@ -195,7 +198,9 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
 			ctx, span := telemetry.StartQuery(ctx, q)
-			r := d.maskResponse(fn(ctx, q)) // the SDK logs the error; so does the span
+			r := d.sharedAnswer(ctx, req.Headers, q, func(ctx context.Context) backend.DataResponse {
+				return d.maskResponse(fn(ctx, q)) // the SDK logs the error; so does the span
+			})
 			telemetry.EndQuery(span, r, d.settings.InstanceLabel)
 			res.Responses[q.RefID] = r
 		}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
@@ -197,30 +196,39 @@ func sharedKey(req *http.Request, form []byte, ttl time.Duration, now time.Time)
 			}
 		}
 	}
+	return req.Method + " " + req.URL.Scheme + "://" + req.URL.Host + req.URL.Path + "?" + params.Encode() + " " + HeaderDigest(req.Header), expires
+}
+
+// HeaderDigest is a digest of the headers that can change an answer (all but encoding,
+// user agent and tracing), in a canonical order: credentials, forwarded identity and
+// tenant headers make it differ.
+func HeaderDigest(header http.Header) string {
 	h := sha256.New()
-	names := make([]string, 0, len(req.Header))
-	for k := range req.Header {
-		if !slices.Contains(unsharedHeaders, k) {
+	names := make([]string, 0, len(header))
+	for k := range header {
+		if !slices.Contains(unsharedHeaders, http.CanonicalHeaderKey(k)) {
 			names = append(names, k)
 		}
 	}
 	slices.Sort(names)
 	for _, k := range names {
-		for _, v := range req.Header[k] {
-			h.Write([]byte(k + ": " + v + "\n"))
+		for _, v := range header[k] {
+			h.Write([]byte(http.CanonicalHeaderKey(k) + ": " + v + "\n"))
 		}
 	}
-	var b strings.Builder
-	b.WriteString(req.Method + " " + req.URL.Scheme + "://" + req.URL.Host + req.URL.Path + "?" + params.Encode() + " ")
-	b.WriteString(hex.EncodeToString(h.Sum(nil)))
-	return b.String(), expires
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-// windowEnd is the end of the window of length d (counted from the Unix epoch) that now
-// is in.
+// Window is the window of length d (counted from the Unix epoch) that t is in: its index
+// and its end.
+func Window(t time.Time, d time.Duration) (int64, time.Time) {
+	n := t.UnixNano()
+	return n / int64(d), time.Unix(0, n-n%int64(d)+int64(d))
+}
+
 func windowEnd(now time.Time, d time.Duration) time.Time {
-	n := now.UnixNano()
-	return time.Unix(0, n-n%int64(d)+int64(d))
+	_, end := Window(now, d)
+	return end
 }
 
 // seconds parses a Prometheus time or duration parameter: Unix seconds (or a duration in
