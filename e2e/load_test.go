@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,6 +44,9 @@ const (
 //     counters, API endpoints) per refresh of all the viewers together;
 //   - p50-ms, p99-ms: QueryData latency of the panels (one QueryData per panel);
 //   - peak-RSS-MB: the plugin process's peak resident memory (VmHWM) so far;
+//   - plugin-CPU-ms/refresh, viewers-CPU-ms/refresh: CPU time of the plugin process and
+//     of the benchmark itself (the viewers: gRPC, decoding the frames) per refresh, on the
+//     same cores, to tell the plugin's work from the viewers' in the latencies;
 //   - errors: panels that failed or answered no rows (the first ones are logged).
 //
 // Loopback only, bounded: at most 50 viewers, each refresh within loadTimeout. Run it with
@@ -80,13 +84,16 @@ func BenchmarkDashboardLoad(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/viewers=%d", mode.name, viewers), func(b *testing.B) {
 				var latencies []time.Duration
 				upstream, errs := 0, 0
+				var pluginCPU, clientCPU time.Duration
 				next := time.Now().Add(loadRefresh) // nothing kept from the phase before
 				for b.Loop() {
 					time.Sleep(time.Until(next))
 					next = time.Now().Add(loadRefresh)
-					before := upstreamRequests(b, s)
+					before, cpuBefore, selfBefore := upstreamRequests(b, s), cpuTime(b, c.PID), selfCPU()
 					l, e := refresh(c, ds, boards, viewers)
 					upstream += upstreamRequests(b, s) - before
+					pluginCPU += cpuTime(b, c.PID) - cpuBefore
+					clientCPU += selfCPU() - selfBefore
 					latencies = append(latencies, l...)
 					errs += len(e)
 					for _, err := range e[:min(len(e), 3)] {
@@ -98,6 +105,8 @@ func BenchmarkDashboardLoad(b *testing.B) {
 				b.ReportMetric(ms(quantile(latencies, 0.5)), "p50-ms")
 				b.ReportMetric(ms(quantile(latencies, 0.99)), "p99-ms")
 				b.ReportMetric(float64(peakRSS(b, c.PID))/(1<<20), "peak-RSS-MB")
+				b.ReportMetric(ms(pluginCPU)/float64(b.N), "plugin-CPU-ms/refresh")
+				b.ReportMetric(ms(clientCPU)/float64(b.N), "viewers-CPU-ms/refresh")
 				b.ReportMetric(float64(errs), "errors")
 			})
 		}
@@ -212,6 +221,32 @@ func peakRSS(tb testing.TB, pid int) int64 {
 	}
 	tb.Fatal("no VmHWM in /proc status")
 	return 0
+}
+
+// cpuTime is the CPU time (user and system) process pid has used.
+func cpuTime(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// the fields after the command (in parentheses, which may hold spaces)
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's CPU times.
+const clockTicks = 100
+
+// selfCPU is the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func quantile(sorted []time.Duration, q float64) time.Duration {
