@@ -5,12 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/response"
 	"github.com/gopulse/health/pkg/upstream"
 )
@@ -24,7 +26,7 @@ import (
 // it, not kept.
 func (d *Datasource) sharedAnswer(ctx context.Context, headers map[string]string, q backend.DataQuery, run func(context.Context) backend.DataResponse) backend.DataResponse {
 	s := d.settings.Sharing
-	if !s.Coalesce || d.answers == nil {
+	if !s.Coalesce || d.answers == nil || !fromServers(q) {
 		return run(ctx)
 	}
 	r, _, err := d.answers.Do(ctx, queryKey(q, headers, s.TTL), func(ctx context.Context) (backend.DataResponse, time.Time, error) {
@@ -39,6 +41,30 @@ func (d *Datasource) sharedAnswer(ctx context.Context, headers map[string]string
 		return response.Response(nil, err)
 	}
 	return r
+}
+
+// fromServers tells whether q's answer comes from Prometheus or the Alertmanager, the
+// answers sharedAnswer shares. Answers from the plugin's own expvar history (expvar
+// queries, runtime queries with source expvar, the expvar variable kinds) are cheap and
+// change at every poll: they are always built afresh.
+func fromServers(q backend.DataQuery) bool {
+	var m struct {
+		Source   query.Source `json:"source"`
+		Variable struct {
+			Kind query.VariableKind `json:"kind"`
+		} `json:"variableQuery"`
+	}
+	switch query.Type(q.QueryType) {
+	case query.TypeExpvar:
+		return false
+	case query.TypeRuntime:
+		_ = json.Unmarshal(q.JSON, &m) // a bad model fails in the query itself
+		return m.Source != query.SourceExpvar
+	case query.TypeVariable:
+		_ = json.Unmarshal(q.JSON, &m)
+		return m.Variable.Kind != query.VariableExpvarTargets && m.Variable.Kind != query.VariableExpvarPaths
+	}
+	return true
 }
 
 // queryKey is what makes two queries identical for sharedAnswer.

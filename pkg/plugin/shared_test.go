@@ -45,3 +45,27 @@ func TestQueryKey(t *testing.T) {
 		}
 	}
 }
+
+// Answers built from the plugin's own expvar history are never shared; those from the
+// servers are.
+func TestFromServers(t *testing.T) {
+	for _, c := range []struct {
+		typ, model string
+		want       bool
+	}{
+		{"promql", `{"expr":"up"}`, true},
+		{"health", `{}`, true},
+		{"alerts", `{}`, true},
+		{"runtime", `{"signal":"goroutines"}`, true},
+		{"runtime", `{"signal":"goroutines","source":"prometheus"}`, true},
+		{"runtime", `{"signal":"goroutines","source":"expvar"}`, false},
+		{"expvar", `{"paths":["memstats.NumGC"]}`, false},
+		{"variable", `{"variableQuery":{"kind":"label_values","label":"job"}}`, true},
+		{"variable", `{"variableQuery":{"kind":"expvar_paths"}}`, false},
+		{"variable", `{"variableQuery":{"kind":"expvar_targets"}}`, false},
+	} {
+		if got := fromServers(backend.DataQuery{QueryType: c.typ, JSON: json.RawMessage(c.model)}); got != c.want {
+			t.Errorf("%s %s: shared %v, want %v", c.typ, c.model, got, c.want)
+		}
+	}
+}
