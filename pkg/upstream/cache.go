@@ -174,13 +174,6 @@ func (c *Cache[V]) compact() {
 	c.order = kept
 }
 
-// Bytes is the size of the values kept.
-func (c *Cache[V]) Bytes() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.bytes
-}
-
 func inc(c Counter) {
 	if c != nil {
 		c.Inc()

@@ -3,12 +3,16 @@ package upstream
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend/httpclient"
 )
 
 type count struct{ n atomic.Int64 }
@@ -140,7 +144,10 @@ func TestCacheBoundedInBytes(t *testing.T) {
 	}
 	for i := range 30 {
 		keep(string(rune('a'+i)), 100)
-		if b := c.Bytes(); b > 800 {
+		c.mu.Lock()
+		b := c.bytes
+		c.mu.Unlock()
+		if b > 800 {
 			t.Fatalf("%d bytes kept, bound 800", b)
 		}
 	}
@@ -223,4 +230,59 @@ func must(k string, _ time.Time) string { return k }
 func httpRequest(method, target string) *http.Request {
 	req, _ := http.NewRequest(method, target, nil)
 	return req
+}
+
+// An answer cut by the response limit reads, through shared reads, as it does without
+// them: the bytes up to the limit, then the limit's error; it is not kept. A complete
+// answer is kept, and a form body still reaches the server.
+func TestSharedReadsKeepOnlyCompleteAnswers(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		_ = r.ParseForm()
+		if r.URL.Path == "/big" {
+			_, _ = w.Write([]byte(strings.Repeat("x", 100)))
+			return
+		}
+		_, _ = w.Write([]byte("query=" + r.PostForm.Get("query")))
+	}))
+	defer srv.Close()
+	cache := NewCache(1<<20, AnswerSize)
+	hc, err := httpclient.New(httpclient.Options{Middlewares: []httpclient.Middleware{
+		SharedReadsMiddleware(Sharing{Coalesce: true, TTL: time.Minute}, cache),
+		httpclient.ResponseLimitMiddleware(10),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.CloseIdleConnections()
+	read := func(req *http.Request) (string, error) {
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		return string(b), err
+	}
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/big", nil)
+		body, err := read(req)
+		if err == nil || !strings.Contains(err.Error(), "too large") || len(body) > 10 {
+			t.Errorf("read %d of a cut answer: %d bytes, %v; want the limit's error", i, len(body), err)
+		}
+	}
+	if n := hits.Load(); n != 2 {
+		t.Errorf("a cut answer was kept: %d requests for 2 reads", n)
+	}
+	for i := range 2 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/q", strings.NewReader("query=up"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if body, err := read(req); err != nil || body != "query=up" {
+			t.Errorf("form read %d: %q, %v", i, body, err)
+		}
+	}
+	if n := hits.Load(); n != 3 {
+		t.Errorf("%d requests for 2 cut and 2 identical complete reads, want 3", n)
+	}
 }
