@@ -75,7 +75,7 @@ func TestDashboards(t *testing.T) {
 // provisionedDatasource is the demo's provisioned data source (provisioning/datasources)
 // pointed at the test stack: its jsonData with the test's addresses, and the harness's
 // 1 s scrape interval (also as the expvar poll interval, so that history fills quickly).
-func provisionedDatasource(t *testing.T, s *harness.Stack) *harness.Settings {
+func provisionedDatasource(t testing.TB, s *harness.Stack) *harness.Settings {
 	t.Helper()
 	b, err := os.ReadFile(harness.RepoPath(t, "provisioning", "datasources", "gopulse.yml"))
 	if err != nil {
@@ -110,7 +110,7 @@ type dashboardFile struct {
 // scrapes and the expvar poller's first sweep).
 const variableTimeout = 20 * time.Second
 
-func loadDashboards(t *testing.T) []*dashboardFile {
+func loadDashboards(t testing.TB) []*dashboardFile {
 	t.Helper()
 	files, _ := filepath.Glob(harness.RepoPath(t, "dashboards", "*.json"))
 	if len(files) == 0 {
@@ -141,7 +141,12 @@ func loadDashboards(t *testing.T) []*dashboardFile {
 
 // query is one query of the dashboard's time range, sized like a panel 1000 points wide.
 func (d *dashboardFile) query(refID string, m map[string]any) harness.Query {
-	now := time.Now()
+	return d.queryAt(refID, m, time.Now())
+}
+
+// queryAt is query with the dashboard refreshed at now: Grafana evaluates the time range
+// once per refresh, for all the panels.
+func (d *dashboardFile) queryAt(refID string, m map[string]any, now time.Time) harness.Query {
 	m = maps.Clone(m)
 	delete(m, "datasource") // ${datasource}: the harness puts the data source's uid
 	return harness.Query{RefID: refID, Model: m, From: now.Add(-d.from), To: now,
@@ -153,33 +158,7 @@ func (d *dashboardFile) query(refID string, m map[string]any) harness.Query {
 func (d *dashboardFile) check(t *testing.T, c *harness.Client, ds *harness.Settings, deadline time.Time) (answered, total int) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(30*time.Second))
 	defer cancel()
-	d.variable = map[string]varValue{}
-	d.unresolved = map[string]error{}
-	for _, v := range d.vars {
-		name, _ := v["name"].(string)
-		switch v["type"] {
-		case "datasource":
-			continue
-		case "query":
-		default:
-			t.Errorf("variable %s of type %v: not a GoPulse variable", name, v["type"])
-			d.unresolved[name] = fmt.Errorf("type %v", v["type"])
-			continue
-		}
-		var val varValue
-		err := retryUntil(time.Now().Add(variableTimeout), func() error {
-			var err error
-			val, err = d.resolve(ctx, c, ds, v)
-			return err
-		})
-		if err != nil {
-			t.Errorf("variable %s: %v", name, err)
-			d.unresolved[name] = err
-			continue
-		}
-		d.variable[name] = val
-		t.Logf("variable %s = %v (of %d values)", name, val.selected(), len(val.options))
-	}
+	d.resolveVariables(ctx, t, c, ds)
 	failures := map[string]error{}
 	var pending []map[string]any
 	for _, p := range d.panels {
@@ -211,6 +190,39 @@ func (d *dashboardFile) check(t *testing.T, c *harness.Client, ds *harness.Setti
 	answered = total - len(pending)
 	t.Logf("%d of %d panels answered with data", answered, total)
 	return answered, total
+}
+
+// resolveVariables resolves the dashboard's variables in order through the plugin, each
+// retried until it answers values (variableTimeout); those that never do are errors of t
+// and are kept in d.unresolved.
+func (d *dashboardFile) resolveVariables(ctx context.Context, t testing.TB, c *harness.Client, ds *harness.Settings) {
+	d.variable = map[string]varValue{}
+	d.unresolved = map[string]error{}
+	for _, v := range d.vars {
+		name, _ := v["name"].(string)
+		switch v["type"] {
+		case "datasource":
+			continue
+		case "query":
+		default:
+			t.Errorf("variable %s of type %v: not a GoPulse variable", name, v["type"])
+			d.unresolved[name] = fmt.Errorf("type %v", v["type"])
+			continue
+		}
+		var val varValue
+		err := retryUntil(time.Now().Add(variableTimeout), func() error {
+			var err error
+			val, err = d.resolve(ctx, c, ds, v)
+			return err
+		})
+		if err != nil {
+			t.Errorf("variable %s: %v", name, err)
+			d.unresolved[name] = err
+			continue
+		}
+		d.variable[name] = val
+		t.Logf("variable %s = %v (of %d values)", name, val.selected(), len(val.options))
+	}
 }
 
 // resolve runs a query variable's query through the plugin and selects its value.
@@ -267,6 +279,11 @@ func (d *dashboardFile) resolve(ctx context.Context, c *harness.Client, ds *harn
 // runPanel runs the panel's targets in one request, as Grafana does; every target must
 // answer rows.
 func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *harness.Settings, p map[string]any) error {
+	return d.runPanelAt(ctx, c, ds, p, time.Now())
+}
+
+// runPanelAt is runPanel in a refresh of the dashboard at now.
+func (d *dashboardFile) runPanelAt(ctx context.Context, c *harness.Client, ds *harness.Settings, p map[string]any, now time.Time) error {
 	targets, _ := p["targets"].([]any)
 	if len(targets) == 0 {
 		return fmt.Errorf("no targets")
@@ -276,7 +293,7 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 		if src == nil {
 			return fmt.Errorf("shows the results of a panel the dashboard does not have: %v", targets)
 		}
-		return d.runPanel(ctx, c, ds, src)
+		return d.runPanelAt(ctx, c, ds, src, now)
 	}
 	var queries []harness.Query
 	for _, tg := range targets {
@@ -288,7 +305,7 @@ func (d *dashboardFile) runPanel(ctx context.Context, c *harness.Client, ds *har
 			}
 		}
 		refID, _ := m["refId"].(string)
-		queries = append(queries, d.query(refID, applyTemplateVariables(m, d.variable)))
+		queries = append(queries, d.queryAt(refID, applyTemplateVariables(m, d.variable), now))
 	}
 	resp, err := c.QueryData(ctx, ds, queries...)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/gopulse/health/pkg/goexpvar"
+	"github.com/gopulse/health/pkg/upstream"
 )
 
 // componentHealth is one component's result of Save & test, in the JSON details.
@@ -30,11 +31,13 @@ type componentHealth struct {
 // JSON details have one entry per component (prometheus, alertmanager and expvar when
 // configured) with its status and message. Beside Prometheus, expvar targets being down
 // is a warning, not a failure of the data source; on an expvar-only data source, no
-// target answering is a failure.
+// target answering is a failure. It sees the servers as they are now: no answer kept for
+// other reads serves it.
 func (d *Datasource) checkHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
 	if d.settingsErr != nil {
 		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: d.settingsErr.Error()}, nil
 	}
+	ctx = upstream.Unshared(ctx)
 	var (
 		lines  []string
 		failed bool

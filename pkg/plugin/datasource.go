@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/datasource"
@@ -40,11 +41,16 @@ type Datasource struct {
 	// transports are the HTTP clients' transports, closed with the instance.
 	transports []*http.Transport
 	// prom is nil for an expvar-only data source (no Prometheus URL).
-	prom      *prometheus.Client
-	am        *alertmanager.Client
-	mux       *datasource.QueryTypeMux
-	resources backend.CallResourceHandler
-	cache     *ttlCache
+	prom       *prometheus.Client
+	am         *alertmanager.Client
+	mux        *datasource.QueryTypeMux
+	resources  backend.CallResourceHandler
+	// shared are the upstream answers shared between identical reads (Prometheus and
+	// Alertmanager), answers the answers of identical queries; resourceCache the resource
+	// answers (editor autocomplete).
+	shared        *upstream.Cache[*upstream.Answer]
+	answers       *upstream.Cache[backend.DataResponse]
+	resourceCache *upstream.Cache[encodedAnswer]
 	// expvar polls the expvar targets (nil without targets); its transport is closed
 	// with the instance.
 	expvar          *goexpvar.Poller
@@ -68,6 +74,8 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 		return &Datasource{settingsErr: err}, nil
 	}
 	d := &Datasource{settings: settings, log: settings.Secrets.Logger(logger)}
+	d.shared = upstream.NewCache(settings.CacheMaxBytes, upstream.AnswerSize)
+	d.answers = upstream.NewCache(settings.CacheMaxBytes, answerSize)
 	hc, err := d.httpClient(settings.HTTP)
 	if err != nil {
 		return nil, fmt.Errorf("HTTP client: %w", err)
@@ -90,6 +98,7 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 		d.am = alertmanager.New(settings.AlertmanagerURL, amc, settings.Secrets)
 	}
 	d.metrics = telemetry.Open(s.UID)
+	d.shared.Hits, d.shared.Shares, d.shared.Misses = d.metrics.UpstreamReads()
 	if settings.Expvar.enabled() {
 		var discover func(context.Context) ([]goexpvar.Target, error)
 		if len(settings.Expvar.DiscoverJobs) > 0 {
@@ -110,14 +119,21 @@ func newDatasource(ctx context.Context, s backend.DataSourceInstanceSettings, lo
 	d.mux.HandleFunc(string(query.TypeVariable), d.perQuery(d.queryVariable))
 	d.mux.HandleFunc("", d.perQuery(d.queryFallback))
 	d.resources = d.newResources()
-	d.cache = newTTLCache(resourceTTL, d.metrics)
+	d.resourceCache = upstream.NewCache(resourceCacheBytes, encodedSize)
+	d.resourceCache.Hits, d.resourceCache.Misses = d.metrics.Cache()
+	d.resourceCache.Shares = d.resourceCache.Hits
 	return d, nil
 }
 
 // httpClient makes an HTTP client of the instance from opts: the SDK's default
-// middlewares, the response limit, and redirects only to the same host.
+// middlewares, shared reads (after the middlewares that set headers, so that the
+// credentials and forwarded identity are part of what identical means; before the
+// response limit, which bounds what they read), the response limit, the bound of the
+// requests in flight, and redirects only to the same host.
 func (d *Datasource) httpClient(opts httpclient.Options) (*http.Client, error) {
-	opts.Middlewares = append(withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), d.settings.MaxResponseBytes), upstream.LimitMiddleware())
+	mws := withResponseLimit(append([]httpclient.Middleware{d.logFailures()}, httpclient.DefaultMiddlewares()...), d.settings.MaxResponseBytes)
+	mws = slices.Insert(mws, len(mws)-1, upstream.SharedReadsMiddleware(d.settings.Sharing, d.shared))
+	opts.Middlewares = append(mws, upstream.LimitMiddleware())
 	// The middleware chain hides the transport from http.Client.CloseIdleConnections:
 	// keep it, so that Dispose closes the instance's connections.
 	opts.ConfigureTransport = func(_ httpclient.Options, t *http.Transport) { d.transports = append(d.transports, t) }
@@ -183,7 +199,9 @@ func (d *Datasource) perQuery(fn func(context.Context, backend.DataQuery) backen
 		res := backend.NewQueryDataResponse()
 		for _, q := range req.Queries {
 			ctx, span := telemetry.StartQuery(ctx, q)
-			r := d.maskResponse(fn(ctx, q)) // the SDK logs the error; so does the span
+			r := d.sharedAnswer(ctx, req.Headers, q, func(ctx context.Context) backend.DataResponse {
+				return d.maskResponse(fn(ctx, q)) // the SDK logs the error; so does the span
+			})
 			telemetry.EndQuery(span, r, d.settings.InstanceLabel)
 			res.Responses[q.RefID] = r
 		}

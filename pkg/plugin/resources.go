@@ -24,8 +24,10 @@ import (
 const (
 	// lookupWindow is how far back names and values are looked up.
 	lookupWindow = 6 * time.Hour
-	// resourceTTL is how long a resource answer is reused.
-	resourceTTL = 30 * time.Second
+	// resourceTTL is how long a resource answer is reused; resourceCacheBytes bounds the
+	// answers kept.
+	resourceTTL        = 30 * time.Second
+	resourceCacheBytes = 16 << 20
 	// truncatedHeader tells the editor that a list was cut at prometheus.MaxListEntries.
 	truncatedHeader = "X-GoPulse-Truncated"
 )
@@ -67,8 +69,16 @@ type answer struct {
 
 type resourceFunc func(r *http.Request) (answer, error)
 
-// cached serves fn's answer (from Prometheus) as JSON, from the instance's cache when
-// fresh. Errors are not cached.
+// encodedAnswer is an answer as sent: its JSON and whether its list was truncated.
+type encodedAnswer struct {
+	body      []byte
+	truncated bool
+}
+
+func encodedSize(a encodedAnswer) int64 { return int64(len(a.body)) }
+
+// cached serves fn's answer as JSON, from the instance's resource cache when fresh;
+// identical calls in flight at once share one. Errors are not kept.
 func (d *Datasource) cached(fn resourceFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		key := r.URL.Path + "?" + r.URL.RawQuery
@@ -76,19 +86,24 @@ func (d *Datasource) cached(fn resourceFunc) http.HandlerFunc {
 			writeError(w, response.BadInput(errNoPrometheus))
 			return
 		}
-		a, ok := d.cache.get(key)
-		if !ok {
-			var err error
-			if a, err = fn(r); err != nil {
-				writeError(w, err)
-				return
+		a, _, err := d.resourceCache.Do(r.Context(), key, func(ctx context.Context) (encodedAnswer, time.Time, error) {
+			a, err := fn(r.WithContext(ctx))
+			if err != nil {
+				return encodedAnswer{}, time.Time{}, err
 			}
-			d.cache.put(key, a)
+			body, err := json.Marshal(a.value)
+			return encodedAnswer{append(body, '\n'), a.truncated}, time.Now().Add(resourceTTL), err
+		})
+		if err != nil {
+			writeError(w, err)
+			return
 		}
 		if a.truncated {
 			w.Header().Set(truncatedHeader, "true")
 		}
-		writeJSON(w, http.StatusOK, a.value)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(a.body)
 	}
 }
 

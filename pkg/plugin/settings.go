@@ -17,6 +17,7 @@ import (
 	"github.com/gopulse/health/pkg/promname"
 	"github.com/gopulse/health/pkg/query"
 	"github.com/gopulse/health/pkg/redact"
+	"github.com/gopulse/health/pkg/upstream"
 )
 
 // Defaults and bounds of the data source settings.
@@ -27,6 +28,8 @@ const (
 	maxUpstreamRequestsLimit    = 100
 	defaultMaxResponseBytes     = 256 << 20
 	defaultMaxSamples           = 5_000_000
+	defaultCacheTTL             = 15 * time.Second
+	defaultCacheMaxBytes        = 64 << 20
 )
 
 // jsonData is the non-secret part of the data source settings, as the ConfigEditor
@@ -42,6 +45,9 @@ type jsonData struct {
 	MaxUpstreamRequests           int               `json:"maxUpstreamRequests"`
 	MaxResponseBytes              int64             `json:"maxResponseBytes"`
 	MaxSamples                    int               `json:"maxSamples"`
+	CoalesceRequests              *bool             `json:"coalesceRequests"`
+	CacheTTL                      string            `json:"cacheTTL"`
+	CacheMaxBytes                 int64             `json:"cacheMaxBytes"`
 	ScrapeInterval                string            `json:"scrapeInterval"`
 	JobLabel                      string            `json:"jobLabel"`
 	InstanceLabel                 string            `json:"instanceLabel"`
@@ -62,13 +68,17 @@ type Settings struct {
 	MaxUpstreamRequests  int
 	MaxResponseBytes     int64
 	MaxSamples           int
-	ScrapeInterval       time.Duration
-	JobLabel             string
-	InstanceLabel        string
-	Levels               alerts.Levels
-	Expvar               ExpvarSettings
-	Health               health.Settings
-	HTTP                 httpclient.Options
+	// Sharing is how identical upstream reads share round trips and answers; CacheMaxBytes
+	// bounds the answers kept.
+	Sharing        upstream.Sharing
+	CacheMaxBytes  int64
+	ScrapeInterval time.Duration
+	JobLabel       string
+	InstanceLabel  string
+	Levels         alerts.Levels
+	Expvar         ExpvarSettings
+	Health         health.Settings
+	HTTP           httpclient.Options
 	// AlertmanagerHTTP are the Alertmanager's connection settings: its own, or
 	// Prometheus's when the data source shares them explicitly.
 	AlertmanagerHTTP httpclient.Options
@@ -143,6 +153,9 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 	default:
 		out.MaxSamples = n
 	}
+	if out.Sharing, out.CacheMaxBytes, err = loadSharing(jd); err != nil {
+		return out, err
+	}
 	if out.ScrapeInterval, err = query.ParseDuration(jd.ScrapeInterval); err != nil {
 		return out, fmt.Errorf("settings: scrape interval %q: %w", jd.ScrapeInterval, err)
 	}
@@ -182,6 +195,30 @@ func LoadSettings(ctx context.Context, s backend.DataSourceInstanceSettings) (Se
 		}
 	}
 	return out, nil
+}
+
+// loadSharing reads the settings of shared upstream reads: coalescing on unless
+// coalesceRequests is false, answers kept for cacheTTL (default 15s, "0s": none kept),
+// at most cacheMaxBytes of them (default 64 MiB).
+func loadSharing(jd jsonData) (upstream.Sharing, int64, error) {
+	s := upstream.Sharing{Coalesce: jd.CoalesceRequests == nil || *jd.CoalesceRequests, TTL: defaultCacheTTL}
+	if strings.TrimSpace(jd.CacheTTL) != "" {
+		ttl, err := query.ParseDuration(jd.CacheTTL)
+		switch {
+		case err != nil:
+			return s, 0, fmt.Errorf("settings: cache TTL %q: %w", jd.CacheTTL, err)
+		case ttl < 0 || ttl > 10*time.Minute:
+			return s, 0, fmt.Errorf("settings: cache TTL must be between 0s (nothing kept) and 10m, not %s", jd.CacheTTL)
+		}
+		s.TTL = ttl
+	}
+	switch n := jd.CacheMaxBytes; {
+	case n == 0:
+		return s, defaultCacheMaxBytes, nil
+	case n < 0:
+		return s, 0, fmt.Errorf("settings: cache max bytes must not be negative, not %d", n)
+	}
+	return s, jd.CacheMaxBytes, nil
 }
 
 // secretsOf collects the secrets to mask: every secureJsonData value (a header value

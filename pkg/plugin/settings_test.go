@@ -111,6 +111,10 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{"http://p:9090", `{"maxUpstreamRequests":101}`, "max upstream requests must be between 1 and 100, not 101"},
 		{"http://p:9090", `{"maxUpstreamRequests":-1}`, "max upstream requests must be between 1 and 100, not -1"},
 		{"http://p:9090", `{"maxResponseBytes":10}`, "at least 1024"},
+		{"http://p:9090", `{"cacheTTL":"soon"}`, `cache TTL "soon"`},
+		{"http://p:9090", `{"cacheTTL":"1h"}`, "cache TTL must be between 0s (nothing kept) and 10m, not 1h"},
+		{"http://p:9090", `{"cacheMaxBytes":-1}`, "cache max bytes must not be negative, not -1"},
+		{"http://p:9090", `{"coalesceRequests":"no"}`, "invalid JSON"},
 		{"http://p:9090", `{"maxConcurrentQueries":"four"}`, "invalid JSON"},
 		{"http://p:9090", `{"severityLevels":{"sev1":"urgent"}}`, `severity levels: severity "sev1" maps to "urgent"`},
 		{"http://p:9090", `{"healthRequestMetric":"http_requests_total{code=\"500\"}"}`, `health request metric: metric name "http_requests_total{code=\"500\"}" has braces`},
@@ -240,5 +244,29 @@ func TestAlertmanagerHasItsOwnConnectionSettings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Shared upstream reads: on by default (15 s, 64 MiB), turned down by cacheTTL and
+// cacheMaxBytes, off with coalesceRequests false.
+func TestSharingSettings(t *testing.T) {
+	for jd, want := range map[string]struct {
+		coalesce bool
+		ttl      time.Duration
+		bytes    int64
+	}{
+		`{}`:                {true, 15 * time.Second, 64 << 20},
+		`{"cacheTTL":"0s"}`: {true, 0, 64 << 20},
+		`{"cacheTTL":"5s","cacheMaxBytes":1048576}`: {true, 5 * time.Second, 1 << 20},
+		`{"coalesceRequests":false}`:                {false, 15 * time.Second, 64 << 20},
+		`{"coalesceRequests":true,"cacheTTL":"1m"}`: {true, time.Minute, 64 << 20},
+	} {
+		s, err := LoadSettings(context.Background(), backend.DataSourceInstanceSettings{URL: "http://p:9090", JSONData: []byte(jd)})
+		if err != nil {
+			t.Fatalf("%s: %v", jd, err)
+		}
+		if s.Sharing.Coalesce != want.coalesce || s.Sharing.TTL != want.ttl || s.CacheMaxBytes != want.bytes {
+			t.Errorf("%s: sharing %+v, %d bytes, want %+v", jd, s.Sharing, s.CacheMaxBytes, want)
+		}
 	}
 }

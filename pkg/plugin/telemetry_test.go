@@ -285,9 +285,13 @@ func TestCheckHealthDetails(t *testing.T) {
 func TestMetricsInDefaultRegistry(t *testing.T) {
 	l := newLeakyDataSource(t)
 	l.query(t, backend.DataQuery{RefID: "A", QueryType: "expvar", JSON: json.RawMessage(`{"paths":["goroutines"]}`)})
-	l.d.cache.get("labels?")
-	l.d.cache.put("labels?", answer{})
-	l.d.cache.get("labels?")
+	for range 2 {
+		if _, _, err := l.d.resourceCache.Do(context.Background(), "labels?", func(context.Context) (encodedAnswer, time.Time, error) {
+			return encodedAnswer{body: []byte("[]\n")}, time.Now().Add(time.Minute), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	uid := "leaky-" + t.Name()
 	got := gather(t, uid)
 	for series, want := range map[string]float64{

@@ -10,11 +10,12 @@ import (
 )
 
 // The decoder of the answers of /api/v1/query and /api/v1/query_range reads the body in
-// one pass: no reflection, no intermediate model values. Samples go into shared chunks
-// (one allocation per many series) or, when frames are built as series are decoded (a
-// seriesSink), into one scratch chunk reused from series to series; label strings go into
-// a per-call string arena, so that the allocations of a decode grow with the number of
-// series (a labels map each), not with the samples.
+// one pass: no reflection, no intermediate model values. Samples go into chunks shared by
+// many series (one allocation per many series): pooled across decodes when the Result
+// keeps the series, or kept by the frames when they are built as series are decoded (a
+// seriesSink, see decode). Label strings go into a per-call string arena, so that the
+// allocations of a decode grow with the number of series (a labels map each), not with
+// the samples.
 //
 // decode_result.go: what Decode returns, its limits and errors.
 // decode_schema.go: the walk of the Prometheus answer (envelope, matrix, vector, scalar,

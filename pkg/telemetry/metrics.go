@@ -32,6 +32,10 @@ var (
 		Name: "gopulse_expvar_history_dropped_samples_total",
 		Help: "Samples dropped from the expvar poll history: older than the retention (reason retention) or to stay within the memory cap (reason memory_cap).",
 	}, []string{"datasource", "reason"})
+	upstreamReads = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "gopulse_upstream_reads_total",
+		Help: "Reads from Prometheus and Alertmanager: answered from an answer kept a short time (result hit), by joining an identical request in flight (result shared), or by a round trip (result miss).",
+	}, []string{"datasource", "result"})
 	resourceCache = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "gopulse_resource_cache_requests_total",
 		Help: "Resource requests (the editors' autocomplete) answered from the cache (result hit) or from the server (result miss).",
@@ -66,7 +70,7 @@ func (m *Metrics) Close() {
 	delete(open, m.uid)
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{expvarTargets, expvarPollDuration, expvarHistoryBytes, expvarHistoryDropped, resourceCache} {
+	}{expvarTargets, expvarPollDuration, expvarHistoryBytes, expvarHistoryDropped, resourceCache, upstreamReads} {
 		v.DeletePartialMatch(prometheus.Labels{"datasource": m.uid})
 	}
 }
@@ -86,4 +90,9 @@ func (m *Metrics) Expvar() goexpvar.Metrics {
 // Cache are the resource cache's hit and miss counters.
 func (m *Metrics) Cache() (hits, misses prometheus.Counter) {
 	return resourceCache.WithLabelValues(m.uid, "hit"), resourceCache.WithLabelValues(m.uid, "miss")
+}
+
+// UpstreamReads are the counters of shared upstream reads: hits, shared, misses.
+func (m *Metrics) UpstreamReads() (hits, shared, misses prometheus.Counter) {
+	return upstreamReads.WithLabelValues(m.uid, "hit"), upstreamReads.WithLabelValues(m.uid, "shared"), upstreamReads.WithLabelValues(m.uid, "miss")
 }
