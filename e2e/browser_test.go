@@ -1,0 +1,147 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/e2e/host"
+)
+
+// chromiumBinary is the browser the tests drive: $GOPULSE_CHROMIUM_BIN, else Debian's
+// chromium. A missing browser fails the test (Playwright downloads none).
+func chromiumBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("GOPULSE_CHROMIUM_BIN")
+	if bin == "" {
+		bin = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("chromium is missing (apt-get install chromium, or set GOPULSE_CHROMIUM_BIN): %v", err)
+	}
+	return bin
+}
+
+// browserCheck is one check of e2e/host/browser.mjs: its name ("promql/renders",
+// "dashboard/health-overview.json"), whether it held, and what it saw.
+type browserCheck struct {
+	Name   string          `json:"name"`
+	OK     bool            `json:"ok"`
+	Detail string          `json:"detail"`
+	Report json.RawMessage `json:"report,omitempty"`
+}
+
+// TestBrowser runs GoPulse's built frontend (dist/) in Debian's Chromium, driven by
+// Playwright, against the built plugin binary over gRPC and the demo stack under load
+// with an alert firing: the host (e2e/host) serves the frontend and forwards its API
+// calls to the plugin. It checks every editor (renders, its pickers list the demo's
+// values, the query answers with data, a bad input shows its message), the ConfigEditor's
+// Save & test, and every bundled dashboard through the frontend's own code. Screenshots
+// of the editors are written to the test's artifact directory (go test -artifacts).
+func TestBrowser(t *testing.T) {
+	chromium := chromiumBinary(t)
+	node := host.Node(t)
+	root := harness.RepoRoot(t)
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("node_modules has no playwright-core (run `npm ci`): %v", err)
+	}
+	dist := host.Dist(t)
+	page := host.BuildPage(t)
+
+	rules := filepath.Join(t.TempDir(), "dashboards-e2e.yml")
+	if err := os.WriteFile(rules, []byte(dashboardRules), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, LoadgenRPS: 20,
+		Prometheus: harness.PrometheusOptions{ExtraRuleFiles: []string{rules}}})
+	harness.WaitForQuery(t, s.Prometheus.URL, `sum(rate(http_requests_total{job="demo"}[1m])) > 0 and on() count(ALERTS{alertname="DashboardsE2EFiring", alertstate="firing"}) > 0`, 45*time.Second)
+
+	ds := provisionedDatasource(t, s)
+	ds.Name = "GoPulse"
+	h := host.Start(t, host.Options{Dist: dist, Page: page, Client: harness.StartPlugin(t), Settings: ds})
+
+	dashboards := map[string]json.RawMessage{}
+	files, err := filepath.Glob(filepath.Join(root, "dashboards", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no dashboards: %v", err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dashboards[filepath.Base(f)] = b
+	}
+
+	artifacts := t.ArtifactDir()
+	cfg := map[string]any{
+		"url":        h.URL,
+		"uid":        h.UID,
+		"chromium":   chromium,
+		"artifacts":  artifacts,
+		"dashboards": dashboards,
+		"demo": map[string]any{
+			"job":          "demo",
+			"instance":     s.Demo.Addr,
+			"firingAlert":  "DashboardsE2EFiring",
+			"prometheus":   s.Prometheus.URL,
+			"alertmanager": s.Alertmanager.URL,
+		},
+	}
+	cfgFile := filepath.Join(t.TempDir(), "config.json")
+	reportFile := filepath.Join(t.TempDir(), "report.json")
+	cfg["report"] = reportFile
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfgFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, node, filepath.Join(root, "e2e", "host", "browser.mjs"), cfgFile)
+	cmd.Dir = root
+	out, runErr := cmd.CombinedOutput()
+	t.Logf("browser run: %v, artifacts in %s", time.Since(start).Round(time.Millisecond), artifacts)
+	var checks []browserCheck
+	rb, err := os.ReadFile(reportFile)
+	if err == nil {
+		err = json.Unmarshal(rb, &checks)
+	}
+	if err != nil || len(checks) == 0 {
+		t.Fatalf("the browser run wrote no report (%v; node: %v):\n%s", err, runErr, tail(string(out), 60))
+	}
+	if runErr != nil {
+		t.Errorf("node: %v\n%s", runErr, tail(string(out), 60))
+	}
+	for _, c := range checks {
+		t.Run(c.Name, func(t *testing.T) {
+			if !c.OK {
+				if len(c.Report) > 0 {
+					t.Logf("report: %s", c.Report)
+				}
+				t.Error(c.Detail)
+				return
+			}
+			t.Log(c.Detail)
+		})
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("… %d lines before", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,84 @@
+// Drives GoPulse's frontend in the host (e2e/host) with Playwright and Debian's Chromium.
+// Run by TestBrowser (e2e/browser_test.go), which starts the demo stack, the plugin and the
+// host, and passes a config file: {url, uid, chromium, artifacts, report, dashboards, demo}.
+// Every check is written to the report file as {name, ok, detail[, report]}.
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { editorChecks } from './editors.mjs';
+
+const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const checks = [];
+const save = () => writeFileSync(cfg.report, JSON.stringify(checks, null, 1));
+
+/** Runs one check: fn returns its detail (and report), or throws why it failed. */
+async function check(name, fn) {
+  const start = Date.now();
+  try {
+    const r = await fn();
+    const detail = typeof r === 'string' ? r : (r?.detail ?? '');
+    checks.push({ name, ok: true, detail: `${detail} (${Date.now() - start} ms)`, report: r?.report });
+  } catch (e) {
+    checks.push({ name, ok: false, detail: String(e?.message ?? e), report: e?.report });
+  }
+  save();
+}
+
+const browser = await chromium.launch({
+  executablePath: cfg.chromium,
+  headless: true,
+  args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+const shots = join(cfg.artifacts, 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+/** Opens a host view and waits until the plugin is loaded; page errors fail the check that opened it. */
+async function open(view, params = {}) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const q = new URLSearchParams({ uid: cfg.uid, view, ...params });
+  await page.goto(`${cfg.url}/?${q}`);
+  await page.waitForFunction(() => document.body.dataset.hostReady || document.body.dataset.hostError, null, {
+    timeout: 30_000,
+  });
+  const bootError = await page.evaluate(() => document.body.dataset.hostError);
+  if (bootError) {
+    throw new Error(`the host did not load the plugin: ${bootError}`);
+  }
+  return { page, errors };
+}
+
+try {
+  // Every bundled dashboard, through the frontend's own code in the page.
+  const { page } = await open('none');
+  for (const [file, dashboard] of Object.entries(cfg.dashboards)) {
+    await check(`dashboard/${file}`, async () => {
+      const report = await page.evaluate((d) => window.gopulseHost.runDashboard(d), dashboard);
+      const count = (v) => report.panels.filter((p) => p.verdict === v).length;
+      const lines = report.panels.map((p) => `  ${p.verdict.padEnd(13)} #${p.id} ${p.type} "${p.title}": ${p.reason}`);
+      const vars = report.variables.map(
+        (v) => `  $${v.name} = ${JSON.stringify(v.values)}${v.error ? ` (${v.error})` : ''}`
+      );
+      const text = `${report.title}: ${count('pass')} passing, ${count('fail')} failing, ${count('not checkable')} not checkable\n${vars.join('\n')}\n${lines.join('\n')}`;
+      if (count('fail') > 0) {
+        const err = new Error(text);
+        err.report = report;
+        throw err;
+      }
+      return { detail: text, report };
+    });
+  }
+  await page.close();
+
+  for (const [name, fn] of editorChecks) {
+    await check(name, () => fn({ open, cfg, shots }));
+  }
+} catch (e) {
+  checks.push({ name: 'browser', ok: false, detail: String(e?.stack ?? e) });
+  save();
+} finally {
+  await browser.close();
+}
