@@ -65,7 +65,27 @@ func TestBrowser(t *testing.T) {
 
 	ds := provisionedDatasource(t, s)
 	ds.Name = "GoPulse"
-	h := host.Start(t, host.Options{Dist: dist, Page: page, Client: harness.StartPlugin(t), Settings: ds})
+	client := harness.StartPlugin(t)
+	h := host.Start(t, host.Options{Dist: dist, Page: page, Client: client, Settings: ds})
+	// The demo state: the expvar poller has polled the demo often enough for a rate.
+	harness.Eventually(t, 30*time.Second, 500*time.Millisecond, "an expvar rate of the demo", func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := client.QueryData(ctx, ds, harness.Query{Model: map[string]any{"queryType": "expvar", "mode": "rate", "paths": []string{"memstats.NumGC"}}})
+		if err != nil {
+			return err
+		}
+		r := resp.Responses["A"]
+		if r.Error != nil {
+			return r.Error
+		}
+		for _, f := range r.Frames {
+			if n, _ := f.RowLen(); n > 0 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no rows yet")
+	})
 
 	dashboards := map[string]json.RawMessage{}
 	files, err := filepath.Glob(filepath.Join(root, "dashboards", "*.json"))

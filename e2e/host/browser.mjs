@@ -12,8 +12,14 @@ const cfg = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const checks = [];
 const save = () => writeFileSync(cfg.report, JSON.stringify(checks, null, 1));
 
+// GOPULSE_BROWSER_RUN (a regular expression) runs only the checks whose names match.
+const only = process.env.GOPULSE_BROWSER_RUN ? new RegExp(process.env.GOPULSE_BROWSER_RUN) : undefined;
+
 /** Runs one check: fn returns its detail (and report), or throws why it failed. */
 async function check(name, fn) {
+  if (only && !only.test(name)) {
+    return;
+  }
   const start = Date.now();
   try {
     const r = await fn();
@@ -21,6 +27,15 @@ async function check(name, fn) {
     checks.push({ name, ok: true, detail: `${detail} (${Date.now() - start} ms)`, report: r?.report });
   } catch (e) {
     checks.push({ name, ok: false, detail: String(e?.message ?? e), report: e?.report });
+    // What the page showed when the check failed.
+    for (const [i, p] of context.pages().entries()) {
+      await p
+        .screenshot({ path: join(shots, `failed-${name.replace(/\W+/g, '-')}-${i}.png`), fullPage: true })
+        .catch(() => undefined);
+    }
+  }
+  for (const p of context.pages()) {
+    await p.close().catch(() => undefined);
   }
   save();
 }

@@ -29,6 +29,7 @@ interface Panel {
   targets?: AnyQuery[];
   transformations?: DataTransformerConfig[];
   maxDataPoints?: number;
+  fieldConfig?: { defaults?: { mappings?: unknown[] } };
   panels?: Panel[];
 }
 
@@ -169,7 +170,7 @@ async function checkPanel(
         : 'no rows';
     return out;
   }
-  const misfit = fit(frames);
+  const misfit = fit(frames, p);
   if (misfit) {
     out.reason = misfit;
     return out;
@@ -180,21 +181,30 @@ async function checkPanel(
 }
 
 /** What a panel type needs of its frames: undefined when they fit, else why not. */
-const FITS: Record<string, (frames: DataFrame[]) => string | undefined> = {
+const FITS: Record<string, (frames: DataFrame[], p: Panel) => string | undefined> = {
   stat: needs('a number', (f) => hasValue(f, FieldType.number)),
   gauge: needs('a number', (f) => hasValue(f, FieldType.number)),
   bargauge: needs('a number', (f) => hasValue(f, FieldType.number)),
   timeseries: needs('time and a number', (f) => hasValue(f, FieldType.time) && hasValue(f, FieldType.number)),
+  // A number is a state too when value mappings name its values (the panel's or the field's).
   'state-timeline': needs(
-    'time and a string or enum',
-    (f) => hasValue(f, FieldType.time) && (hasValue(f, FieldType.string) || hasValue(f, FieldType.enum))
+    'time and a string, an enum or a number with value mappings',
+    (f, p) =>
+      hasValue(f, FieldType.time) &&
+      (hasValue(f, FieldType.string) ||
+        hasValue(f, FieldType.enum) ||
+        f.fields.some(
+          (x) =>
+            x.type === FieldType.number &&
+            ((x.config.mappings?.length ?? 0) > 0 || (p.fieldConfig?.defaults?.mappings?.length ?? 0) > 0)
+        ))
   ),
   table: needs('fields', (f) => f.fields.length > 0),
 };
 
-function needs(what: string, ok: (f: DataFrame) => boolean) {
-  return (frames: DataFrame[]) =>
-    frames.some((f) => f.length > 0 && ok(f))
+function needs(what: string, ok: (f: DataFrame, p: Panel) => boolean) {
+  return (frames: DataFrame[], p: Panel) =>
+    frames.some((f) => f.length > 0 && ok(f, p))
       ? undefined
       : `no frame with rows has ${what} (${frames.map((f) => f.fields.map((x) => x.type).join('+')).join(', ')})`;
 }

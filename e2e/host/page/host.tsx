@@ -3,7 +3,7 @@
 // services around it and renders one of its editors with @grafana/ui's theme:
 //
 //   /?view=config                     the ConfigEditor, with Save & test
-//   /?view=query&type=<queryType>     the QueryEditor on a query of that type, with Run query
+//   /?view=query                      the QueryEditor on a new query, with Run query
 //   /?view=variable                   the VariableQueryEditor, with Run
 //
 // window.gopulseHost exposes the plugin and the dashboards runner to the browser tests.
@@ -124,6 +124,8 @@ export interface RunSummary {
   state: 'Done' | 'Error';
   errors: string[];
   frames: Array<{ name?: string; refId?: string; rows: number; fields: Array<{ name: string; type: string }> }>;
+  /** The values of `text` fields (a variable query's options). */
+  values: string[];
 }
 
 export function summarize(res: DataQueryResponse): RunSummary {
@@ -136,7 +138,10 @@ export function summarize(res: DataQueryResponse): RunSummary {
   const errors = [...(res.errors ?? []), ...(res.error ? [res.error] : [])]
     .map((e) => e.message ?? '')
     .filter((m, i, all) => m !== '' && all.indexOf(m) === i);
-  return { state: errors.length > 0 ? 'Error' : 'Done', errors, frames };
+  const values = (res.data as DataFrame[]).flatMap((f) =>
+    f.fields.filter((x) => x.name === 'text').flatMap((x) => x.values.map(String))
+  );
+  return { state: errors.length > 0 ? 'Error' : 'Done', errors, frames, values };
 }
 
 /** Runs queries as Grafana's query runner does: hidden or incomplete ones are dropped (filterQuery). */
@@ -148,12 +153,12 @@ export async function runQueries(ds: DataSourceApi<AnyQuery>, targets: AnyQuery[
   return lastValueFrom(ds.query(panelRequest(kept, ds)) as rxjs.Observable<DataQueryResponse>);
 }
 
-function ResultView({ summary }: { summary?: RunSummary }) {
+function ResultView({ summary, run }: { summary?: RunSummary; run: number }) {
   if (!summary) {
     return null;
   }
   return (
-    <div data-testid="host-result" data-state={summary.state}>
+    <div data-testid="host-result" data-state={summary.state} data-run={run}>
       {summary.errors.map((e) => (
         <Alert key={e} severity="error" title="Query error">
           {e}
@@ -176,21 +181,29 @@ function panelData(res: DataQueryResponse | undefined): PanelData | undefined {
   };
 }
 
-function QueryView({ plugin, ds, queryType }: { plugin: Plugin; ds: DataSourceApi<AnyQuery>; queryType: string }) {
+/** A new query, as Grafana starts one: the data source's default query. */
+function QueryView({ plugin, ds }: { plugin: Plugin; ds: DataSourceApi<AnyQuery> }) {
   const Editor = plugin.components.QueryEditor!;
   const [query, setQuery] = React.useState<AnyQuery>(() => ({
     refId: 'A',
     ...(ds.getDefaultQuery?.(CoreApp.PanelEditor) ?? {}),
-    queryType,
   }));
-  const [res, setRes] = React.useState<DataQueryResponse>();
+  const [res, setRes] = React.useState<{ n: number; res: DataQueryResponse }>();
   const latest = React.useRef(query);
   latest.current = query;
+  const runs = React.useRef(0);
   const run = React.useCallback(() => {
-    runQueries(ds, [latest.current]).then(setRes, (e) =>
-      setRes({ data: [], errors: [{ message: String(e?.message ?? e) }] })
+    const n = ++runs.current;
+    runQueries(ds, [latest.current]).then(
+      (r) => setRes({ n, res: r }),
+      (e) => setRes({ n, res: { data: [], errors: [{ message: String(e?.message ?? e) }] } })
     );
   }, [ds]);
+  // Run query leaves the editor first: fields written on blur reach the query before it runs.
+  const runClicked = () => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    setTimeout(run, 50);
+  };
   return (
     <Stack direction="column" gap={2}>
       <div data-testid="host-editor">
@@ -199,18 +212,18 @@ function QueryView({ plugin, ds, queryType }: { plugin: Plugin; ds: DataSourceAp
           query={query}
           onChange={(q) => setQuery(q as AnyQuery)}
           onRunQuery={run}
-          data={panelData(res)}
+          data={panelData(res?.res)}
           app={CoreApp.PanelEditor}
           range={getDefaultTimeRange()}
         />
       </div>
       <Stack>
-        <Button data-testid="host-run" onClick={run}>
+        <Button data-testid="host-run" onClick={runClicked}>
           Run query
         </Button>
       </Stack>
       <pre data-testid="host-query">{JSON.stringify(query)}</pre>
-      <ResultView summary={res ? summarize(res) : undefined} />
+      <ResultView summary={res ? summarize(res.res) : undefined} run={res?.n ?? 0} />
     </Stack>
   );
 }
@@ -223,14 +236,23 @@ function VariableView({ ds }: { ds: DataSourceApi<AnyQuery> }) {
   const [query, setQuery] = React.useState<AnyQuery>(
     () => ({ refId: 'variable', ...(support?.getDefaultQuery?.() ?? {}) }) as AnyQuery
   );
-  const [res, setRes] = React.useState<DataQueryResponse>();
+  const [res, setRes] = React.useState<{ n: number; res: DataQueryResponse }>();
+  const latest = React.useRef(query);
+  latest.current = query;
+  const runs = React.useRef(0);
   if (!support || !Editor) {
     return <Alert title="The data source has no custom variable support" />;
   }
   const run = () => {
-    lastValueFrom(support.query(panelRequest([query], ds)) as rxjs.Observable<DataQueryResponse>).then(setRes, (e) =>
-      setRes({ data: [], errors: [{ message: String(e?.message ?? e) }] })
+    const n = ++runs.current;
+    lastValueFrom(support.query(panelRequest([latest.current], ds)) as rxjs.Observable<DataQueryResponse>).then(
+      (r) => setRes({ n, res: r }),
+      (e) => setRes({ n, res: { data: [], errors: [{ message: String(e?.message ?? e) }] } })
     );
+  };
+  const runClicked = () => {
+    (document.activeElement as HTMLElement | null)?.blur();
+    setTimeout(run, 50);
   };
   return (
     <Stack direction="column" gap={2}>
@@ -238,12 +260,12 @@ function VariableView({ ds }: { ds: DataSourceApi<AnyQuery> }) {
         <Editor datasource={ds} query={query} onChange={(q) => setQuery(q as AnyQuery)} onRunQuery={run} />
       </div>
       <Stack>
-        <Button data-testid="host-run" onClick={run}>
+        <Button data-testid="host-run" onClick={runClicked}>
           Run
         </Button>
       </Stack>
       <pre data-testid="host-query">{JSON.stringify(query)}</pre>
-      <ResultView summary={res ? summarize(res) : undefined} />
+      <ResultView summary={res ? summarize(res.res) : undefined} run={res?.n ?? 0} />
     </Stack>
   );
 }
@@ -348,7 +370,7 @@ async function boot() {
         render(<div data-testid="host-ready" />);
         break;
       default:
-        render(<QueryView plugin={plugin} ds={ds} queryType={params.get('type') ?? 'promql'} />);
+        render(<QueryView plugin={plugin} ds={ds} />);
     }
     document.body.dataset.hostReady = 'true';
   } catch (e) {
