@@ -100,6 +100,15 @@ func TestBrowser(t *testing.T) {
 		dashboards[filepath.Base(f)] = b
 	}
 
+	if hold := os.Getenv("GOPULSE_BROWSER_HOLD"); hold != "" {
+		// For working on the checks: the host stays up this long (a Go duration).
+		d, err := time.ParseDuration(hold)
+		if err != nil {
+			t.Fatalf("GOPULSE_BROWSER_HOLD: %v", err)
+		}
+		t.Logf("host at %s/?uid=%s for %v", h.URL, h.UID, d)
+		time.Sleep(d)
+	}
 	artifacts := t.ArtifactDir()
 	cfg := map[string]any{
 		"url":        h.URL,

@@ -23,28 +23,47 @@ async function pickerOptions(page, label, filter) {
   }
   const options = page.getByRole('option');
   await options.first().waitFor({ timeout: TIMEOUT });
-  // Options load from the backend: wait until the list stops changing.
-  let texts = [];
-  for (let i = 0; i < 10; i++) {
+  // Options load from the backend and are filtered as the text changes: wait until the
+  // list has stayed the same for half a second.
+  let texts = await options.allTextContents();
+  for (let i = 0; i < 20; i++) {
+    await page.waitForTimeout(500);
     const next = await options.allTextContents();
     if (next.length > 0 && next.join('\n') === texts.join('\n')) {
       break;
     }
     texts = next;
-    await page.waitForTimeout(200);
   }
   return texts;
 }
 
-/** Picks the option whose text contains `text` in the picker labelled `label`. */
-async function pick(page, label, text) {
-  const texts = await pickerOptions(page, label, text);
-  assert(
-    texts.some((t) => t.includes(text)),
-    `${label}: no option "${text}" among ${JSON.stringify(texts.slice(0, 20))}`
+/**
+ * Picks the option whose text starts with (else contains) `text` in the picker labelled
+ * `label`, until the query the page shows satisfies `done` (the options load
+ * asynchronously: a click on a list being replaced is tried again, at most 3 times).
+ */
+async function pick(page, label, text, done = () => true) {
+  let texts = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    texts = await pickerOptions(page, label, text);
+    let i = texts.findIndex((t) => t.startsWith(text));
+    if (i < 0) {
+      i = texts.findIndex((t) => t.includes(text));
+    }
+    assert(i >= 0, `${label}: no option "${text}" among ${JSON.stringify(texts.slice(0, 20))}`);
+    await page.getByRole('option').nth(i).click();
+    await page.waitForTimeout(300);
+    // A multi-value picker stays open.
+    if (await page.getByRole('listbox').isVisible()) {
+      await page.keyboard.press('Escape');
+    }
+    if (done(await query(page))) {
+      return;
+    }
+  }
+  throw new Error(
+    `${label}: picking "${text}" did not change the query: ${JSON.stringify(await query(page))} (options ${JSON.stringify(texts.slice(0, 20))})`
   );
-  await page.getByRole('option').filter({ hasText: text }).first().click();
-  await page.keyboard.press('Escape');
 }
 
 /** Clicks Run and returns the result summary the page shows for that run. */
@@ -174,11 +193,11 @@ export const editorChecks = [
       const { page, errors } = await openQuery(open, 'Go runtime');
       const signals = await pickerOptions(page, 'Signal');
       assert(signals.length >= 5 && signals[0].startsWith('Goroutines'), `signals: ${JSON.stringify(signals)}`);
-      await pick(page, 'Signal', 'Goroutines');
-      await pick(page, 'Job', cfg.demo.job);
+      await pick(page, 'Signal', 'Goroutines', (q) => q.signal === 'goroutines');
+      await pick(page, 'Job', cfg.demo.job, (q) => q.job === cfg.demo.job);
       let q = await query(page);
       assert(q.signal === 'goroutines' && q.job === cfg.demo.job, `after picking the job: query ${JSON.stringify(q)}`);
-      await pick(page, 'Instance', cfg.demo.instance);
+      await pick(page, 'Instance', cfg.demo.instance, (q) => Boolean(q.instance));
       q = await query(page);
       assert(q.job === cfg.demo.job && q.instance, `after picking the instance: query ${JSON.stringify(q)}`);
       const data = expectData(await run(page), 'goroutines');
@@ -187,7 +206,7 @@ export const editorChecks = [
       const catalogue = await page.evaluate(() => window.gopulseHost.datasource.fetchRuntimeCatalogue());
       const noExpvar = catalogue.find((s) => !s.expvarPath);
       assert(noExpvar, 'every signal has an expvar source');
-      await pick(page, 'Signal', noExpvar.title);
+      await pick(page, 'Signal', noExpvar.title, (q) => q.signal === noExpvar.id);
       // The second "Expvar" radio: the source (the first is the query type).
       await page.getByRole('radio', { name: 'Expvar', exact: true }).nth(1).click({ force: true });
       const msg = await expectMessage(page, /has no expvar source/, 'signal without expvar source');
@@ -201,7 +220,7 @@ export const editorChecks = [
     'editor/business',
     async ({ open, cfg, shots }) => {
       const { page, errors } = await openQuery(open, 'Business');
-      await pick(page, 'Metric', 'http_requests_total');
+      await pick(page, 'Metric', 'http_requests_total', (q) => q.metric === 'http_requests_total');
       const groupBy = await pickerOptions(page, 'Group by');
       assert(
         groupBy.some((t) => t === 'path' || t.includes('path')),
@@ -209,7 +228,7 @@ export const editorChecks = [
       );
       await page.getByRole('option').filter({ hasText: 'path' }).first().click();
       await page.keyboard.press('Escape');
-      await pick(page, 'Job', cfg.demo.job);
+      await pick(page, 'Job', cfg.demo.job, (q) => q.job === cfg.demo.job);
       const q = await query(page);
       assert(q.metric === 'http_requests_total' && q.groupBy?.includes('path'), `query ${JSON.stringify(q)}`);
       const data = expectData(await run(page), 'http_requests_total by path');
@@ -267,7 +286,15 @@ export const editorChecks = [
       assert(labels.includes('alertname'), `alert labels: ${JSON.stringify(labels)}`);
       await page.getByRole('option', { name: 'alertname', exact: true }).click();
       await pick(page, 'Value', cfg.demo.firingAlert);
-      const data = expectData(await run(page), 'alerts');
+      await page.getByTestId('host-editor').getByRole('button', { name: 'Add', exact: true }).click();
+      const q = await query(page);
+      assert(q.matchers === `alertname="${cfg.demo.firingAlert}"`, `after Add: query ${JSON.stringify(q)}`);
+      const summary = await run(page);
+      const data = expectData(summary, 'alerts');
+      assert(
+        summary.frames.every((f) => f.rows === 1),
+        `one alert of that name: ${JSON.stringify(summary.frames)}`
+      );
       await screenshot(page, shots, 'alerts');
       const matchers = page.getByLabel('Matchers', { exact: true });
       await matchers.fill('severity=');
@@ -282,8 +309,8 @@ export const editorChecks = [
     'editor/health',
     async ({ open, cfg, shots }) => {
       const { page, errors } = await openQuery(open, 'Health');
-      await pick(page, 'Job', cfg.demo.job);
-      await pick(page, 'Instance', cfg.demo.instance);
+      await pick(page, 'Job', cfg.demo.job, (q) => q.job === cfg.demo.job);
+      await pick(page, 'Instance', cfg.demo.instance, (q) => Boolean(q.instance));
       const signals = await page.evaluate(() => window.gopulseHost.datasource.fetchHealthSignals());
       assert(signals.length >= 5, `health signals: ${JSON.stringify(signals)}`);
       const editor = page.getByTestId('host-editor');
@@ -329,7 +356,7 @@ export const editorChecks = [
         kinds[kind] = rows(s);
       }
       await page.getByRole('radio', { name: 'Label values', exact: true }).click({ force: true });
-      await pick(page, 'Label', 'job');
+      await pick(page, 'Label', 'job', (q) => q.variableQuery?.label === 'job');
       await screenshot(page, shots, 'variable');
       const regex = page.getByLabel('Regex', { exact: true });
       await regex.fill('/(unclosed/');

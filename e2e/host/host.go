@@ -52,6 +52,8 @@ type Options struct {
 	Dist string
 	// Page is the directory of the built host page (index.html, host.js; see BuildPage).
 	Page string
+	// UIAssets is @grafana/ui's dist/public/img (its icons; default from node_modules).
+	UIAssets string
 	// Client is the plugin, over gRPC.
 	Client *harness.Client
 	// Settings is the data source; the host serves it and replaces it when the
@@ -81,6 +83,9 @@ func Start(t testing.TB, opts Options) *Host {
 			t.Fatalf("host: %v (build the frontend with `npm run build` and the page with BuildPage)", err)
 		}
 	}
+	if opts.UIAssets == "" {
+		opts.UIAssets = harness.RepoPath(t, "node_modules", "@grafana", "ui", "dist", "public", "img")
+	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 60 * time.Second
 	}
@@ -104,6 +109,8 @@ func (h *Host) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(PluginBase, http.StripPrefix(PluginBase, http.FileServer(http.Dir(h.opts.Dist))))
 	mux.Handle("/host/", http.StripPrefix("/host/", http.FileServer(http.Dir(h.opts.Page))))
+	// @grafana/ui's icons, where Grafana serves them.
+	mux.Handle("/public/build/img/", http.StripPrefix("/public/build/img/", http.FileServer(http.Dir(h.opts.UIAssets))))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(h.opts.Page, "index.html"))
 	})
