@@ -66,20 +66,21 @@ async function pick(page, label, text, done = () => true) {
   );
 }
 
-/** Clicks Run and returns the result summary the page shows for that run. */
+/** Clicks Run and returns the result summary the page shows for the last run started. */
 async function run(page) {
-  const pre = page.getByTestId('host-result-json');
-  const before = (await pre.count()) > 0 ? await page.getByTestId('host-result').getAttribute('data-run') : null;
+  const status = page.getByTestId('host-status');
+  const before = Number(await status.getAttribute('data-started'));
   await page.getByTestId('host-run').click();
   await page.waitForFunction(
     (prev) => {
-      const el = document.querySelector('[data-testid="host-result"]');
-      return el && el.getAttribute('data-run') !== prev;
+      const el = document.querySelector('[data-testid="host-status"]');
+      const started = Number(el?.getAttribute('data-started'));
+      return started > prev && el?.getAttribute('data-shown') === String(started);
     },
     before,
     { timeout: TIMEOUT * 2 }
   );
-  return JSON.parse(await pre.textContent());
+  return JSON.parse(await page.getByTestId('host-result-json').textContent());
 }
 
 async function query(page) {
@@ -247,22 +248,24 @@ export const editorChecks = [
     async ({ open, cfg, shots }) => {
       const { page, errors } = await openQuery(open, 'Expvar');
       const targets = await pickerOptions(page, 'Targets');
-      const demoTarget = targets.find((t) => t.includes(cfg.demo.instance));
-      assert(demoTarget, `targets: ${JSON.stringify(targets)}`);
-      await page.getByRole('option').filter({ hasText: cfg.demo.instance }).first().click();
-      await page.keyboard.press('Escape');
-      let q = await query(page);
-      assert(q.targets?.length === 1, `after picking the target: query ${JSON.stringify(q)}`);
-      const paths = await pickerOptions(page, 'Paths', 'goroutines');
       assert(
-        paths.some((t) => t.includes('goroutines')),
+        targets.some((t) => t.includes(cfg.demo.instance)),
+        `targets: ${JSON.stringify(targets)}`
+      );
+      await pick(page, 'Targets', `demo/${cfg.demo.instance}`, (q) => q.targets?.length === 1);
+      // A new expvar query reads goroutines; add a path of the demo's.
+      const paths = await pickerOptions(page, 'Paths', 'memstats.Heap');
+      assert(
+        paths.some((t) => t.startsWith('memstats.HeapAlloc')),
         `paths: ${JSON.stringify(paths)}`
       );
-      await page.getByRole('option').filter({ hasText: 'goroutines' }).first().click();
-      await page.keyboard.press('Escape');
-      q = await query(page);
-      assert(q.paths?.includes('goroutines') && q.targets?.length === 1, `query ${JSON.stringify(q)}`);
-      const data = expectData(await run(page), 'expvar goroutines');
+      await pick(page, 'Paths', 'memstats.HeapAlloc', (q) => q.paths?.includes('memstats.HeapAlloc'));
+      const q = await query(page);
+      assert(
+        q.paths?.includes('goroutines') && q.paths.includes('memstats.HeapAlloc') && q.targets?.length === 1,
+        `query ${JSON.stringify(q)}`
+      );
+      const data = expectData(await run(page), 'expvar goroutines and memstats.HeapAlloc');
       await screenshot(page, shots, 'expvar');
       // Remove every path: the editor says what is missing.
       const editor = page.getByTestId('host-editor');

@@ -153,12 +153,12 @@ export async function runQueries(ds: DataSourceApi<AnyQuery>, targets: AnyQuery[
   return lastValueFrom(ds.query(panelRequest(kept, ds)) as rxjs.Observable<DataQueryResponse>);
 }
 
-function ResultView({ summary, run }: { summary?: RunSummary; run: number }) {
+function ResultView({ summary }: { summary?: RunSummary }) {
   if (!summary) {
     return null;
   }
   return (
-    <div data-testid="host-result" data-state={summary.state} data-run={run}>
+    <div data-testid="host-result" data-state={summary.state}>
       {summary.errors.map((e) => (
         <Alert key={e} severity="error" title="Query error">
           {e}
@@ -181,92 +181,94 @@ function panelData(res: DataQueryResponse | undefined): PanelData | undefined {
   };
 }
 
-/** A new query, as Grafana starts one: the data source's default query. */
-function QueryView({ plugin, ds }: { plugin: Plugin; ds: DataSourceApi<AnyQuery> }) {
-  const Editor = plugin.components.QueryEditor!;
-  const [query, setQuery] = React.useState<AnyQuery>(() => ({
-    refId: 'A',
-    ...(ds.getDefaultQuery?.(CoreApp.PanelEditor) ?? {}),
-  }));
-  const [res, setRes] = React.useState<{ n: number; res: DataQueryResponse }>();
+/**
+ * An editor on one query, with a Run button, as a query row of Grafana's panel editor: a run
+ * right after a change runs the changed query; an answer to an older run than the last one
+ * started is dropped (Grafana cancels it). `data-started`/`data-shown` on host-result say
+ * which run is shown.
+ */
+function EditorRow({
+  initial,
+  execute,
+  editor,
+}: {
+  initial: AnyQuery;
+  execute: (q: AnyQuery) => Promise<DataQueryResponse>;
+  editor: (props: {
+    query: AnyQuery;
+    onChange: (q: AnyQuery) => void;
+    onRunQuery: () => void;
+    data?: PanelData;
+  }) => React.ReactNode;
+}) {
+  const [query, setQuery] = React.useState<AnyQuery>(initial);
+  const [started, setStarted] = React.useState(0);
+  const [shown, setShown] = React.useState<{ n: number; res: DataQueryResponse }>();
   const latest = React.useRef(query);
-  latest.current = query;
   const runs = React.useRef(0);
   const run = React.useCallback(() => {
     const n = ++runs.current;
-    runQueries(ds, [latest.current]).then(
-      (r) => setRes({ n, res: r }),
-      (e) => setRes({ n, res: { data: [], errors: [{ message: String(e?.message ?? e) }] } })
-    );
-  }, [ds]);
-  // Run query leaves the editor first: fields written on blur reach the query before it runs.
+    setStarted(n);
+    const show = (res: DataQueryResponse) => n === runs.current && setShown({ n, res });
+    execute(latest.current).then(show, (e) => show({ data: [], errors: [{ message: String(e?.message ?? e) }] }));
+  }, [execute]);
+  const onChange = (q: AnyQuery) => {
+    latest.current = q;
+    setQuery(q);
+  };
+  // Run leaves the editor first: fields written on blur reach the query before it runs.
   const runClicked = () => {
     (document.activeElement as HTMLElement | null)?.blur();
     setTimeout(run, 50);
   };
   return (
     <Stack direction="column" gap={2}>
-      <div data-testid="host-editor">
-        <Editor
-          datasource={ds}
-          query={query}
-          onChange={(q) => setQuery(q as AnyQuery)}
-          onRunQuery={run}
-          data={panelData(res?.res)}
-          app={CoreApp.PanelEditor}
-          range={getDefaultTimeRange()}
-        />
-      </div>
+      <div data-testid="host-editor">{editor({ query, onChange, onRunQuery: run, data: panelData(shown?.res) })}</div>
       <Stack>
         <Button data-testid="host-run" onClick={runClicked}>
           Run query
         </Button>
       </Stack>
       <pre data-testid="host-query">{JSON.stringify(query)}</pre>
-      <ResultView summary={res ? summarize(res.res) : undefined} run={res?.n ?? 0} />
+      <div data-testid="host-status" data-started={started} data-shown={shown?.n ?? 0}>
+        <ResultView summary={shown ? summarize(shown.res) : undefined} />
+      </div>
     </Stack>
   );
 }
 
+/** A new query, as Grafana starts one: the data source's default query. */
+function QueryView({ plugin, ds }: { plugin: Plugin; ds: DataSourceApi<AnyQuery> }) {
+  const Editor = plugin.components.QueryEditor!;
+  const execute = React.useCallback((q: AnyQuery) => runQueries(ds, [q]), [ds]);
+  return (
+    <EditorRow
+      initial={{ refId: 'A', ...(ds.getDefaultQuery?.(CoreApp.PanelEditor) ?? {}) }}
+      execute={execute}
+      editor={(props) => <Editor datasource={ds} app={CoreApp.PanelEditor} range={getDefaultTimeRange()} {...props} />}
+    />
+  );
+}
+
+/** The variable editor of the data source's custom variable support, run as Grafana runs a query variable. */
 function VariableView({ ds }: { ds: DataSourceApi<AnyQuery> }) {
   const support = ds.variables as grafanaData.CustomVariableSupport<DataSourceApi<AnyQuery>, AnyQuery> | undefined;
-  const Editor = support?.editor as React.ComponentType<
-    grafanaData.QueryEditorProps<DataSourceApi<AnyQuery>, AnyQuery>
-  >;
-  const [query, setQuery] = React.useState<AnyQuery>(
-    () => ({ refId: 'variable', ...(support?.getDefaultQuery?.() ?? {}) }) as AnyQuery
+  const execute = React.useCallback(
+    (q: AnyQuery) => lastValueFrom(support!.query(panelRequest([q], ds)) as rxjs.Observable<DataQueryResponse>),
+    [support, ds]
   );
-  const [res, setRes] = React.useState<{ n: number; res: DataQueryResponse }>();
-  const latest = React.useRef(query);
-  latest.current = query;
-  const runs = React.useRef(0);
-  if (!support || !Editor) {
+  if (!support?.editor) {
     return <Alert title="The data source has no custom variable support" />;
   }
-  const run = () => {
-    const n = ++runs.current;
-    lastValueFrom(support.query(panelRequest([latest.current], ds)) as rxjs.Observable<DataQueryResponse>).then(
-      (r) => setRes({ n, res: r }),
-      (e) => setRes({ n, res: { data: [], errors: [{ message: String(e?.message ?? e) }] } })
-    );
-  };
-  const runClicked = () => {
-    (document.activeElement as HTMLElement | null)?.blur();
-    setTimeout(run, 50);
-  };
+  const Editor = support.editor as React.ComponentType<grafanaData.QueryEditorProps<DataSourceApi<AnyQuery>, AnyQuery>>;
   return (
-    <Stack direction="column" gap={2}>
-      <div data-testid="host-editor">
-        <Editor datasource={ds} query={query} onChange={(q) => setQuery(q as AnyQuery)} onRunQuery={run} />
-      </div>
-      <Stack>
-        <Button data-testid="host-run" onClick={runClicked}>
-          Run
-        </Button>
-      </Stack>
-      <pre data-testid="host-query">{JSON.stringify(query)}</pre>
-      <ResultView summary={res ? summarize(res.res) : undefined} run={res?.n ?? 0} />
-    </Stack>
+    <EditorRow
+      initial={{ refId: 'variable', ...(support.getDefaultQuery?.() ?? {}) } as AnyQuery}
+      execute={execute}
+      editor={({ query, onChange, onRunQuery }) => (
+        <Editor datasource={ds} query={query} onChange={onChange} onRunQuery={onRunQuery} />
+      )}
+    />
   );
 }
 
