@@ -55,13 +55,8 @@ func TestBrowser(t *testing.T) {
 	dist := host.Dist(t)
 	page := host.BuildPage(t)
 
-	rules := filepath.Join(t.TempDir(), "dashboards-e2e.yml")
-	if err := os.WriteFile(rules, []byte(dashboardRules), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := harness.StartStackWith(t, harness.StackOptions{Loadgen: true, LoadgenRPS: 20,
-		Prometheus: harness.PrometheusOptions{ExtraRuleFiles: []string{rules}}})
-	harness.WaitForQuery(t, s.Prometheus.URL, `sum(rate(http_requests_total{job="demo"}[1m])) > 0 and on() count(ALERTS{alertname="DashboardsE2EFiring", alertstate="firing"}) > 0`, 45*time.Second)
+	st := startVerdictStack(t)
+	s := st.Stack
 
 	ds := provisionedDatasource(t, s)
 	ds.Name = "GoPulse"
@@ -119,7 +114,7 @@ func TestBrowser(t *testing.T) {
 		"demo": map[string]any{
 			"job":          "demo",
 			"instance":     s.Demo.Addr,
-			"firingAlert":  "DashboardsE2EFiring",
+			"firingAlert":  "BrowserCritical",
 			"prometheus":   s.Prometheus.URL,
 			"alertmanager": s.Alertmanager.URL,
 		},
@@ -164,6 +159,67 @@ func TestBrowser(t *testing.T) {
 			}
 			t.Log(c.Detail)
 		})
+	}
+}
+
+// browserRules make one verdict per demo instance: BrowserCritical fires (P1: critical) on
+// the first, BrowserWarning (P3: a warning) on the second; BrowserPending stays pending.
+const browserRules = `groups:
+  - name: gopulse-browser-e2e
+    rules:
+      - alert: BrowserCritical
+        expr: up{job="demo", instance="{{critical}}"} == 1
+        labels: {severity: P1}
+        annotations: {summary: 'critical on purpose for the browser test'}
+      - alert: BrowserWarning
+        expr: up{job="demo", instance="{{warning}}"} == 1
+        labels: {severity: P3}
+        annotations: {summary: 'a warning on purpose for the browser test'}
+      - alert: BrowserPending
+        expr: up{job="demo"} == 1
+        for: 1h
+        labels: {severity: P2}
+        annotations: {summary: 'pending on purpose for the browser test'}
+`
+
+// verdictStack is the demo state of the browser test: four instances of job demo, one per
+// health verdict — critical (an alert at P1), warning (an alert at P3), ok, and down (a
+// scrape target where nothing listens) —, the three live ones under load, Alertmanager,
+// and Prometheus scraping them all.
+type verdictStack struct {
+	*harness.Stack
+	OK, Warning, Down string // instance addresses; Stack.Demo is the critical one
+}
+
+func startVerdictStack(t *testing.T) *verdictStack {
+	t.Helper()
+	critical, warning, ok := harness.StartDemo(t), harness.StartDemo(t), harness.StartDemo(t)
+	down := harness.FreeAddr(t)
+	var loadgen *harness.Loadgen
+	for _, d := range []*harness.Demo{critical, warning, ok} {
+		l := harness.StartLoadgen(t, d.URL, 10)
+		if d == critical {
+			loadgen = l
+		}
+	}
+	rules := filepath.Join(t.TempDir(), "browser-e2e.yml")
+	text := strings.NewReplacer("{{critical}}", critical.Addr, "{{warning}}", warning.Addr).Replace(browserRules)
+	if err := os.WriteFile(rules, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	am := harness.StartAlertmanager(t)
+	prom := harness.StartPrometheus(t, harness.PrometheusOptions{
+		DemoTargets:      []string{critical.Addr, warning.Addr, ok.Addr, down},
+		AlertmanagerAddr: am.Addr,
+		ExtraRuleFiles:   []string{rules},
+	})
+	harness.WaitForQuery(t, prom.URL, `count(up{job="demo"} == 1) == 3 and on() count(up{job="demo"} == 0) == 1`, 45*time.Second)
+	harness.WaitForQuery(t, prom.URL, `count(ALERTS{alertname=~"BrowserCritical|BrowserWarning", alertstate="firing"}) == 2 and on() count(rate(http_requests_total{job="demo"}[1m]) > 0) > 0`, 45*time.Second)
+	return &verdictStack{
+		Stack:   &harness.Stack{Demo: critical, Loadgen: loadgen, Alertmanager: am, Prometheus: prom},
+		OK:      ok.Addr,
+		Warning: warning.Addr,
+		Down:    down,
 	}
 }
 

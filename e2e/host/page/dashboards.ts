@@ -40,6 +40,7 @@ interface Variable {
   current?: { value?: string | string[] } | null;
   multi?: boolean;
   includeAll?: boolean;
+  allValue?: string;
   options?: Array<{ value: string }>;
 }
 
@@ -92,6 +93,7 @@ export async function runDashboard(
       multi: Boolean(v.multi),
       includeAll: Boolean(v.includeAll),
       all: resolved.all,
+      allValue: v.allValue,
     });
     templateSrv.setVariables(vars);
   }

@@ -117,6 +117,8 @@ export interface HostVariable {
   includeAll: boolean;
   /** The selection is All. */
   all: boolean;
+  /** What All stands for, when the variable sets it (e.g. `.*`). */
+  allValue?: string;
 }
 
 const VARIABLE = /\$(\w+)|\[\[(\w+)(?::(\w+))?\]\]|\${(\w+)(?:\.([^:^}]+))?(?::([^}]+))?}/g;
@@ -181,8 +183,13 @@ export class HostTemplateSrv implements TemplateSrv {
       if (!v) {
         return match;
       }
+      const fmt = fmt2 ?? fmt3 ?? format;
+      // As Grafana: a custom All value is not formatted (but for the text and percentencode formats).
+      if (v.all && v.allValue && fmt !== 'text' && fmt !== 'percentencode') {
+        return this.replace(v.allValue, scopedVars);
+      }
       const value: string | string[] = v.multi || v.includeAll ? v.values : (v.values[0] ?? '');
-      return formatValue(value, fmt2 ?? fmt3 ?? format, v);
+      return formatValue(value, fmt, v);
     });
   }
 }
