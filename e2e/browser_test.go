@@ -60,6 +60,13 @@ func TestBrowser(t *testing.T) {
 
 	ds := provisionedDatasource(t, s)
 	ds.Name = "GoPulse"
+	// The verdicts come from the alerts and the down target alone: latency, GC pauses and
+	// errors of the demos on a busy machine must not turn the ok instance into a warning.
+	ds.JSONData["healthThresholds"] = map[string]any{
+		"latency_p99":  map[string]float64{"warning": 5, "critical": 10},
+		"gc_pause_p99": map[string]float64{"warning": 1, "critical": 2},
+		"error_ratio":  map[string]float64{"warning": 0.5, "critical": 0.9},
+	}
 	client := harness.StartPlugin(t)
 	h := host.Start(t, host.Options{Dist: dist, Page: page, Client: client, Settings: ds})
 	// The demo state: the expvar poller has polled the demo often enough for a rate.
