@@ -53,8 +53,9 @@ async function pick(page, label, text, done = () => true) {
     assert(i >= 0, `${label}: no option "${text}" among ${JSON.stringify(texts.slice(0, 20))}`);
     await page.getByRole('option').nth(i).click();
     await page.waitForTimeout(300);
-    // A multi-value picker stays open.
+    // A multi-value picker stays open, with the filter text typed.
     if (await page.getByRole('listbox').isVisible()) {
+      await page.getByLabel(label, { exact: true }).fill('');
       await page.keyboard.press('Escape');
     }
     if (done(await query(page))) {
