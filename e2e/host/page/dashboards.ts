@@ -29,7 +29,10 @@ interface Panel {
   targets?: AnyQuery[];
   transformations?: DataTransformerConfig[];
   maxDataPoints?: number;
-  fieldConfig?: { defaults?: { mappings?: unknown[] } };
+  fieldConfig?: {
+    defaults?: { mappings?: unknown[] };
+    overrides?: Array<{ matcher?: { id?: string; options?: unknown } }>;
+  };
   panels?: Panel[];
 }
 
@@ -179,6 +182,17 @@ async function checkPanel(
   }
   out.verdict = 'pass';
   out.reason = `${rows} rows`;
+  // Overrides match a field by its display name, as Grafana's do; one that matches nothing
+  // here is named (a series the demo state does not have, or a name that is wrong).
+  const names = new Set(frames.flatMap((f) => f.fields.map((x) => getFieldDisplayName(x, f, frames))));
+  const unmatched = (p.fieldConfig?.overrides ?? []).flatMap((o) =>
+    o.matcher?.id === 'byName' && typeof o.matcher.options === 'string' && !names.has(o.matcher.options)
+      ? [o.matcher.options]
+      : []
+  );
+  if (unmatched.length > 0) {
+    out.reason += `; overrides matching no field: ${unmatched.join(', ')}`;
+  }
   return out;
 }
 
