@@ -5,8 +5,8 @@ process.env.TZ = 'UTC';
 const baseConfig = require('./.config/jest.config');
 const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
 
-// ESM-only packages that @grafana/* 13 pull in, beyond the scaffold's list.
-const extraESModules = ['@react-hookz/web', '@ver0/deep-equal'];
+// ESM-only packages that @grafana/* 13 and @grafana/plugin-ui pull in, beyond the scaffold's list.
+const extraESModules = ['@react-hookz/web', '@ver0/deep-equal', '@marcbachmann/cel-js'];
 
 module.exports = {
   // Jest configuration provided by Grafana scaffolding

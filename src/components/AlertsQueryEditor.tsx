@@ -177,7 +177,7 @@ export function AlertsQueryEditor({ query, onChange, onRunQuery, datasource }: A
         </InlineField>
         <InlineField
           label="Severities"
-          labelWidth={10}
+          labelWidth={12}
           tooltip="P-levels (critical is P0, error P1, warning P2, info P3) or severity label values as written. Empty: all."
         >
           <MultiCombobox<string>

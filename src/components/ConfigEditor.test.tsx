@@ -40,16 +40,10 @@ describe('ConfigEditor', () => {
   });
 
   it('writes the HTTP timeout into jsonData.timeout as a number of seconds', async () => {
-    // DataSourceHttpSettings renders the timeout input uncontrolled while jsonData.timeout is
-    // unset, so React warns when the first digit makes it controlled: expect exactly that.
-    const consoleError = jest.spyOn(console, 'error').mockImplementation(() => {});
     const { user, last } = setup(baseSettings());
-    await user.type(screen.getByPlaceholderText('Timeout in seconds'), '45');
+    await user.click(screen.getByRole('button', { name: /Advanced HTTP settings/ }));
+    await user.type(screen.getByLabelText(/^Timeout/), '45');
     expect(last().jsonData.timeout).toBe(45);
-    for (const [message] of consoleError.mock.calls) {
-      expect(String(message)).toMatch(/changing an uncontrolled input to be controlled/);
-    }
-    consoleError.mockRestore();
   });
 
   it('writes the Alertmanager URL into jsonData.alertmanagerUrl and flags a URL without a scheme', async () => {
@@ -128,13 +122,18 @@ describe('ConfigEditor', () => {
     expect(screen.getByLabelText(/Scrape interval/)).toHaveValue('1m');
   });
 
+  /** Picks an authentication method in @grafana/plugin-ui's Auth section. */
+  async function pickAuthMethod(user: ReturnType<typeof setup>['user'], label: string) {
+    await user.click(screen.getByLabelText('Authentication method'));
+    await user.click(await screen.findByText(label));
+  }
+
   it('turns basic auth on and puts the password into secureJsonData only', async () => {
     const { user, last, onOptionsChange } = setup(baseSettings({ url: 'http://prom:9090' }));
-    await user.click(screen.getByLabelText('Basic auth'));
+    await pickAuthMethod(user, 'Basic authentication');
     expect(last().basicAuth).toBe(true);
 
-    await user.type(screen.getByLabelText('User'), 'reader');
-    // SecretFormField does not tie its label to its input: find it by placeholder.
+    await user.type(screen.getByLabelText(/^User/), 'reader');
     await user.type(screen.getByPlaceholderText('Password'), 's3cret-pw');
     expect(last().basicAuthUser).toBe('reader');
     expect(last().secureJsonData?.basicAuthPassword).toBe('s3cret-pw');
@@ -149,8 +148,7 @@ describe('ConfigEditor', () => {
     const { user, last } = setup(
       baseSettings({ basicAuth: true, basicAuthUser: 'reader', secureJsonFields: { basicAuthPassword: true } })
     );
-    expect(screen.queryByPlaceholderText('Password')).not.toBeInTheDocument();
-    expect(screen.getByDisplayValue('configured')).toHaveAttribute('type', 'text');
+    expect(screen.getByDisplayValue('configured')).toBeDisabled();
     await user.click(screen.getByRole('button', { name: 'Reset' }));
     expect(last().secureJsonFields.basicAuthPassword).toBe(false);
     expect(last().secureJsonData?.basicAuthPassword).toBe('');
@@ -160,9 +158,10 @@ describe('ConfigEditor', () => {
 
   it('puts a custom header name into jsonData and its value into secureJsonData', async () => {
     const { user, last } = setup(baseSettings({ url: 'http://prom:9090' }));
+    await user.click(screen.getByRole('button', { name: /HTTP headers/ }));
     await user.click(screen.getByRole('button', { name: /Add header/ }));
     await user.type(screen.getByPlaceholderText('X-Custom-Header'), 'X-Scope-OrgID');
-    await user.type(screen.getByPlaceholderText('Header Value'), 'tenant-1');
+    await user.type(screen.getByPlaceholderText('Header value'), 'tenant-1');
     await user.tab();
     expect(last().jsonData.httpHeaderName1).toBe('X-Scope-OrgID');
     expect(last().secureJsonData?.httpHeaderValue1).toBe('tenant-1');
@@ -171,7 +170,7 @@ describe('ConfigEditor', () => {
 
   it('turns TLS skip verify on in jsonData', async () => {
     const { user, last } = setup(baseSettings({ url: 'https://prom:9090' }));
-    await user.click(screen.getByLabelText('Skip TLS Verify'));
+    await user.click(screen.getByLabelText('Skip TLS certificate validation'));
     expect(last().jsonData.tlsSkipVerify).toBe(true);
   });
 

@@ -1,16 +1,6 @@
 import React, { ChangeEvent, useId, useState } from 'react';
-import { DataSourcePluginOptionsEditorProps, DataSourceSettings } from '@grafana/data';
-import {
-  Button,
-  Combobox,
-  ComboboxOption,
-  DataSourceHttpSettings,
-  Field,
-  IconButton,
-  Input,
-  Stack,
-  TagsInput,
-} from '@grafana/ui';
+import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { Button, Combobox, ComboboxOption, Field, IconButton, Input, Stack, TagsInput } from '@grafana/ui';
 
 import {
   DEFAULT_HEALTH_ALERT_CRITICAL,
@@ -30,9 +20,9 @@ import { durationError, httpUrlError, integerRangeError, matchersError } from '.
 import { AlertmanagerSettings } from './AlertmanagerSettings';
 import { ExpvarSettings } from './ExpvarSettings';
 import { HealthThresholdFields } from './HealthQueryEditor';
+import { PrometheusConnection } from './PrometheusConnection';
 
 type Props = DataSourcePluginOptionsEditorProps<GoPulseOptions, GoPulseSecureJsonData>;
-type Settings = DataSourceSettings<GoPulseOptions, GoPulseSecureJsonData>;
 type ExpvarTarget = NonNullable<GoPulseOptions['expvarTargets']>[number];
 
 const DEFAULT_EXPVAR_PATH = '/debug/vars';
@@ -180,16 +170,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
 
   return (
     <Stack direction="column" gap={5}>
-      {/* A backend data source is always queried through the Grafana server. */}
-      {/* eslint-disable-next-line @typescript-eslint/no-deprecated -- still exported by @grafana/ui 13.2; its successor is @grafana/plugin-ui (ConnectionSettings, Auth). */}
-      <DataSourceHttpSettings
-        defaultUrl="http://localhost:9090"
-        urlLabel="Prometheus URL"
-        urlDocs={<> The Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics).</>}
-        dataSourceConfig={{ ...options, access: options.access || 'proxy' }}
-        onChange={(settings: Settings) => onOptionsChange(settings)}
-        showAccessOptions={false}
-      />
+      <PrometheusConnection options={options} onOptionsChange={onOptionsChange} />
 
       <section>
         <h3 className="page-heading">GoPulse</h3>

@@ -133,7 +133,7 @@ export function ExpvarQueryEditor({ query, onChange, onRunQuery, datasource }: E
         />
         <InlineField
           label="Live"
-          labelWidth={6}
+          labelWidth={8}
           tooltip="Stream the latest values through Grafana Live after every poll."
         >
           <InlineSwitch

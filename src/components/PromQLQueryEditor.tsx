@@ -129,7 +129,7 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery, datasource }: P
         </InlineField>
         <InlineField
           label="Min step"
-          labelWidth={10}
+          labelWidth={12}
           tooltip="Lower bound of the query step: a duration like 15s or 1m30s, or a number of seconds. Empty: no lower bound."
           invalid={Boolean(minStepError)}
           error={minStepError}
@@ -143,7 +143,7 @@ export function PromQLQueryEditor({ query, onChange, onRunQuery, datasource }: P
             width={12}
           />
         </InlineField>
-        <InlineField label="Format" labelWidth={8} tooltip="Shape of the returned frames.">
+        <InlineField label="Format" labelWidth={10} tooltip="Shape of the returned frames.">
           <Combobox<PromQLFormat>
             id={`${id}-format`}
             options={FORMAT_OPTIONS}
