@@ -41,10 +41,10 @@ type Datasource struct {
 	// transports are the HTTP clients' transports, closed with the instance.
 	transports []*http.Transport
 	// prom is nil for an expvar-only data source (no Prometheus URL).
-	prom       *prometheus.Client
-	am         *alertmanager.Client
-	mux        *datasource.QueryTypeMux
-	resources  backend.CallResourceHandler
+	prom      *prometheus.Client
+	am        *alertmanager.Client
+	mux       *datasource.QueryTypeMux
+	resources backend.CallResourceHandler
 	// shared are the upstream answers shared between identical reads (Prometheus and
 	// Alertmanager), answers the answers of identical queries; resourceCache the resource
 	// answers (editor autocomplete).
