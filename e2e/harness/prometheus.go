@@ -39,6 +39,15 @@ type PrometheusOptions struct {
 	ConfigPath string
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// ExternalLabels are the global external_labels: what a Thanos sidecar attaches to
+	// every series and rule of this Prometheus, e.g. {"replica": "a"} for one of an HA
+	// pair. They are also attached to the alerts sent to the Alertmanager, unless
+	// dropped with AlertLabelDrop.
+	ExternalLabels map[string]string
+	// AlertLabelDrop are labels removed from alerts before they are sent to the
+	// Alertmanager (alert_relabel_configs, labeldrop): the replica label of an HA pair,
+	// so that the Alertmanager sees one alert, not one per replica.
+	AlertLabelDrop []string
 }
 
 // Prometheus is a running Prometheus server.
@@ -47,6 +56,7 @@ type Prometheus struct {
 	Addr       string // 127.0.0.1:port
 	URL        string // http://127.0.0.1:port
 	ConfigFile string // the derived configuration
+	DataDir    string // the TSDB directory (--storage.tsdb.path)
 }
 
 // StartPrometheus writes a configuration derived from the provisioned one (see
@@ -57,6 +67,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	bin := PrometheusBinary(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
+	var data string
 	p, addr := startServer(t, func(addr string) ProcessOpts {
 		t.Helper()
 		b, err := PrometheusConfig(t, addr, opts)
@@ -66,7 +77,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 			t.Fatalf("harness: write prometheus config: %v", err)
 		}
-		data, err := os.MkdirTemp(dir, "tsdb-")
+		data, err = os.MkdirTemp(dir, "tsdb-")
 		if err != nil {
 			t.Fatalf("harness: %v", err)
 		}
@@ -86,7 +97,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	}, ReadyTimeout, func(addr string) error {
 		return expect200("http://" + addr + "/-/ready")
 	})
-	return &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath}
+	return &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath, DataDir: data}
 }
 
 // Version returns the version Prometheus reports in its build info.
@@ -126,6 +137,13 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["scrape_interval"] = promDuration(scrape)
 	global["scrape_timeout"] = promDuration(scrape)
 	global["evaluation_interval"] = promDuration(eval)
+	if len(opts.ExternalLabels) > 0 {
+		ext := map[string]any{}
+		for k, v := range opts.ExternalLabels {
+			ext[k] = v
+		}
+		global["external_labels"] = ext
+	}
 	cfg["global"] = global
 
 	var rules []any
@@ -169,6 +187,12 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 			am["static_configs"] = []any{map[string]any{"targets": []any{opts.AlertmanagerAddr}}}
 		}
 		alerting["alertmanagers"] = ams
+		if len(opts.AlertLabelDrop) > 0 {
+			alerting["alert_relabel_configs"] = []any{map[string]any{
+				"action": "labeldrop",
+				"regex":  strings.Join(opts.AlertLabelDrop, "|"),
+			}}
+		}
 		cfg["alerting"] = alerting
 	} else {
 		delete(cfg, "alerting")
