@@ -13,7 +13,9 @@
 // The selector is the scope (scope.NewSelector) and the user's label matchers, parsed
 // with the PromQL parser and written back canonically, so that no text the user typed
 // reaches the expression unparsed. A metric without metadata is an error, unless its
-// name ends in _total: then it is read as a counter and Plan.Notices says so.
+// name ends in _total: then it is read as a counter and Plan.Notices says so. The same
+// holds on a server that keeps no metadata at all (metric type NoMetadata), with messages
+// that say so.
 // $__rate_interval is left for the caller to expand.
 package business
 
@@ -45,6 +47,8 @@ const (
 	Gauge     = "gauge"
 	Histogram = "histogram"
 	Summary   = "summary"
+	// NoMetadata is no type: the server keeps no metric metadata at all.
+	NoMetadata = "(no metadata)"
 )
 
 // Query is the part of a business query that decides its expressions.
@@ -78,7 +82,7 @@ type Plan struct {
 var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
 
 // Build makes the expressions of q for a metric of type metricType ("" when Prometheus
-// has no metadata for it) in the scope.
+// has no metadata for it, NoMetadata when the server keeps none) in the scope.
 func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	m := q.Metric
 	if m == "" {
@@ -96,6 +100,12 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 		}
 		plan.Type = Counter
 		plan.Notices = append(plan.Notices, fmt.Sprintf("Prometheus has no metadata for %s: it is read as a counter because its name ends in _total", m))
+	case NoMetadata:
+		if !strings.HasSuffix(m, "_total") {
+			return Plan{}, fmt.Errorf("metric %q has no known type: this server keeps no metric metadata (as VictoriaMetrics), so only counters named _total can be told; use a promql query for gauges, histograms and summaries", m)
+		}
+		plan.Type = Counter
+		plan.Notices = append(plan.Notices, fmt.Sprintf("This server keeps no metric metadata (as VictoriaMetrics): %s is read as a counter because its name ends in _total", m))
 	case "unknown":
 		return Plan{}, fmt.Errorf("metric %q is untyped (type unknown in its metadata): GoPulse cannot tell whether to take its rate or its value; use a promql query", m)
 	default:

@@ -2,7 +2,6 @@ package prometheus
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -30,11 +29,10 @@ func (i Info) String() string {
 func (c *Client) Check(ctx context.Context) (Info, error) {
 	var info Info
 	bi, err := c.api.Buildinfo(ctx)
-	var ue *upstream.Error
 	switch {
 	case err == nil:
 		info.Version = bi.Version
-	case errors.As(err, &ue) && ue.Status == http.StatusNotFound:
+	case NotFound(err):
 		// Engines without /status/buildinfo still answer queries; a wrong path fails both.
 	default:
 		return info, describe(err)

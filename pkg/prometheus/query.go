@@ -247,6 +247,20 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 	return out, false, nil
 }
 
+// KeepsMetadata tells whether the server has metadata for any metric: false when its
+// /api/v1/metadata answers an empty list (VictoriaMetrics 1.79 does, for every metric) or
+// 404 (an engine without the endpoint).
+func (c *Client) KeepsMetadata(ctx context.Context) (bool, error) {
+	md, err := c.api.Metadata(ctx, "", "1")
+	switch {
+	case NotFound(err):
+		return false, nil
+	case err != nil:
+		return false, describe(err)
+	}
+	return len(md) > 0, nil
+}
+
 // Window is the time range [from, to] for the endpoints that take no step.
 func Window(from, to time.Time) v1.Range { return v1.Range{Start: from, End: to} }
 
