@@ -123,6 +123,10 @@ type promCfg struct {
 				Targets []string `yaml:"targets"`
 			} `yaml:"static_configs"`
 		} `yaml:"alertmanagers"`
+		AlertRelabelConfigs []struct {
+			Action string `yaml:"action"`
+			Regex  string `yaml:"regex"`
+		} `yaml:"alert_relabel_configs"`
 	} `yaml:"alerting"`
 	RemoteWrite   []any `yaml:"remote_write"`
 	ScrapeConfigs []struct {
@@ -207,6 +211,43 @@ func TestPrometheusConfigRewritesToLoopback(t *testing.T) {
 	}
 	if c.Alerting != nil || len(c.RuleFiles) != 0 || len(c.ScrapeConfigs) != 1 {
 		t.Errorf("minimal config kept alerting %+v, rules %v, jobs %d", c.Alerting, c.RuleFiles, len(c.ScrapeConfigs))
+	}
+}
+
+// A replica of an HA pair: its replica label joins the provisioned external labels and
+// is dropped from the alerts it sends; it does not scrape itself.
+func TestPrometheusConfigOfAReplica(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(src, []byte(provisionedPrometheus), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := PrometheusConfig(t, "127.0.0.1:1000", PrometheusOptions{
+		ConfigPath:       src,
+		DemoTargets:      []string{"127.0.0.1:2000"},
+		AlertmanagerAddr: "127.0.0.1:3000",
+		Targets:          map[string][]string{"prometheus": nil},
+		ExternalLabels:   map[string]string{"replica": "a"},
+		AlertLabelDrop:   []string{"replica"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c promCfg
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if c.Global.ExternalLabels["env"] != "demo" || c.Global.ExternalLabels["replica"] != "a" || len(c.Global.ExternalLabels) != 2 {
+		t.Errorf("external labels %v, want env=demo and replica=a", c.Global.ExternalLabels)
+	}
+	if c.Alerting == nil || len(c.Alerting.AlertRelabelConfigs) != 1 || c.Alerting.AlertRelabelConfigs[0].Action != "labeldrop" || c.Alerting.AlertRelabelConfigs[0].Regex != "replica" {
+		t.Errorf("alerting %+v, want the replica label dropped from alerts", c.Alerting)
+	}
+	var jobs []string
+	for _, j := range c.ScrapeConfigs {
+		jobs = append(jobs, j.JobName)
+	}
+	if strings.Join(jobs, ",") != "demo,alertmanager" {
+		t.Errorf("jobs %v, want demo and alertmanager (no self-scrape)", jobs)
 	}
 }
 

@@ -25,7 +25,8 @@ type PrometheusOptions struct {
 	// AlertmanagerAddr (host:port) replaces the targets of job "alertmanager" and
 	// the alerting target. Empty drops both.
 	AlertmanagerAddr string
-	// Targets replaces the targets of any other job by name.
+	// Targets replaces the targets of any other job by name; an empty list drops the
+	// job (Targets["prometheus"] = nil: no self-scrape).
 	Targets map[string][]string
 	// ExtraRuleFiles are added to rule_files (absolute paths or globs).
 	ExtraRuleFiles []string
@@ -138,7 +139,10 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	global["scrape_timeout"] = promDuration(scrape)
 	global["evaluation_interval"] = promDuration(eval)
 	if len(opts.ExternalLabels) > 0 {
-		ext := map[string]any{}
+		ext, _ := global["external_labels"].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+		}
 		for k, v := range opts.ExternalLabels {
 			ext[k] = v
 		}
@@ -220,7 +224,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 		}
 		name, _ := job["job_name"].(string)
 		tg, ok := targets[name]
-		if !ok {
+		if !ok || len(tg) == 0 {
 			t.Logf("harness: prometheus: dropping job %q (no loopback target for it)", name)
 			continue
 		}
@@ -235,7 +239,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if seen[name] {
+		if seen[name] || len(targets[name]) == 0 {
 			continue
 		}
 		job := map[string]any{"job_name": name}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -203,6 +204,13 @@ func StartHAStack(t testing.TB, opts HAOptions) *HAStack {
 		po.AlertmanagerAddr = s.Alertmanager.Addr
 		po.ExternalLabels = map[string]string{ReplicaLabel: name}
 		po.AlertLabelDrop = []string{ReplicaLabel}
+		// Both replicas scrape the same targets, and not themselves: their data differs
+		// only by when each scraped.
+		po.Targets = maps.Clone(po.Targets)
+		if po.Targets == nil {
+			po.Targets = map[string][]string{}
+		}
+		po.Targets["prometheus"] = nil
 		// Equal block durations turn off Prometheus's local compaction, which the sidecar
 		// requires of the TSDB it reads (Thanos's documented set-up, 2h).
 		po.ExtraArgs = append(append([]string(nil), po.ExtraArgs...),
