@@ -27,23 +27,19 @@ const (
 	diffInterval = 5 * time.Second
 )
 
-// tolerance is how far a value through Thanos may be from the same value straight from
-// one replica. The replicas scrape the same demo every second, each at its own offset in
-// the second (Prometheus spreads scrapes by a hash of the target and its external
-// labels), and deduplication answers from one replica's samples or the other's. A value
-// at a step is then the demo's state up to one scrape interval earlier or later, and a
-// rate over 6 s counts the demo's requests over a window shifted by up to a second:
-// numbers may differ by the demo's own change within a second, which the noise between
-// the two replicas themselves measures (logged). Times that are not on the step grid
-// (an alert's "active since", which each replica's own rule evaluation stamps) may
-// differ by one evaluation interval (1 s), rounded up.
-type tolerance struct {
-	rel  float64
-	abs  float64
-	time time.Duration
-}
+// Values through Thanos are compared with the noise between the two replicas. Both
+// scrape the same demo every second, each at its own offset within the second
+// (Prometheus spreads scrapes by a hash of the target and its external labels), and
+// evaluate their rules at their own offsets. Deduplication serves the samples of one
+// replica, switching to the other only over a gap, so every number and time through
+// Thanos is what one replica answers: no further from replica a's than replica b's is,
+// up to float rounding (roundoff, relative). That is the whole tolerance.
+const roundoff = 1e-9
 
-var throughThanos = tolerance{rel: 0.25, abs: 1e-9, time: 2 * time.Second}
+// perEvaluation are fields that each replica stamps at every rule evaluation, once a
+// second: two answers asked a moment apart never share them. Their values are not
+// compared, their presence and type are.
+var perEvaluation = map[string]bool{"lastEvaluation": true, "evaluationSeconds": true}
 
 // TestThanosQueryLayer runs GoPulse, as Grafana runs it (the built binary over gRPC),
 // through Thanos Query deduplicating an HA pair of Prometheus replicas that scrape the
@@ -138,11 +134,12 @@ func TestThanosQueryLayer(t *testing.T) {
 				if n := countValues(a.Frames); n == 0 {
 					t.Fatalf("straight from the replica: no value to compare (%d frames)", len(a.Frames))
 				}
-				diffs, worst := diffResponses(a, th, throughThanos)
+				b := fromB[q.RefID]
+				diffs, worst := diffResponses(a, th, b)
 				for _, d := range diffs {
 					t.Error(d)
 				}
-				_, noise := diffResponses(a, fromB[q.RefID], tolerance{})
+				_, noise := diffResponses(a, b, b)
 				t.Logf("%d frames, %d values; largest relative difference through Thanos %.3g, between the replicas %.3g",
 					len(a.Frames), countValues(a.Frames), worst, noise)
 			})
@@ -290,15 +287,18 @@ func countValues(frames data.Frames) int {
 	return n
 }
 
-// diffResponses lists what differs between two answers to one query beyond tol, and
-// the largest relative difference between their numbers (numbers in text included).
-func diffResponses(want, got backend.DataResponse, tol tolerance) ([]string, float64) {
-	d := &differ{tol: tol}
+// diffResponses lists what differs between got (through Thanos) and want (straight
+// from replica a): the same errors, frames, names, meta, notices, fields, labels,
+// configs and row counts; each number and time no further from want's than other's
+// (replica b) is. It also returns the largest relative difference between got's and
+// want's numbers.
+func diffResponses(want, got, other backend.DataResponse) ([]string, float64) {
+	d := &differ{}
 	switch {
 	case (want.Error == nil) != (got.Error == nil):
 		d.addf("error %v, want %v", got.Error, want.Error)
 	case want.Error != nil:
-		d.text("error", want.Error.Error(), got.Error.Error())
+		d.text("error", want.Error.Error(), got.Error.Error(), "")
 	}
 	if want.Status != got.Status {
 		d.addf("status %d, want %d", got.Status, want.Status)
@@ -307,14 +307,17 @@ func diffResponses(want, got backend.DataResponse, tol tolerance) ([]string, flo
 		d.addf("%d frames, want %d", len(got.Frames), len(want.Frames))
 		return d.diffs, d.worst
 	}
-	for i := range want.Frames {
-		d.frame(fmt.Sprintf("frame %d (%s)", i, want.Frames[i].Name), want.Frames[i], got.Frames[i])
+	for i, wf := range want.Frames {
+		var of *data.Frame
+		if len(other.Frames) == len(want.Frames) {
+			of = other.Frames[i]
+		}
+		d.frame(fmt.Sprintf("frame %d (%s)", i, wf.Name), wf, got.Frames[i], of)
 	}
 	return d.diffs, d.worst
 }
 
 type differ struct {
-	tol   tolerance
 	diffs []string
 	worst float64
 }
@@ -325,7 +328,8 @@ func (d *differ) addf(format string, args ...any) {
 	}
 }
 
-func (d *differ) frame(at string, want, got *data.Frame) {
+// frame compares got with want; other (nil when its shape differs) is the noise.
+func (d *differ) frame(at string, want, got, other *data.Frame) {
 	if want.Name != got.Name {
 		d.addf("%s: name %q", at, got.Name)
 	}
@@ -347,12 +351,16 @@ func (d *differ) frame(at string, want, got *data.Frame) {
 				if wm.Notices[i].Severity != gm.Notices[i].Severity {
 					d.addf("%s: notice %d severity %v, want %v", at, i, gm.Notices[i].Severity, wm.Notices[i].Severity)
 				}
-				d.text(at+" notice", wm.Notices[i].Text, gm.Notices[i].Text)
+				o := ""
+				if other != nil && other.Meta != nil && len(other.Meta.Notices) == len(wm.Notices) {
+					o = other.Meta.Notices[i].Text
+				}
+				d.text(at+" notice", wm.Notices[i].Text, gm.Notices[i].Text, o)
 			}
 		}
 		wc, _ := json.Marshal(wm.Custom)
 		gc, _ := json.Marshal(gm.Custom)
-		d.text(at+" custom meta", string(wc), string(gc))
+		d.text(at+" custom meta", string(wc), string(gc), "")
 	}
 	if len(want.Fields) != len(got.Fields) {
 		d.addf("%s: fields %s, want %s", at, describeFields(got), describeFields(want))
@@ -370,108 +378,118 @@ func (d *differ) frame(at string, want, got *data.Frame) {
 		}
 		wc, _ := json.Marshal(wf.Config)
 		gc, _ := json.Marshal(gf.Config)
-		d.text(fat+" config", string(wc), string(gc))
+		d.text(fat+" config", string(wc), string(gc), "")
 		if wf.Len() != gf.Len() {
 			d.addf("%s: %d values, want %d", fat, gf.Len(), wf.Len())
 			continue
 		}
+		if perEvaluation[wf.Name] {
+			continue
+		}
+		var of *data.Field
+		if other != nil && len(other.Fields) == len(want.Fields) && other.Fields[i].Len() == wf.Len() && other.Fields[i].Type() == wf.Type() {
+			of = other.Fields[i]
+		}
 		for j := 0; j < wf.Len(); j++ {
-			d.value(fmt.Sprintf("%s row %d", fat, j), wf, gf, j)
+			d.value(fmt.Sprintf("%s row %d", fat, j), wf, gf, of, j)
 		}
 	}
 }
 
-// value compares the j-th values of two fields of the same type.
-func (d *differ) value(at string, want, got *data.Field, j int) {
+// value compares the j-th values of two fields of the same type; other (may be nil) is
+// the noise.
+func (d *differ) value(at string, want, got, other *data.Field, j int) {
+	w, wok := want.ConcreteAt(j)
+	g, gok := got.ConcreteAt(j)
+	var o any
+	if other != nil {
+		o, _ = other.ConcreteAt(j)
+	}
+	if wok != gok {
+		d.addf("%s: %v, want %v", at, g, w)
+		return
+	}
+	if !wok {
+		return
+	}
 	switch {
 	case want.Type().Numeric():
-		w, _ := want.NullableFloatAt(j)
-		g, _ := got.NullableFloatAt(j)
-		if (w == nil) != (g == nil) {
-			d.addf("%s: %v, want %v", at, deref(g), deref(w))
-			return
-		}
-		if w != nil {
-			d.number(at, *w, *g)
-		}
-	case want.Type().Time():
-		w, wok := want.ConcreteAt(j)
-		g, gok := got.ConcreteAt(j)
-		if wok != gok {
-			d.addf("%s: %v, want %v", at, g, w)
-			return
-		}
-		if wok {
-			if diff := w.(time.Time).Sub(g.(time.Time)).Abs(); diff > d.tol.time {
-				d.addf("%s: %v, want %v (off by %v)", at, g, w, diff)
+		wf, _ := want.NullableFloatAt(j)
+		gf, _ := got.NullableFloatAt(j)
+		of := math.NaN()
+		if other != nil {
+			if p, _ := other.NullableFloatAt(j); p != nil {
+				of = *p
 			}
 		}
+		d.number(at, *wf, *gf, of)
+	case want.Type().Time():
+		wt, gt := w.(time.Time), g.(time.Time)
+		ot, ok := o.(time.Time)
+		if !wt.Equal(gt) && (!ok || gt.Sub(wt).Abs() > ot.Sub(wt).Abs()) {
+			d.addf("%s: %v, want %v (the other replica: %v)", at, gt, wt, o)
+		}
 	case want.Type() == data.FieldTypeString || want.Type() == data.FieldTypeNullableString:
-		w, _ := want.ConcreteAt(j)
-		g, _ := got.ConcreteAt(j)
-		ws, _ := w.(string)
-		gs, _ := g.(string)
-		d.text(at, ws, gs)
+		os, _ := o.(string)
+		d.text(at, w.(string), g.(string), os)
 	default:
-		w, _ := want.ConcreteAt(j)
-		g, _ := got.ConcreteAt(j)
 		if !reflect.DeepEqual(w, g) {
 			d.addf("%s: %v, want %v", at, g, w)
 		}
 	}
 }
 
-func deref(p *float64) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-// number compares two numbers within the tolerance; NaN equals NaN, infinities equal
-// themselves.
-func (d *differ) number(at string, want, got float64) {
+// number compares got with want: equal up to roundoff, or no further from want than
+// other is (NaN other: no noise known). NaN equals NaN, an infinity itself.
+func (d *differ) number(at string, want, got, other float64) {
 	if want == got || math.IsNaN(want) && math.IsNaN(got) {
 		return
 	}
 	diff := math.Abs(want - got)
-	scale := math.Max(math.Abs(want), math.Abs(got))
-	rel := diff / scale
-	if math.IsNaN(rel) || math.IsInf(want, 0) || math.IsInf(got, 0) || math.IsNaN(want) || math.IsNaN(got) {
+	rel := diff / math.Max(math.Abs(want), math.Abs(got))
+	if math.IsNaN(rel) || math.IsNaN(want) || math.IsNaN(got) || math.IsInf(want, 0) || math.IsInf(got, 0) {
 		rel = math.Inf(1)
 	}
-	if diff > d.tol.abs {
-		d.worst = math.Max(d.worst, rel)
+	d.worst = math.Max(d.worst, rel)
+	if rel <= roundoff || diff <= math.Abs(other-want)*(1+roundoff) {
+		return
 	}
-	if diff > d.tol.abs && rel > d.tol.rel {
-		d.addf("%s: %v, want %v (relative difference %.3g)", at, got, want, rel)
-	}
+	d.addf("%s: %v, want %v (relative difference %.3g; the other replica: %v)", at, got, want, rel, other)
 }
 
 // numberInText finds the numbers of a text: values in reasons and notices
 // ("latency p99 830 ms"), addresses' digits alike.
 var numberInText = regexp.MustCompile(`-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?`)
 
-// text compares two texts whose words must be equal and whose numbers must agree within
-// the tolerance.
-func (d *differ) text(at, want, got string) {
+// text compares two texts: the same words, and numbers compared as by number, with
+// other's numbers as the noise when other has the same words.
+func (d *differ) text(at, want, got, other string) {
 	if want == got {
 		return
 	}
-	wn, gn := numberInText.FindAllString(want, -1), numberInText.FindAllString(got, -1)
-	if numberInText.ReplaceAllString(want, "#") != numberInText.ReplaceAllString(got, "#") || len(wn) != len(gn) {
+	shape := numberInText.ReplaceAllString(want, "#")
+	if numberInText.ReplaceAllString(got, "#") != shape {
 		d.addf("%s: %q, want %q", at, got, want)
 		return
+	}
+	wn, gn := numberInText.FindAllString(want, -1), numberInText.FindAllString(got, -1)
+	var on []string
+	if numberInText.ReplaceAllString(other, "#") == shape {
+		on = numberInText.FindAllString(other, -1)
 	}
 	for i := range wn {
 		w, werr := strconv.ParseFloat(wn[i], 64)
 		g, gerr := strconv.ParseFloat(gn[i], 64)
+		o := math.NaN()
+		if on != nil {
+			o, _ = strconv.ParseFloat(on[i], 64)
+		}
 		if werr != nil || gerr != nil {
 			if wn[i] != gn[i] {
 				d.addf("%s: %q, want %q", at, got, want)
 			}
 			continue
 		}
-		d.number(at, w, g)
+		d.number(at, w, g, o)
 	}
 }
