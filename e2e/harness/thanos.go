@@ -14,14 +14,16 @@ import (
 // ThanosVersion is the Thanos release the tests run.
 const ThanosVersion = "0.42.5"
 
-// ThanosBuildCommand builds ThanosBinary's default path from the module's source: `go
-// install thanos@version` refuses Thanos, whose go.mod has replace directives. Its go.mod
-// asks for Go 1.26.10, which GOTOOLCHAIN fetches when the installed Go is older. The
-// version flag makes the binary report its version (a plain build reports none).
+// ThanosBuildCommand builds ThanosBinary's default path from the module's source, as
+// Thanos's release does (.promu.yml: tags netgo and slicelabels; without slicelabels the
+// sidecar panics on its first gRPC answer). `go install thanos@version` refuses Thanos,
+// whose go.mod has replace directives. Its go.mod asks for Go 1.26.10, which GOTOOLCHAIN
+// fetches when the installed Go is older. The version flag makes the binary report its
+// version (a plain build reports none).
 const ThanosBuildCommand = `D="${XDG_CACHE_HOME:-$HOME/.cache}/gopulse/servers/thanos-` + ThanosVersion + `" && mkdir -p "$D" && ` +
 	`export GOTOOLCHAIN=go1.26.10 && ` +
 	`cd "$(go mod download -json github.com/thanos-io/thanos@v` + ThanosVersion + ` | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')" && ` +
-	`go build -trimpath -ldflags "-X github.com/prometheus/common/version.Version=` + ThanosVersion + `" -o "$D/thanos" ./cmd/thanos`
+	`go build -trimpath -tags netgo,slicelabels -ldflags "-X github.com/prometheus/common/version.Version=` + ThanosVersion + `" -o "$D/thanos" ./cmd/thanos`
 
 // ThanosBinary is the thanos executable: $GOPULSE_THANOS_BIN, else
 // <user cache dir>/gopulse/servers/thanos-<ThanosVersion>/thanos. Thanos has no Debian
