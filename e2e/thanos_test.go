@@ -49,7 +49,8 @@ var perEvaluation = map[string]bool{"lastEvaluation": true, "evaluationSeconds":
 // format, runtime, business, alerts from Prometheus, the Alertmanager and both, health,
 // variables) and the editors' resources. Save & test names Thanos and its version.
 // Killing a replica mid-run changes nothing a user sees. With -record, Thanos Query's
-// answers to Save & test (build info, flags, 1+1) are written to pkg/prometheus/testdata
+// answers to Save & test (build info, flags, 1+1) and its metadata of a metric that the
+// demo and the Alertmanager describe differently are written to pkg/prometheus/testdata
 // for the unit tests.
 func TestThanosQueryLayer(t *testing.T) {
 	t.Parallel()
@@ -83,7 +84,7 @@ func TestThanosQueryLayer(t *testing.T) {
 			t.Errorf("Save & test: %v %q, want %q", res.Status, res.Message, want)
 		}
 		t.Logf("Save & test: %s", res.Message)
-		for name, path := range map[string]string{"buildinfo": "/api/v1/status/buildinfo", "flags": "/api/v1/status/flags", "query-scalar": "/api/v1/query?query=1%2B1"} {
+		for name, path := range map[string]string{"buildinfo": "/api/v1/status/buildinfo", "flags": "/api/v1/status/flags", "query-scalar": "/api/v1/query?query=1%2B1", "metadata": "/api/v1/metadata?metric=go_memstats_heap_objects"} {
 			code, body, err := harness.HTTPGet(ctx, ha.Query.URL+path)
 			if err != nil || code != 200 {
 				t.Fatalf("%s: HTTP %d %v", path, code, err)
