@@ -2,6 +2,7 @@ package harness
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -316,5 +317,35 @@ func TestQueryModelLikeGrafana(t *testing.T) {
 		if !strings.Contains(string(dq.JSON), want) {
 			t.Errorf("model %s lacks %s", dq.JSON, want)
 		}
+	}
+}
+
+// A Thanos built without the slicelabels tag is told apart by its build information; a
+// file that is no Go binary is not judged.
+func TestMissingSliceLabels(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.invalid/tags\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(name string, args ...string) string {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", append(append([]string{"build", "-o", out}, args...), ".")...)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %v: %v\n%s", args, err, b)
+		}
+		return out
+	}
+	if !missingSliceLabels(build("plain")) {
+		t.Error("a build without tags passed")
+	}
+	if missingSliceLabels(build("tagged", "-tags", "netgo,slicelabels")) {
+		t.Error("a build with -tags netgo,slicelabels failed")
+	}
+	if missingSliceLabels(filepath.Join(dir, "main.go")) {
+		t.Error("a file without build information was judged")
 	}
 }

@@ -2,11 +2,14 @@ package harness
 
 import (
 	"context"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -28,13 +31,15 @@ const ThanosBuildCommand = `D="${XDG_CACHE_HOME:-$HOME/.cache}/gopulse/servers/t
 // ThanosBinary is the thanos executable: $GOPULSE_THANOS_BIN, else
 // <user cache dir>/gopulse/servers/thanos-<ThanosVersion>/thanos. Thanos has no Debian
 // package: it is built from its Go module (ThanosBuildCommand). A missing binary fails
-// the test in CI and skips it elsewhere, saying how to build it.
+// the test in CI and skips it elsewhere, saying how to build it; a binary built without
+// the slicelabels tag fails it.
 func ThanosBinary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("GOPULSE_THANOS_BIN"); p != "" {
 		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("harness: GOPULSE_THANOS_BIN=%s: %v", p, err)
 		}
+		checkThanosTags(t, p)
 		return p
 	}
 	cache, err := os.UserCacheDir()
@@ -49,7 +54,34 @@ func ThanosBinary(t testing.TB) string {
 		}
 		t.Skip(msg)
 	}
+	checkThanosTags(t, p)
 	return p
+}
+
+// checkThanosTags fails the test when the binary was built without the slicelabels tag
+// (missingSliceLabels).
+func checkThanosTags(t testing.TB, path string) {
+	t.Helper()
+	if missingSliceLabels(path) {
+		t.Fatalf("harness: thanos at %s was built without -tags slicelabels (its sidecar panics on its first answer); build it as Thanos's release does:\n\t%s", path, ThanosBuildCommand)
+	}
+}
+
+// missingSliceLabels tells whether the binary's build information shows a build without
+// the slicelabels tag: its sidecar then panics on its first gRPC answer (Thanos
+// reinterprets Prometheus's labels as its own protobuf type, which holds only for the
+// slice layout). A binary without build information is not judged.
+func missingSliceLabels(path string) bool {
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-tags" && slices.Contains(strings.Split(s.Value, ","), "slicelabels") {
+			return false
+		}
+	}
+	return true
 }
 
 // ThanosSidecar is a running Thanos sidecar: the Store API (gRPC) over one Prometheus.
