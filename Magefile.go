@@ -149,13 +149,18 @@ type sourceServer struct {
 	// release builds its web UI with npm. The build gives each a placeholder page; the
 	// HTTP API, all the tests use, does not depend on them.
 	uiDirs []string
+	// tags are the release's build tags (its .promu.yml).
+	tags string
+	// toolchain is the Go toolchain the module's go.mod asks for when the local Go is
+	// older (GOTOOLCHAIN; the go command fetches it from the module proxy).
+	toolchain string
 }
 
 var sourceServers = []sourceServer{
-	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN", nil},
-	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN", []string{"ui/app/dist"}},
-	// 0.42.5 needs Go 1.26.10; 0.42.4 builds with Go 1.26.
-	{"thanos", "0.42.4", "github.com/thanos-io/thanos", "0.42.4", []string{"thanos"}, "GOPULSE_THANOS_BIN", nil},
+	{"prometheus", "3.16.0", "github.com/prometheus/prometheus", "0.316.0", []string{"prometheus", "promtool"}, "GOPULSE_PROMETHEUS_BIN", nil, "", ""},
+	{"alertmanager", "0.35.0", "github.com/prometheus/alertmanager", "0.35.0", []string{"alertmanager", "amtool"}, "GOPULSE_ALERTMANAGER_BIN", []string{"ui/app/dist"}, "", ""},
+	// Without slicelabels, Thanos's sidecar panics in gRPC's buffer pool on its first answer.
+	{"thanos", "0.42.5", "github.com/thanos-io/thanos", "0.42.5", []string{"thanos"}, "GOPULSE_THANOS_BIN", nil, "netgo,slicelabels", "go1.27.3"},
 }
 
 // dir is where the release's binaries live: $GOPULSE_CACHE, else the user's cache
@@ -212,11 +217,15 @@ func (s sourceServer) ensure() error {
 // module, as the release does: `go install module@version` refuses modules whose go.mod
 // has replace directives (Thanos), and a copy can take the uiDirs placeholders.
 func (s sourceServer) build(out string, cmds []string) error {
+	env := map[string]string{}
+	if s.toolchain != "" {
+		env["GOTOOLCHAIN"] = s.toolchain
+	}
 	mod := s.module + "@v" + s.moduleVersion
-	if err := sh.Run("go", "mod", "download", mod); err != nil {
+	if err := sh.RunWith(env, "go", "mod", "download", mod); err != nil {
 		return err
 	}
-	src, err := sh.Output("go", "list", "-m", "-f", "{{.Dir}}", mod)
+	src, err := sh.OutputWith(env, "go", "list", "-m", "-f", "{{.Dir}}", mod)
 	if err != nil {
 		return err
 	}
@@ -237,11 +246,18 @@ func (s sourceServer) build(out string, cmds []string) error {
 		}
 	}
 	// The release sets its version with -X; a plain build reports an empty one.
-	ldflags := "-X github.com/prometheus/common/version.Version=" + s.version
+	args := []string{"build", "-trimpath", "-ldflags", "-X github.com/prometheus/common/version.Version=" + s.version}
+	if s.tags != "" {
+		args = append(args, "-tags", s.tags)
+	}
+	// A go.work in the module (Prometheus has one) names directories its zip lacks.
+	env["GOWORK"] = "off"
 	for _, c := range cmds {
-		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", filepath.Join(out, c), "./cmd/"+c)
-		// A go.work in the module (Prometheus has one) names directories its zip lacks.
-		cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Env = work, os.Stdout, os.Stderr, append(os.Environ(), "GOWORK=off")
+		cmd := exec.Command("go", append(args, "-o", filepath.Join(out, c), "./cmd/"+c)...)
+		cmd.Dir, cmd.Stdout, cmd.Stderr, cmd.Env = work, os.Stdout, os.Stderr, os.Environ()
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 		if err := cmd.Run(); err != nil {
 			return err
 		}

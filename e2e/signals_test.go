@@ -45,8 +45,14 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 		q("var-bad", "variable", map[string]any{"variableQuery": map[string]any{"kind": "series"}}),
 	}
 	for _, e := range engines {
-		// VictoriaMetrics 1.79 keeps no metric metadata: business queries need Prometheus.
-		business := e.name != "victoriametrics"
+		// VictoriaMetrics 1.79 keeps no metric metadata: /api/v1/metadata answers an empty
+		// list for every metric. Business queries then read _total metrics as counters
+		// (with a notice) and refuse the others.
+		business := len(businessMetadata(t, e.url, "http_request_duration_seconds")) > 0
+		t.Logf("%s keeps metric metadata: %v", e.name, business)
+		if !business && e.name != "victoriametrics" {
+			t.Fatalf("%s has no metadata for the demo's latency histogram", e.name)
+		}
 		for _, p := range plugins {
 			t.Run(e.name+"/"+p.name, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -121,9 +127,26 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 					"bad-instance":   "((",
 					"var-bad":        `variable kind "series" is unknown`,
 				}
+				bad["no-metadata"] = "no_such_metric"
 				if business {
 					bad["summary-sum"] = "summary quantiles cannot be aggregated with sum"
-					bad["no-metadata"] = "no_such_metric"
+				} else {
+					for _, refID := range []string{"latency", "sessions", "summary-sum"} {
+						bad[refID] = "this server keeps no metric metadata"
+					}
+					t.Run("business without metadata", func(t *testing.T) {
+						for refID, metric := range map[string]string{"requests": "http_requests_total", "orders": "demo_orders_total"} {
+							requireNoError(t, r[refID])
+							f := r[refID].Frames[0]
+							if len(f.Fields) != 2 || f.Rows() == 0 {
+								t.Errorf("%s: frame %s, want the counter's rate", refID, describeFields(f))
+							}
+							want := "This server keeps no metric metadata (as VictoriaMetrics): " + metric + " is read as a counter because its name ends in _total"
+							if f.Meta == nil || len(f.Meta.Notices) != 1 || f.Meta.Notices[0].Text != want {
+								t.Errorf("%s: notices %+v, want %q", refID, f.Meta, want)
+							}
+						}
+					})
 				}
 				for refID, want := range bad {
 					t.Run("bad input "+refID, func(t *testing.T) {
@@ -163,12 +186,10 @@ func TestRuntimeBusinessVariables(t *testing.T) {
 					if len(catalogue) < 20 {
 						t.Errorf("catalogue of %d signals", len(catalogue))
 					}
-					if business {
-						var md []struct{ Metric, Type string }
-						getJSON(ctx, t, p.client, ds, "metadata?metric=http_request_duration_seconds", &md)
-						if len(md) != 1 || md[0].Type != "histogram" {
-							t.Errorf("metadata %+v", md)
-						}
+					var md []struct{ Metric, Type string }
+					getJSON(ctx, t, p.client, ds, "metadata?metric=http_request_duration_seconds", &md)
+					if business && (len(md) != 1 || md[0].Type != "histogram") || !business && len(md) != 0 {
+						t.Errorf("metadata %+v", md)
 					}
 				})
 			})

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,6 +124,10 @@ type promCfg struct {
 				Targets []string `yaml:"targets"`
 			} `yaml:"static_configs"`
 		} `yaml:"alertmanagers"`
+		AlertRelabelConfigs []struct {
+			Action string `yaml:"action"`
+			Regex  string `yaml:"regex"`
+		} `yaml:"alert_relabel_configs"`
 	} `yaml:"alerting"`
 	RemoteWrite   []any `yaml:"remote_write"`
 	ScrapeConfigs []struct {
@@ -236,6 +241,43 @@ func TestPrometheusConfigRewritesToLoopback(t *testing.T) {
 	}
 }
 
+// A replica of an HA pair: its replica label joins the provisioned external labels and
+// is dropped from the alerts it sends; it does not scrape itself.
+func TestPrometheusConfigOfAReplica(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(src, []byte(provisionedPrometheus), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := PrometheusConfig(t, "127.0.0.1:1000", PrometheusOptions{
+		ConfigPath:       src,
+		DemoTargets:      []string{"127.0.0.1:2000"},
+		AlertmanagerAddr: "127.0.0.1:3000",
+		Targets:          map[string][]string{"prometheus": nil},
+		ExternalLabels:   map[string]string{"replica": "a"},
+		AlertLabelDrop:   []string{"replica"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c promCfg
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if c.Global.ExternalLabels["env"] != "demo" || c.Global.ExternalLabels["replica"] != "a" || len(c.Global.ExternalLabels) != 2 {
+		t.Errorf("external labels %v, want env=demo and replica=a", c.Global.ExternalLabels)
+	}
+	if c.Alerting == nil || len(c.Alerting.AlertRelabelConfigs) != 1 || c.Alerting.AlertRelabelConfigs[0].Action != "labeldrop" || c.Alerting.AlertRelabelConfigs[0].Regex != "replica" {
+		t.Errorf("alerting %+v, want the replica label dropped from alerts", c.Alerting)
+	}
+	var jobs []string
+	for _, j := range c.ScrapeConfigs {
+		jobs = append(jobs, j.JobName)
+	}
+	if strings.Join(jobs, ",") != "demo,alertmanager" {
+		t.Errorf("jobs %v, want demo and alertmanager (no self-scrape)", jobs)
+	}
+}
+
 func TestAlertmanagerConfigRewritesReceivers(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "alertmanager.yml")
@@ -301,5 +343,35 @@ func TestQueryModelLikeGrafana(t *testing.T) {
 		if !strings.Contains(string(dq.JSON), want) {
 			t.Errorf("model %s lacks %s", dq.JSON, want)
 		}
+	}
+}
+
+// A Thanos built without the slicelabels tag is told apart by its build information; a
+// file that is no Go binary is not judged.
+func TestMissingSliceLabels(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.invalid/tags\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build := func(name string, args ...string) string {
+		out := filepath.Join(dir, name)
+		cmd := exec.Command("go", append(append([]string{"build", "-o", out}, args...), ".")...)
+		cmd.Dir = dir
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %v: %v\n%s", args, err, b)
+		}
+		return out
+	}
+	if !missingSliceLabels(build("plain")) {
+		t.Error("a build without tags passed")
+	}
+	if missingSliceLabels(build("tagged", "-tags", "netgo,slicelabels")) {
+		t.Error("a build with -tags netgo,slicelabels failed")
+	}
+	if missingSliceLabels(filepath.Join(dir, "main.go")) {
+		t.Error("a file without build information was judged")
 	}
 }

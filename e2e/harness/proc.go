@@ -199,6 +199,21 @@ func (p *Process) Stop() error {
 	}
 }
 
+// Kill kills the process at once (SIGKILL, by PID), as a crash or an out-of-memory kill
+// would, and waits for it to exit: the test's cleanup then reports no error for it.
+func (p *Process) Kill() error {
+	p.AllowExit()
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill %s (pid %d): %w", p.Name, p.PID(), err)
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.Name, p.PID())
+	}
+}
+
 // AllowExit tells the harness that the process may exit by itself (a test that
 // crashes it on purpose): its cleanup then reports no error for that exit.
 func (p *Process) AllowExit() { p.exitOK.Store(true) }

@@ -26,7 +26,8 @@ type PrometheusOptions struct {
 	// AlertmanagerAddr (host:port) replaces the targets of job "alertmanager" and
 	// the alerting target. Empty drops both.
 	AlertmanagerAddr string
-	// Targets replaces the targets of any other job by name.
+	// Targets replaces the targets of any other job by name; an empty list drops the
+	// job (Targets["prometheus"] = nil: no self-scrape).
 	Targets map[string][]string
 	// Global are keys added to the configuration's global section, such as Prometheus 3's
 	// scrape_native_histograms (which Prometheus 2 refuses).
@@ -46,6 +47,16 @@ type PrometheusOptions struct {
 	ConfigPath string
 	// ExtraArgs are appended to the command line.
 	ExtraArgs []string
+	// ExternalLabels are the global external_labels: what a Thanos sidecar attaches to
+	// every series and rule of this Prometheus, e.g. {"replica": "a"} for one of an HA
+	// pair. They are also attached to the alerts sent to the Alertmanager, unless
+	// dropped with AlertLabelDrop.
+	ExternalLabels map[string]string
+	// AlertLabelDrop are labels removed from alerts before they are sent to the
+	// Alertmanager (alert_relabel_configs, labeldrop): the replica label of an HA pair,
+	// so that the Alertmanager sees one alert, not one per replica.
+	AlertLabelDrop []string
+
 	// NativeHistograms scrapes native histograms and keeps the classic buckets of
 	// histograms that have both (scrape_native_histograms and
 	// always_scrape_classic_histograms), on Prometheus 3; Prometheus 2 scrapes the
@@ -83,6 +94,7 @@ type Prometheus struct {
 	Addr       string // 127.0.0.1:port
 	URL        string // http://127.0.0.1:port
 	ConfigFile string // the derived configuration
+	DataDir    string // the TSDB directory (--storage.tsdb.path)
 }
 
 // StartPrometheus writes a configuration derived from the provisioned one (see
@@ -93,6 +105,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	bin := PrometheusBinary(t)
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "prometheus.yml")
+	var data string
 	p, addr := startServer(t, func(addr string) ProcessOpts {
 		t.Helper()
 		b, err := PrometheusConfig(t, addr, opts)
@@ -102,7 +115,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 			t.Fatalf("harness: write prometheus config: %v", err)
 		}
-		data, err := os.MkdirTemp(dir, "tsdb-")
+		data, err = os.MkdirTemp(dir, "tsdb-")
 		if err != nil {
 			t.Fatalf("harness: %v", err)
 		}
@@ -122,7 +135,7 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	}, ReadyTimeout, func(addr string) error {
 		return expect200("http://" + addr + "/-/ready")
 	})
-	return &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath}
+	return &Prometheus{Process: p, Addr: addr, URL: "http://" + addr, ConfigFile: cfgPath, DataDir: data}
 }
 
 // Version returns the version Prometheus reports in its build info.
@@ -169,6 +182,16 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 		global["scrape_native_histograms"] = true
 		global["always_scrape_classic_histograms"] = true
 	}
+	if len(opts.ExternalLabels) > 0 {
+		ext, _ := global["external_labels"].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+		}
+		for k, v := range opts.ExternalLabels {
+			ext[k] = v
+		}
+		global["external_labels"] = ext
+	}
 	cfg["global"] = global
 
 	var rules []any
@@ -212,6 +235,12 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 			am["static_configs"] = []any{map[string]any{"targets": []any{opts.AlertmanagerAddr}}}
 		}
 		alerting["alertmanagers"] = ams
+		if len(opts.AlertLabelDrop) > 0 {
+			alerting["alert_relabel_configs"] = []any{map[string]any{
+				"action": "labeldrop",
+				"regex":  strings.Join(opts.AlertLabelDrop, "|"),
+			}}
+		}
 		cfg["alerting"] = alerting
 	} else {
 		delete(cfg, "alerting")
@@ -239,7 +268,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 		}
 		name, _ := job["job_name"].(string)
 		tg, ok := targets[name]
-		if !ok {
+		if !ok || len(tg) == 0 {
 			t.Logf("harness: prometheus: dropping job %q (no loopback target for it)", name)
 			continue
 		}
@@ -254,7 +283,7 @@ func PrometheusConfig(t testing.TB, selfAddr string, opts PrometheusOptions) ([]
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if seen[name] {
+		if seen[name] || len(targets[name]) == 0 {
 			continue
 		}
 		job := map[string]any{"job_name": name}

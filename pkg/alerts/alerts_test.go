@@ -3,6 +3,7 @@ package alerts
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -210,6 +211,34 @@ func TestRules(t *testing.T) {
 	named, _ := NewFilter(nil, `alertname="Slow"`, nil, DefaultLevels())
 	if f := Rules(groups, named); f.Rows() != 1 {
 		t.Errorf("matcher on alertname kept %d rules", f.Rows())
+	}
+}
+
+// The rows of the rules table are in one order whatever the server's: Prometheus keeps a
+// group's rules in file order, Thanos Query sorts them (alerting first, by name).
+func TestRulesOrder(t *testing.T) {
+	groups := []v1.RuleGroup{
+		{Name: "b", File: "z.yml", Rules: v1.Rules{v1.AlertingRule{Name: "Z"}}},
+		{Name: "a", File: "z.yml", Rules: v1.Rules{
+			v1.RecordingRule{Name: "job:up:sum"},
+			v1.AlertingRule{Name: "Slow", Labels: model.LabelSet{"severity": "warning"}},
+			v1.AlertingRule{Name: "Down"},
+			v1.AlertingRule{Name: "Slow", Labels: model.LabelSet{"severity": "critical"}},
+		}},
+		{Name: "c", File: "a.yml", Rules: v1.Rules{v1.AlertingRule{Name: "Y"}}},
+	}
+	all, _ := NewFilter(nil, "", nil, DefaultLevels())
+	f := Rules(groups, all)
+	var got []string
+	for i := range f.Rows() {
+		got = append(got, fmt.Sprintf("%s/%s/%s/%s", f.Fields[1].At(i), f.Fields[0].At(i), f.Fields[2].At(i), f.Fields[5].At(i)))
+	}
+	want := []string{"a.yml/c/Y/", "z.yml/a/Down/", "z.yml/a/Slow/critical", "z.yml/a/Slow/warning", "z.yml/a/job:up:sum/", "z.yml/b/Z/"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	if groups[1].Rules[0].(v1.RecordingRule).Name != "job:up:sum" {
+		t.Error("the server's groups were reordered in place")
 	}
 }
 

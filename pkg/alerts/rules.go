@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +14,9 @@ import (
 // type, state (alerting rules: inactive, pending, firing), severity and P-level, health,
 // last error, last evaluation and its duration, and the query. Matchers and severities
 // of the filter select alerting rules by their labels; recording rules are kept unless a
-// severity is asked for.
+// severity is asked for. Rows are in one order whatever the server: groups by file and
+// name, then alerting rules before recording rules, by name, labels and query (Prometheus
+// keeps a group's rules in file order, Thanos Query sorts them so).
 func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 	var (
 		group, file, name, kind, state, severity, priority, health, lastError, expr []string
@@ -24,7 +28,7 @@ func Rules(groups []v1.RuleGroup, f Filter) *data.Frame {
 		severity, priority, health, lastError, expr = append(severity, sev), append(priority, f.levels.Priority(sev)), append(health, h), append(lastError, le), append(expr, q)
 		lastEval, evalSeconds = append(lastEval, at.UTC()), append(evalSeconds, took)
 	}
-	for _, g := range groups {
+	for _, g := range ordered(groups) {
 		for _, r := range g.Rules {
 			switch r := r.(type) {
 			case v1.AlertingRule:
@@ -75,4 +79,36 @@ func (f Filter) keepLabels(l map[string]string, alerting bool) bool {
 		}
 	}
 	return true
+}
+
+// ordered sorts copies of the groups by file and name, and their rules: alerting before
+// recording, then by name, labels and query.
+func ordered(groups []v1.RuleGroup) []v1.RuleGroup {
+	out := slices.Clone(groups)
+	slices.SortStableFunc(out, func(a, b v1.RuleGroup) int {
+		return cmp.Or(strings.Compare(a.File, b.File), strings.Compare(a.Name, b.Name))
+	})
+	for i := range out {
+		out[i].Rules = slices.Clone(out[i].Rules)
+		slices.SortStableFunc(out[i].Rules, func(a, b any) int {
+			ka, kb := ruleKey(a), ruleKey(b)
+			return cmp.Or(cmp.Compare(ka.kind, kb.kind), strings.Compare(ka.name, kb.name), strings.Compare(ka.labels, kb.labels), strings.Compare(ka.query, kb.query))
+		})
+	}
+	return out
+}
+
+type ruleSortKey struct {
+	kind                int // 0 alerting, 1 recording, 2 other
+	name, labels, query string
+}
+
+func ruleKey(r any) ruleSortKey {
+	switch r := r.(type) {
+	case v1.AlertingRule:
+		return ruleSortKey{0, r.Name, r.Labels.String(), r.Query}
+	case v1.RecordingRule:
+		return ruleSortKey{1, r.Name, r.Labels.String(), r.Query}
+	}
+	return ruleSortKey{kind: 2}
 }

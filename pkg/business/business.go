@@ -18,9 +18,10 @@
 // The selector is the scope (scope.NewSelector) and the user's label matchers, parsed
 // with the PromQL parser and written back canonically, so that no text the user typed
 // reaches the expression unparsed. A metric without metadata is an error, unless its
-// name ends in _total: then it is read as a counter and Plan.Notices says so. Metric and
-// label names that are not classic are written in Prometheus 3's quoted-name syntax
-// (package promname).
+// name ends in _total: then it is read as a counter and Plan.Notices says so. The same
+// holds on a server that keeps no metadata at all (metric type NoMetadata), with messages
+// that say so. Metric and label names that are not classic are written in Prometheus 3's
+// quoted-name syntax (package promname).
 // $__rate_interval, $__range and $__interval are left for the caller to expand.
 package business
 
@@ -52,6 +53,8 @@ const (
 	Gauge     = "gauge"
 	Histogram = "histogram"
 	Summary   = "summary"
+	// NoMetadata is no type: the server keeps no metric metadata at all.
+	NoMetadata = "(no metadata)"
 )
 
 // Query is the part of a business query that decides its expressions.
@@ -83,7 +86,7 @@ type Plan struct {
 }
 
 // Build makes the expressions of q for a metric of type metricType ("" when Prometheus
-// has no metadata for it) in the scope.
+// has no metadata for it, NoMetadata when the server keeps none) in the scope.
 func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 	m := q.Metric
 	if m == "" {
@@ -101,6 +104,12 @@ func Build(q Query, metricType string, in scope.Selector) (Plan, error) {
 		}
 		plan.Type = Counter
 		plan.Notices = append(plan.Notices, fmt.Sprintf("Prometheus has no metadata for %s: it is read as a counter because its name ends in _total", m))
+	case NoMetadata:
+		if !strings.HasSuffix(m, "_total") {
+			return Plan{}, fmt.Errorf("metric %q has no known type: this server keeps no metric metadata (as VictoriaMetrics), so only counters named _total can be told; use a promql query for gauges, histograms and summaries", m)
+		}
+		plan.Type = Counter
+		plan.Notices = append(plan.Notices, fmt.Sprintf("This server keeps no metric metadata (as VictoriaMetrics): %s is read as a counter because its name ends in _total", m))
 	case "unknown":
 		return Plan{}, fmt.Errorf("metric %q is untyped (type unknown in its metadata): GoPulse cannot tell whether to take its rate or its value; use a promql query", m)
 	default:

@@ -144,6 +144,7 @@ func TestBuildErrors(t *testing.T) {
 		{Query{Metric: `x{job="a"}`}, Counter, `metric: metric name "x{job=\"a\"}" has braces`},
 		{Query{Metric: "demo_active_sessions"}, "", `no metadata for metric "demo_active_sessions": Prometheus has not scraped its type`},
 		{Query{Metric: "http_request_duration_seconds_bucket"}, "", "pick its base name without _bucket"},
+		{Query{Metric: "demo_active_sessions"}, NoMetadata, `metric "demo_active_sessions" has no known type: this server keeps no metric metadata (as VictoriaMetrics), so only counters named _total can be told; use a promql query for gauges, histograms and summaries`},
 		{Query{Metric: "legacy_requests"}, "unknown", `metric "legacy_requests" is untyped (type unknown in its metadata)`},
 		{Query{Metric: "build_info"}, "info", `metric "build_info" has type info, which business queries do not support`},
 		{Query{Metric: "x_total", Aggregation: "count"}, Counter, `aggregation "count" is not supported: use sum, avg, min or max`},

@@ -15,6 +15,7 @@ import (
 // Prometheus is what a business query reads: the metric's metadata, then range queries.
 type Prometheus interface {
 	Metadata(ctx context.Context, metric string) ([]prometheus.Metadata, bool, error)
+	KeepsMetadata(ctx context.Context) (bool, error)
 	RangeFrames(ctx context.Context, req prometheus.Request, minStep time.Duration, queries ...prometheus.Query) (data.Frames, error)
 }
 
@@ -22,13 +23,9 @@ type Prometheus interface {
 // the expressions (Build), which run over the request's range; Build's notices go on the
 // first frame.
 func Run(ctx context.Context, prom Prometheus, sel scope.Selector, model query.Business, req prometheus.Request) (data.Frames, error) {
-	md, _, err := prom.Metadata(ctx, model.Metric)
+	metricType, err := typeOf(ctx, prom, model.Metric)
 	if err != nil {
 		return nil, err
-	}
-	metricType := ""
-	if len(md) > 0 {
-		metricType = md[0].Type
 	}
 	plan, err := Build(Query{
 		Metric: model.Metric, Aggregation: string(model.Aggregation), GroupBy: model.GroupBy,
@@ -51,4 +48,24 @@ func Run(ctx context.Context, prom Prometheus, sel scope.Selector, model query.B
 		}
 	}
 	return fr, err
+}
+
+// typeOf is the metric's type in the server's metadata: "" when the server has none for
+// the metric, NoMetadata when it keeps none for any metric (VictoriaMetrics answers every
+// /api/v1/metadata with an empty list) or has no metadata endpoint (404).
+func typeOf(ctx context.Context, prom Prometheus, metric string) (string, error) {
+	md, _, err := prom.Metadata(ctx, metric)
+	switch {
+	case prometheus.NotFound(err):
+		return NoMetadata, nil
+	case err != nil:
+		return "", err
+	case len(md) > 0:
+		return md[0].Type, nil
+	}
+	keeps, err := prom.KeepsMetadata(ctx)
+	if err != nil || keeps {
+		return "", err
+	}
+	return NoMetadata, nil
 }

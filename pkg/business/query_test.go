@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,15 @@ type fakeProm struct {
 	mdErr   error
 	asked   []string
 	queries []prometheus.Query
+	// keepsErr fails KeepsMetadata; keepsAsked counts its calls. The server keeps
+	// metadata when types is not empty.
+	keepsErr   error
+	keepsAsked int
+}
+
+func (p *fakeProm) KeepsMetadata(context.Context) (bool, error) {
+	p.keepsAsked++
+	return len(p.types) > 0, p.keepsErr
 }
 
 func (p *fakeProm) Metadata(_ context.Context, metric string) ([]prometheus.Metadata, bool, error) {
@@ -143,5 +153,47 @@ func TestRunErrors(t *testing.T) {
 	}
 	if len(prom.queries) != 0 {
 		t.Errorf("queries %+v after the metadata failed", prom.queries)
+	}
+
+	prom = &fakeProm{keepsErr: upstream.Errorf("Prometheus", http.StatusBadGateway, "unexpected answer: EOF")}
+	_, err = Run(context.Background(), prom, scopeOf(t, "demo"), query.Business{Metric: "demo_orders_total"}, prometheus.Request{})
+	if !errors.As(err, &ue) || ue.Status != http.StatusBadGateway || len(prom.queries) != 0 {
+		t.Errorf("a failing metadata probe: %v, queries %+v, want the upstream error and no query", err, prom.queries)
+	}
+}
+
+// A server that keeps no metadata at all, whether it answers an empty list for every
+// metric (VictoriaMetrics) or 404: a _total metric is read as a counter with a notice
+// that names the server's lack; any other metric is the query's fault, with a message
+// that says why and what to use instead.
+func TestRunWithoutMetadata(t *testing.T) {
+	for name, prom := range map[string]*fakeProm{
+		"empty metadata": {},
+		"no endpoint":    {mdErr: upstream.Errorf("Prometheus", http.StatusNotFound, "404 page not found")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fr, err := Run(context.Background(), prom, scopeOf(t, "demo"), query.Business{Metric: "demo_orders_total", GroupBy: []string{"status"}}, prometheus.Request{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []prometheus.Query{{Expr: `sum by (status) (rate(demo_orders_total{job="demo"}[$__rate_interval]))`, LegendFormat: "{{status}}"}}
+			if !slices.Equal(prom.queries, want) {
+				t.Errorf("queries %+v, want %+v", prom.queries, want)
+			}
+			wantNotice := "This server keeps no metric metadata (as VictoriaMetrics): demo_orders_total is read as a counter because its name ends in _total"
+			if got := notices(fr[0]); !slices.Equal(got, []string{wantNotice}) {
+				t.Errorf("notices %q, want %q", got, wantNotice)
+			}
+
+			prom.queries = nil
+			_, err = Run(context.Background(), prom, scopeOf(t, "demo"), query.Business{Metric: "http_request_duration_seconds"}, prometheus.Request{})
+			res := response.Response(nil, err)
+			if res.Status != backend.StatusBadRequest || err == nil || !strings.Contains(err.Error(), "this server keeps no metric metadata (as VictoriaMetrics)") {
+				t.Errorf("a histogram without metadata: %v answered %d, want 400 naming the missing metadata", err, res.Status)
+			}
+			if len(prom.queries) != 0 {
+				t.Errorf("queries %+v after a bad query", prom.queries)
+			}
+		})
 	}
 }

@@ -2,8 +2,9 @@ package prometheus
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -13,28 +14,45 @@ import (
 
 // Info is what a health check learns about the server.
 type Info struct {
+	// Engine is what the server is when it is not Prometheus itself and says so:
+	// ThanosQuery, or "" (Prometheus, or an engine that does not tell).
+	Engine string
 	// Version is the server's version, or "" when it has no build-info endpoint
 	// (some Prometheus-compatible engines).
 	Version string
+	// ReplicaLabels are the labels Thanos Query deduplicates over.
+	ReplicaLabels []string
 }
 
+// ThanosQuery is the Engine of Thanos Query.
+const ThanosQuery = "Thanos Query"
+
+// thanosReplicaFlag is a flag only Thanos Query has: its deduplication labels.
+const thanosReplicaFlag = "query.replica-label"
+
 func (i Info) String() string {
-	if i.Version == "" {
+	switch {
+	case i.Version == "":
 		return "Prometheus-compatible API (version not reported)"
+	case i.Engine == "":
+		return "Prometheus " + i.Version
+	case len(i.ReplicaLabels) > 0:
+		return fmt.Sprintf("%s %s (deduplicating over %s)", i.Engine, i.Version, strings.Join(i.ReplicaLabels, ", "))
 	}
-	return "Prometheus " + i.Version
+	return i.Engine + " " + i.Version
 }
 
 // Check proves the server answers as a Prometheus API: its build info (when it has the
-// endpoint) and a trivial instant query.
+// endpoint) and a trivial instant query. Thanos Query answers build info as Prometheus
+// does, with its own version: its flags (/status/flags) tell it apart.
 func (c *Client) Check(ctx context.Context) (Info, error) {
 	var info Info
 	bi, err := c.api.Buildinfo(ctx)
-	var ue *upstream.Error
 	switch {
 	case err == nil:
 		info.Version = bi.Version
-	case errors.As(err, &ue) && ue.Status == http.StatusNotFound:
+		info.Engine, info.ReplicaLabels = c.engine(ctx)
+	case NotFound(err):
 		// Engines without /status/buildinfo still answer queries; a wrong path fails both.
 	default:
 		return info, describe(err)
@@ -59,4 +77,25 @@ func isTwo(v model.Value) bool {
 		return len(v) == 1 && v[0].Value == 2
 	}
 	return false
+}
+
+// engine names the engine from its flags: Thanos Query has query.replica-label (a
+// comma-separated list, empty without deduplication). A server that does not serve its
+// flags is not named: the flags only name the engine, they are not needed to query it.
+func (c *Client) engine(ctx context.Context) (string, []string) {
+	flags, err := c.api.Flags(ctx)
+	if err != nil {
+		return "", nil
+	}
+	labels, ok := flags[thanosReplicaFlag]
+	if !ok {
+		return "", nil
+	}
+	var out []string
+	for _, l := range strings.Split(labels, ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return ThanosQuery, out
 }

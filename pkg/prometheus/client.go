@@ -141,3 +141,9 @@ func describe(err error) error {
 	}
 	return upstream.Errorf(service, http.StatusBadGateway, "unexpected answer: %s", err)
 }
+
+// NotFound tells whether err is the server's 404: a path it does not serve.
+func NotFound(err error) bool {
+	var ue *upstream.Error
+	return errors.As(err, &ue) && ue.Status == http.StatusNotFound
+}

@@ -2,6 +2,7 @@ package prometheus
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -272,7 +273,8 @@ type Metadata struct {
 
 // Metadata returns the metadata of one metric, or of all metrics when metric is empty,
 // sorted by metric name. A metric with several metadata (different targets) keeps the
-// first help and unit, and its type only when all agree.
+// help and unit that sort first, whatever order the server lists them in (Thanos Query
+// merges its endpoints' lists), and its type only when all agree.
 func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool, error) {
 	md, err := c.api.Metadata(ctx, metric, strconv.Itoa(MaxListEntries+1))
 	if err != nil {
@@ -283,9 +285,12 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 		if len(ms) == 0 {
 			continue
 		}
-		m := Metadata{Metric: name, Type: string(ms[0].Type), Help: ms[0].Help, Unit: ms[0].Unit}
-		for _, other := range ms[1:] {
-			if other.Type != ms[0].Type {
+		first := slices.MinFunc(ms, func(a, b v1.Metadata) int {
+			return cmp.Or(strings.Compare(a.Help, b.Help), strings.Compare(a.Unit, b.Unit))
+		})
+		m := Metadata{Metric: name, Type: string(first.Type), Help: first.Help, Unit: first.Unit}
+		for _, other := range ms {
+			if other.Type != first.Type {
 				m.Type = "unknown" // targets disagree: no type can be trusted
 			}
 		}
@@ -297,6 +302,20 @@ func (c *Client) Metadata(ctx context.Context, metric string) ([]Metadata, bool,
 		return out[:MaxListEntries], true, nil
 	}
 	return out, false, nil
+}
+
+// KeepsMetadata tells whether the server has metadata for any metric: false when its
+// /api/v1/metadata answers an empty list (VictoriaMetrics 1.79 does, for every metric) or
+// 404 (an engine without the endpoint).
+func (c *Client) KeepsMetadata(ctx context.Context) (bool, error) {
+	md, err := c.api.Metadata(ctx, "", "1")
+	switch {
+	case NotFound(err):
+		return false, nil
+	case err != nil:
+		return false, describe(err)
+	}
+	return len(md) > 0, nil
 }
 
 // Window is the time range [from, to] for the endpoints that take no step.
