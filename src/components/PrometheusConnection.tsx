@@ -28,7 +28,7 @@ export function PrometheusConnection({ options, onOptionsChange }: Props) {
         onChange={onOptionsChange}
         urlLabel="Prometheus URL"
         urlPlaceholder="http://localhost:9090"
-        urlTooltip="The Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics)."
+        urlTooltip="The Prometheus-compatible HTTP API (Prometheus, Thanos, Mimir, VictoriaMetrics). Optional when expvar targets are configured below: an expvar-only data source answers expvar, runtime (source expvar) and health queries."
       />
       <Auth {...convertLegacyAuthProps({ config, onChange: onOptionsChange })} />
       <ConfigSection title="Advanced HTTP settings" isCollapsible isInitiallyOpen={Boolean(options.jsonData.timeout)}>
