@@ -294,7 +294,13 @@ func TestAlertsTimelineFollowsTheDemo(t *testing.T) {
 			changes = append(changes, st)
 		}
 	}
+	// The range starts when the stack is ready: steps before Prometheus's first sample of
+	// the demo say "no data", never "ok" (Prometheus 3 answers a step only from samples
+	// strictly after its lookback start, so the first step can precede them).
+	if len(changes) > 0 && changes[0] == "no data" {
+		changes = changes[1:]
+	}
 	if got := strings.Join(changes, " → "); got != "ok → pending → firing → ok" {
-		t.Errorf("timeline %s, want ok → pending → firing → ok", got)
+		t.Errorf("timeline %s, want [no data →] ok → pending → firing → ok", got)
 	}
 }
