@@ -294,9 +294,8 @@ func TestAlertsTimelineFollowsTheDemo(t *testing.T) {
 			changes = append(changes, st)
 		}
 	}
-	// The range starts when the stack is ready: steps before Prometheus's first sample of
-	// the demo say "no data", never "ok" (Prometheus 3 answers a step only from samples
-	// strictly after its lookback start, so the first step can precede them).
+	// The range starts when the stack is ready, which can precede Prometheus's first
+	// scrape of the demo: those steps say "no data", never "ok".
 	if len(changes) > 0 && changes[0] == "no data" {
 		changes = changes[1:]
 	}
