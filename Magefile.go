@@ -78,15 +78,29 @@ func Verify() error {
 	if err != nil {
 		return err
 	}
-	goTest := []string{"go", "test", "-race", "-count=1", "-timeout", "30m"}
+	// Tests keep what a reader checks by eye (the browser's screenshot of every editor)
+	// under artifacts/<run>/ (go test -artifacts).
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	for _, run := range []string{"debian", "current"} {
+		if err := os.MkdirAll(filepath.Join(root, "artifacts", run), 0o755); err != nil {
+			return err
+		}
+	}
+	goTest := func(run string, pkgs ...string) []string {
+		out := filepath.Join(root, "artifacts", run)
+		return append([]string{"go", "test", "-race", "-count=1", "-timeout", "30m", "-artifacts", "-outputdir", out}, pkgs...)
+	}
 	steps := []struct {
 		name string
 		env  map[string]string
 		cmd  []string
 	}{
 		{"go vet", nil, append([]string{"go", "vet"}, pkgs...)},
-		{"Go tests, Debian servers (Prometheus 2.42, Alertmanager 0.25)", env, append(goTest, pkgs...)},
-		{"server tests, current releases (" + currentReleases() + ")", current, append(goTest, serverTestPackages...)},
+		{"Go tests, Debian servers (Prometheus 2.42, Alertmanager 0.25)", env, goTest("debian", pkgs...)},
+		{"server tests, current releases (" + currentReleases() + ")", current, goTest("current", serverTestPackages...)},
 		{"typecheck", nil, []string{"npm", "run", "typecheck"}},
 		{"lint", nil, []string{"npm", "run", "lint"}},
 		{"jest", nil, []string{"npm", "run", "test:ci"}},
