@@ -1,13 +1,16 @@
 package e2e
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopulse/health/e2e/harness"
 	"github.com/gopulse/health/pkg/plugin"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 )
 
 // pluginUnderTest is one way of running the plugin.
@@ -23,6 +26,24 @@ func startPlugins(t *testing.T) []pluginUnderTest {
 	return []pluginUnderTest{
 		{"binary", harness.StartPlugin(t)},
 		{"in-process", harness.ServeInProcess(t, plugin.NewDatasource)},
+	}
+}
+
+// queryEachPlugin sends the queries in one QueryData request to each plugin of
+// startPlugins, in parallel subtests, and hands each answer to check.
+func queryEachPlugin(t *testing.T, ds *harness.Settings, queries []harness.Query, check func(t *testing.T, resp *backend.QueryDataResponse)) {
+	t.Helper()
+	for _, p := range startPlugins(t) {
+		t.Run(p.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			resp, err := p.client.QueryData(ctx, ds, queries...)
+			if err != nil {
+				t.Fatalf("QueryData: %v", err)
+			}
+			check(t, resp)
+		})
 	}
 }
 

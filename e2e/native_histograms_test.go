@@ -80,115 +80,106 @@ func TestNativeHistograms(t *testing.T) {
 		promql("mixed-series", nativeMixed, "time_series"),
 		promql("exemplar", nativeLatency, "time_series", "exemplar", true),
 	}
-	for _, p := range startPlugins(t) {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			resp, err := p.client.QueryData(ctx, ds, queries...)
-			if err != nil {
-				t.Fatalf("QueryData: %v", err)
+	queryEachPlugin(t, ds, queries, func(t *testing.T, resp *backend.QueryDataResponse) {
+		r := resp.Responses
+		t.Run("heatmap-cells per route, positive buckets", func(t *testing.T) {
+			requireNoError(t, r["heatmap"])
+			var routes []string
+			for _, f := range r["heatmap"].Frames {
+				layouts := checkCells(t, f)
+				if !slices.Equal(layouts, []int8{0}) {
+					t.Errorf("latency buckets of layouts %v, want only (yMin,yMax] (0)", layouts)
+				}
+				routes = append(routes, f.Fields[2].Labels[route])
 			}
-			r := resp.Responses
-			t.Run("heatmap-cells per route, positive buckets", func(t *testing.T) {
-				requireNoError(t, r["heatmap"])
-				var routes []string
-				for _, f := range r["heatmap"].Frames {
-					layouts := checkCells(t, f)
-					if !slices.Equal(layouts, []int8{0}) {
-						t.Errorf("latency buckets of layouts %v, want only (yMin,yMax] (0)", layouts)
-					}
-					routes = append(routes, f.Fields[2].Labels[route])
-				}
-				slices.Sort(routes)
-				if !slices.Equal(routes, []string{"/api/cart", "/api/checkout"}) {
-					t.Errorf("heatmap frames for routes %q, want /api/cart and /api/checkout", routes)
-				}
-			})
-			t.Run("heatmap-cells keep negative and zero buckets", func(t *testing.T) {
-				requireNoError(t, r["offset"])
-				if len(r["offset"].Frames) != 1 {
-					t.Fatalf("%d frames, want 1", len(r["offset"].Frames))
-				}
-				f := r["offset"].Frames[0]
-				if layouts := checkCells(t, f); !slices.Equal(layouts, []int8{0, 1, 3}) {
-					t.Errorf("clock offset bucket layouts %v, want positive (0), negative (1) and zero (3) buckets", layouts)
-				}
-				yMin, yMax, layout := f.Fields[1], f.Fields[2], f.Fields[4]
-				for i := range f.Rows() {
-					lo, _ := yMin.FloatAt(i)
-					hi, _ := yMax.FloatAt(i)
-					switch layout.At(i).(int8) {
-					case 1:
-						if hi > 0 {
-							t.Fatalf("negative bucket [%v,%v) above zero", lo, hi)
-						}
-					case 3:
-						if !(lo < 0 && hi > 0) {
-							t.Fatalf("zero bucket [%v,%v] does not hold zero", lo, hi)
-						}
-					case 0:
-						if lo < 0 {
-							t.Fatalf("positive bucket (%v,%v] below zero", lo, hi)
-						}
-					}
-				}
-			})
-			t.Run("time_series: count and sum, with a notice", func(t *testing.T) {
-				got := displayNames(t, r["series"])
-				want := []string{"/api/cart count", "/api/cart sum", "/api/checkout count", "/api/checkout sum"}
-				if !slices.Equal(got, want) {
-					t.Errorf("series %q, want %q", got, want)
-				}
-				checkHistogramNotice(t, r["series"], "count and the sum")
-				for _, f := range r["series"].Frames {
-					if v := lastValue(t, f); !(v > 0) {
-						t.Errorf("%s: last value %v, want a rate > 0", f.Fields[1].Config.DisplayNameFromDS, v)
-					}
-				}
-			})
-			t.Run("table: count and sum columns", func(t *testing.T) {
-				requireNoError(t, r["table"])
-				f := onlyFrame(t, r["table"].Frames, data.FrameTypeTimeSeriesLong)
-				count, _ := f.FieldByName("count")
-				sum, _ := f.FieldByName("sum")
-				if count == nil || sum == nil || f.Rows() == 0 {
-					t.Fatalf("fields %s, want count and sum columns", describeFields(f))
-				}
-				for i := range f.Rows() {
-					c, okc := count.ConcreteAt(i)
-					sm, oks := sum.ConcreteAt(i)
-					if !okc || !oks || !(c.(float64) > 0) || !(sm.(float64) > 0) {
-						t.Fatalf("row %d: count %v sum %v, want rates > 0", i, c, sm)
-					}
-				}
-				checkHistogramNotice(t, r["table"], "columns count and sum")
-			})
-			t.Run("mixed series: heatmap of the histograms, floats named", func(t *testing.T) {
-				requireNoError(t, r["mixed-heatmap"])
-				fr := r["mixed-heatmap"].Frames
-				if len(fr) != 1 {
-					t.Fatalf("%d frames, want the cells of /api/cart", len(fr))
-				}
-				checkCells(t, fr[0])
-				if !hasNotice(fr[0], "{"+promname.Matcher(route, "=", "/api/cart")+"}", "float samples") {
-					t.Errorf("notices %+v, want one naming the float samples left out", fr[0].Meta.Notices)
-				}
-			})
-			t.Run("mixed series: floats, count and sum", func(t *testing.T) {
-				got := displayNames(t, r["mixed-series"])
-				if !slices.Equal(got, []string{"/api/cart", "/api/cart count", "/api/cart sum"}) {
-					t.Errorf("series %q, want the float samples, and the histograms' count and sum", got)
-				}
-			})
-			t.Run("exemplars refused", func(t *testing.T) {
-				e := r["exemplar"]
-				if e.Status != backend.StatusBadRequest || e.Error == nil || !strings.Contains(e.Error.Error(), "exemplar") {
-					t.Errorf("exemplar: true: %d %v, want 400 saying exemplars are not supported", e.Status, e.Error)
-				}
-			})
+			slices.Sort(routes)
+			if !slices.Equal(routes, []string{"/api/cart", "/api/checkout"}) {
+				t.Errorf("heatmap frames for routes %q, want /api/cart and /api/checkout", routes)
+			}
 		})
-	}
+		t.Run("heatmap-cells keep negative and zero buckets", func(t *testing.T) {
+			requireNoError(t, r["offset"])
+			if len(r["offset"].Frames) != 1 {
+				t.Fatalf("%d frames, want 1", len(r["offset"].Frames))
+			}
+			f := r["offset"].Frames[0]
+			if layouts := checkCells(t, f); !slices.Equal(layouts, []int8{0, 1, 3}) {
+				t.Errorf("clock offset bucket layouts %v, want positive (0), negative (1) and zero (3) buckets", layouts)
+			}
+			yMin, yMax, layout := f.Fields[1], f.Fields[2], f.Fields[4]
+			for i := range f.Rows() {
+				lo, _ := yMin.FloatAt(i)
+				hi, _ := yMax.FloatAt(i)
+				switch layout.At(i).(int8) {
+				case 1:
+					if hi > 0 {
+						t.Fatalf("negative bucket [%v,%v) above zero", lo, hi)
+					}
+				case 3:
+					if !(lo < 0 && hi > 0) {
+						t.Fatalf("zero bucket [%v,%v] does not hold zero", lo, hi)
+					}
+				case 0:
+					if lo < 0 {
+						t.Fatalf("positive bucket (%v,%v] below zero", lo, hi)
+					}
+				}
+			}
+		})
+		t.Run("time_series: count and sum, with a notice", func(t *testing.T) {
+			got := displayNames(t, r["series"])
+			want := []string{"/api/cart count", "/api/cart sum", "/api/checkout count", "/api/checkout sum"}
+			if !slices.Equal(got, want) {
+				t.Errorf("series %q, want %q", got, want)
+			}
+			checkHistogramNotice(t, r["series"], "count and the sum")
+			for _, f := range r["series"].Frames {
+				if v := lastValue(t, f); !(v > 0) {
+					t.Errorf("%s: last value %v, want a rate > 0", f.Fields[1].Config.DisplayNameFromDS, v)
+				}
+			}
+		})
+		t.Run("table: count and sum columns", func(t *testing.T) {
+			requireNoError(t, r["table"])
+			f := onlyFrame(t, r["table"].Frames, data.FrameTypeTimeSeriesLong)
+			count, _ := f.FieldByName("count")
+			sum, _ := f.FieldByName("sum")
+			if count == nil || sum == nil || f.Rows() == 0 {
+				t.Fatalf("fields %s, want count and sum columns", describeFields(f))
+			}
+			for i := range f.Rows() {
+				c, okc := count.ConcreteAt(i)
+				sm, oks := sum.ConcreteAt(i)
+				if !okc || !oks || !(c.(float64) > 0) || !(sm.(float64) > 0) {
+					t.Fatalf("row %d: count %v sum %v, want rates > 0", i, c, sm)
+				}
+			}
+			checkHistogramNotice(t, r["table"], "columns count and sum")
+		})
+		t.Run("mixed series: heatmap of the histograms, floats named", func(t *testing.T) {
+			requireNoError(t, r["mixed-heatmap"])
+			fr := r["mixed-heatmap"].Frames
+			if len(fr) != 1 {
+				t.Fatalf("%d frames, want the cells of /api/cart", len(fr))
+			}
+			checkCells(t, fr[0])
+			if !hasNotice(fr[0], "{"+promname.Matcher(route, "=", "/api/cart")+"}", "float samples") {
+				t.Errorf("notices %+v, want one naming the float samples left out", fr[0].Meta.Notices)
+			}
+		})
+		t.Run("mixed series: floats, count and sum", func(t *testing.T) {
+			got := displayNames(t, r["mixed-series"])
+			if !slices.Equal(got, []string{"/api/cart", "/api/cart count", "/api/cart sum"}) {
+				t.Errorf("series %q, want the float samples, and the histograms' count and sum", got)
+			}
+		})
+		t.Run("exemplars refused", func(t *testing.T) {
+			e := r["exemplar"]
+			if e.Status != backend.StatusBadRequest || e.Error == nil || !strings.Contains(e.Error.Error(), "exemplar") {
+				t.Errorf("exemplar: true: %d %v, want 400 saying exemplars are not supported", e.Status, e.Error)
+			}
+		})
+	})
 }
 
 // checkCells checks a heatmap-cells frame as Grafana's heatmap panel reads it, and returns

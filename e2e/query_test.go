@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -50,77 +49,68 @@ func TestQueryDataPromQL(t *testing.T) {
 		window(harness.Query{RefID: "json", QueryType: "promql", Model: json.RawMessage(`{"queryType":"promql","expr":`)}),
 	}
 
-	for _, p := range startPlugins(t) {
-		t.Run(p.name, func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			resp, err := p.client.QueryData(ctx, ds, queries...)
-			if err != nil {
-				t.Fatalf("QueryData: %v", err)
+	queryEachPlugin(t, ds, queries, func(t *testing.T, resp *backend.QueryDataResponse) {
+		for _, q := range queries {
+			if _, ok := resp.Responses[q.RefID]; !ok {
+				t.Errorf("no response for refId %q", q.RefID)
 			}
-			for _, q := range queries {
-				if _, ok := resp.Responses[q.RefID]; !ok {
-					t.Errorf("no response for refId %q", q.RefID)
-				}
-			}
+		}
 
-			t.Run("range query up", func(t *testing.T) {
-				r := resp.Responses["up"]
-				requireNoError(t, r)
-				checkTimeSeriesMulti(t, r.Frames, "demo", s.Demo.Addr, func(*data.Field) string { return s.Demo.Addr })
-			})
-			t.Run("range query rate", func(t *testing.T) {
-				r := resp.Responses["rate"]
-				requireNoError(t, r)
-				checkTimeSeriesMulti(t, r.Frames, "demo", s.Demo.Addr, func(f *data.Field) string {
-					return s.Demo.Addr + " " + f.Labels["method"] + " " + f.Labels["path"]
-				})
-			})
-			t.Run("parse error", func(t *testing.T) {
-				r := resp.Responses["parse"]
-				if r.Error == nil {
-					t.Fatalf("sum(( answered without error: %d frames", len(r.Frames))
-				}
-				t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-				if missing := containsFold(r.Error.Error(), "parse error"); len(missing) > 0 {
-					t.Errorf("error %q does not carry Prometheus's parse error", r.Error)
-				}
-				if r.ErrorSource != backend.ErrorSourceDownstream {
-					t.Errorf("error source = %q, want %q", r.ErrorSource, backend.ErrorSourceDownstream)
-				}
-				if r.Status != backend.StatusBadRequest {
-					t.Errorf("status = %d, want %d (Prometheus's 400 bad_data)", r.Status, backend.StatusBadRequest)
-				}
-			})
-			t.Run("unknown query type", func(t *testing.T) {
-				r := resp.Responses["type"]
-				if r.Error == nil {
-					t.Fatalf("queryType no-such-type answered without error: %d frames", len(r.Frames))
-				}
-				t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-				if missing := containsFold(r.Error.Error(), "query type", "no-such-type"); len(missing) > 0 {
-					t.Errorf("error %q does not mention %q", r.Error, missing)
-				}
-				if r.Status != backend.StatusBadRequest {
-					t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
-				}
-			})
-			t.Run("invalid JSON model", func(t *testing.T) {
-				r := resp.Responses["json"]
-				if r.Error == nil {
-					t.Fatalf("an invalid JSON model answered without error: %d frames", len(r.Frames))
-				}
-				t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-				if missing := containsFold(r.Error.Error(), "JSON"); len(missing) > 0 {
-					t.Errorf("error %q does not say the JSON is invalid", r.Error)
-				}
-				if r.Status != backend.StatusBadRequest {
-					t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
-				}
+		t.Run("range query up", func(t *testing.T) {
+			r := resp.Responses["up"]
+			requireNoError(t, r)
+			checkTimeSeriesMulti(t, r.Frames, "demo", s.Demo.Addr, func(*data.Field) string { return s.Demo.Addr })
+		})
+		t.Run("range query rate", func(t *testing.T) {
+			r := resp.Responses["rate"]
+			requireNoError(t, r)
+			checkTimeSeriesMulti(t, r.Frames, "demo", s.Demo.Addr, func(f *data.Field) string {
+				return s.Demo.Addr + " " + f.Labels["method"] + " " + f.Labels["path"]
 			})
 		})
-	}
+		t.Run("parse error", func(t *testing.T) {
+			r := resp.Responses["parse"]
+			if r.Error == nil {
+				t.Fatalf("sum(( answered without error: %d frames", len(r.Frames))
+			}
+			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
+			if missing := containsFold(r.Error.Error(), "parse error"); len(missing) > 0 {
+				t.Errorf("error %q does not carry Prometheus's parse error", r.Error)
+			}
+			if r.ErrorSource != backend.ErrorSourceDownstream {
+				t.Errorf("error source = %q, want %q", r.ErrorSource, backend.ErrorSourceDownstream)
+			}
+			if r.Status != backend.StatusBadRequest {
+				t.Errorf("status = %d, want %d (Prometheus's 400 bad_data)", r.Status, backend.StatusBadRequest)
+			}
+		})
+		t.Run("unknown query type", func(t *testing.T) {
+			r := resp.Responses["type"]
+			if r.Error == nil {
+				t.Fatalf("queryType no-such-type answered without error: %d frames", len(r.Frames))
+			}
+			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
+			if missing := containsFold(r.Error.Error(), "query type", "no-such-type"); len(missing) > 0 {
+				t.Errorf("error %q does not mention %q", r.Error, missing)
+			}
+			if r.Status != backend.StatusBadRequest {
+				t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
+			}
+		})
+		t.Run("invalid JSON model", func(t *testing.T) {
+			r := resp.Responses["json"]
+			if r.Error == nil {
+				t.Fatalf("an invalid JSON model answered without error: %d frames", len(r.Frames))
+			}
+			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
+			if missing := containsFold(r.Error.Error(), "JSON"); len(missing) > 0 {
+				t.Errorf("error %q does not say the JSON is invalid", r.Error)
+			}
+			if r.Status != backend.StatusBadRequest {
+				t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
+			}
+		})
+	})
 }
 
 func requireNoError(t *testing.T, r backend.DataResponse) {
