@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/health/internal/frametest"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
@@ -150,7 +152,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 		} {
 			res := one(expvarQ("hint", c.target, "latest", c.path))
 			requireNoError(t, res)
-			if n := notices(res.Frames[0]); len(n) != 1 || !strings.Contains(n[0], c.want) {
+			if n := frametest.NoticeTexts(res.Frames[0]); len(n) != 1 || !strings.Contains(n[0], c.want) {
 				t.Errorf("%s %s: notices %q, want %q", c.target, c.path, n, c.want)
 			}
 		}
@@ -232,11 +234,11 @@ func TestExpvarRealGoServers(t *testing.T) {
 					explained++
 				case res.Error != nil:
 					t.Errorf("%s %s: %v", job, sig.ID, res.Error)
-				case res.Frames[0].Rows() > 0 && len(notices(res.Frames[0])) == 0:
+				case res.Frames[0].Rows() > 0 && len(frametest.NoticeTexts(res.Frames[0])) == 0:
 					answered++
-				case len(notices(res.Frames[0])) > 0:
+				case len(frametest.NoticeTexts(res.Frames[0])) > 0:
 					explained++
-					missing = append(missing, sig.ID+": "+notices(res.Frames[0])[0])
+					missing = append(missing, sig.ID+": "+frametest.NoticeTexts(res.Frames[0])[0])
 				default:
 					t.Errorf("%s %s: no values and no word: %v", job, sig.ID, describeFields(res.Frames[0]))
 				}
@@ -268,7 +270,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 		}
 		res = resp.Responses["auto"]
 		requireNoError(t, res)
-		if n := notices(res.Frames[0]); len(res.Frames) != 1 || len(n) != 1 || !strings.Contains(n[0], "Prometheus did not answer, so this comes from the expvar targets: Prometheus: connection refused") {
+		if n := frametest.NoticeTexts(res.Frames[0]); len(res.Frames) != 1 || len(n) != 1 || !strings.Contains(n[0], "Prometheus did not answer, so this comes from the expvar targets: Prometheus: connection refused") {
 			t.Errorf("auto with Prometheus down: %v, notices %q", describeFields(res.Frames[0]), n)
 		}
 		res = one(q("nojob", map[string]any{"queryType": "runtime", "signal": "heap_alloc", "source": "expvar", "job": "nginx"}))
@@ -280,7 +282,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 		if inst := column(res.Frames[0], "instance"); !contains(inst, etcd.Addr) || !contains(inst, caddy.Addr) {
 			t.Errorf("health instances %v, want etcd's and caddy's", inst)
 		}
-		if n := strings.Join(notices(res.Frames[0]), "\n"); !strings.Contains(n, "expvar target etcd publishes no goroutines") || !strings.Contains(n, "no Prometheus URL") {
+		if n := strings.Join(frametest.NoticeTexts(res.Frames[0]), "\n"); !strings.Contains(n, "expvar target etcd publishes no goroutines") || !strings.Contains(n, "no Prometheus URL") {
 			t.Errorf("health notices %q: want the missing goroutines and the missing Prometheus said", n)
 		}
 	})
@@ -295,7 +297,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 			if res.Error != nil {
 				return res.Error
 			}
-			if n := notices(res.Frames[0]); res.Frames[0].Rows() != 0 || len(n) != 1 || !strings.Contains(n[0], "expvar target etcd is down") || !strings.Contains(n[0], "not shown as current") {
+			if n := frametest.NoticeTexts(res.Frames[0]); res.Frames[0].Rows() != 0 || len(n) != 1 || !strings.Contains(n[0], "expvar target etcd is down") || !strings.Contains(n[0], "not shown as current") {
 				return fmt.Errorf("rows %d, notices %q", res.Frames[0].Rows(), n)
 			}
 			return nil
@@ -330,7 +332,7 @@ func TestExpvarRealGoServers(t *testing.T) {
 		harness.Eventually(t, 30*time.Second, 200*time.Millisecond, "etcd up again", func() error {
 			res := one(expvarQ("latest", "etcd", "latest", "memstats.NumGC"))
 			if res.Error != nil || res.Frames[0].Rows() != 1 {
-				return fmt.Errorf("%v %v", res.Error, notices(res.Frames[0]))
+				return fmt.Errorf("%v %v", res.Error, frametest.NoticeTexts(res.Frames[0]))
 			}
 			return nil
 		})
@@ -388,16 +390,4 @@ func httpBody(ctx context.Context, t *testing.T, url string) []byte {
 		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
 	}
 	return body
-}
-
-// notices are the texts of a frame's notices.
-func notices(f *data.Frame) []string {
-	if f.Meta == nil {
-		return nil
-	}
-	var out []string
-	for _, n := range f.Meta.Notices {
-		out = append(out, n.Text)
-	}
-	return out
 }

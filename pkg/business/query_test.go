@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/health/internal/frametest"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
@@ -55,17 +57,6 @@ func (p *fakeProm) RangeFrames(_ context.Context, _ prometheus.Request, _ time.D
 		out = append(out, data.NewFrame(q.LegendFormat, data.NewField("Value", nil, []float64{1})))
 	}
 	return out, nil
-}
-
-func notices(f *data.Frame) []string {
-	if f.Meta == nil {
-		return nil
-	}
-	var out []string
-	for _, n := range f.Meta.Notices {
-		out = append(out, n.Text)
-	}
-	return out
 }
 
 // The metric's type in the metadata decides the expressions; Build's notices land on the
@@ -118,11 +109,11 @@ func TestRun(t *testing.T) {
 			if len(fr) != len(c.want) {
 				t.Fatalf("%d frames, want %d", len(fr), len(c.want))
 			}
-			if got := notices(fr[0]); !slices.Equal(got, c.notices) {
+			if got := frametest.NoticeTexts(fr[0]); !slices.Equal(got, c.notices) {
 				t.Errorf("notices of the first frame %q, want %q", got, c.notices)
 			}
 			for _, f := range fr[1:] {
-				if got := notices(f); len(got) != 0 {
+				if got := frametest.NoticeTexts(f); len(got) != 0 {
 					t.Errorf("frame %s has notices %q, want them on the first frame only", f.Name, got)
 				}
 			}
@@ -181,7 +172,7 @@ func TestRunWithoutMetadata(t *testing.T) {
 				t.Errorf("queries %+v, want %+v", prom.queries, want)
 			}
 			wantNotice := "This server keeps no metric metadata (as VictoriaMetrics): demo_orders_total is read as a counter because its name ends in _total"
-			if got := notices(fr[0]); !slices.Equal(got, []string{wantNotice}) {
+			if got := frametest.NoticeTexts(fr[0]); !slices.Equal(got, []string{wantNotice}) {
 				t.Errorf("notices %q, want %q", got, wantNotice)
 			}
 

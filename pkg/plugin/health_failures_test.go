@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopulse/health/internal/frametest"
+
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
 )
 
 // healthTable runs one health table query on a data source whose Prometheus is at
@@ -52,16 +53,6 @@ func healthTable(t *testing.T, promURL string) (backend.DataResponse, string) {
 	return r, reason.At(0).(string)
 }
 
-func notices(f *data.Frame) []string {
-	var out []string
-	if f.Meta != nil {
-		for _, n := range f.Meta.Notices {
-			out = append(out, n.Text)
-		}
-	}
-	return out
-}
-
 // Prometheus refusing connections is said as "Prometheus: connection refused …", with
 // the source named once, in the reason, the notice and the error.
 func TestHealthFailureNamesSourceOnce(t *testing.T) {
@@ -73,7 +64,7 @@ func TestHealthFailureNamesSourceOnce(t *testing.T) {
 	if r.Error == nil || r.Error.Error() != want || r.Status != backend.StatusBadGateway {
 		t.Errorf("error %d %v, want 502 %s", r.Status, r.Error, want)
 	}
-	for _, n := range notices(r.Frames[0]) {
+	for _, n := range frametest.NoticeTexts(r.Frames[0]) {
 		if strings.Contains(n, "Prometheus: Prometheus") {
 			t.Errorf("notice %q names Prometheus twice", n)
 		}
@@ -103,10 +94,10 @@ func TestHealthSameErrorOnce(t *testing.T) {
 		t.Errorf("reason %q: want %q once, after the sources it hit", reason, msg)
 	}
 	n := 0
-	for _, text := range notices(r.Frames[0]) {
+	for _, text := range frametest.NoticeTexts(r.Frames[0]) {
 		n += strings.Count(text, msg)
 	}
 	if n != 1 {
-		t.Errorf("notices %q say %q %d times, want once", notices(r.Frames[0]), msg, n)
+		t.Errorf("notices %q say %q %d times, want once", frametest.NoticeTexts(r.Frames[0]), msg, n)
 	}
 }
