@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gopulse/health/e2e/harness"
+	"github.com/gopulse/health/pkg/plugin"
 )
 
 // echoing is a hostile upstream: a proxy that quotes the request's headers in its answer.
@@ -66,7 +67,12 @@ func TestNoSecretInWhatThePluginSays(t *testing.T) {
 	}
 	resources := []string{"label-values?label=job", "labels", "metrics", "metadata?metric=up", "expvar-targets", "expvar-vars?target=svc"}
 
-	for _, p := range startPlugins(t) {
+	// The binary logs at debug, so that every line it can write is checked.
+	plugins := []pluginUnderTest{
+		{"binary", harness.StartPluginWith(t, harness.PluginOptions{Env: []string{"GF_PLUGIN_LOG_LEVEL=debug"}})},
+		{"in-process", harness.ServeInProcess(t, plugin.NewDatasource)},
+	}
+	for _, p := range plugins {
 		t.Run(p.name, func(t *testing.T) {
 			var said []string
 			for _, shape := range []string{"500", "json", "200", "cut"} {
@@ -120,6 +126,9 @@ func TestNoSecretInWhatThePluginSays(t *testing.T) {
 				log, err := os.ReadFile(p.client.LogPath)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if !strings.Contains(string(log), "Plugin Request Completed") {
+					t.Errorf("at log level debug, the plugin log has no request lines:\n%.2000s", log)
 				}
 				said = append(said, "log: "+string(log))
 			}

@@ -62,9 +62,9 @@ type Datasource struct {
 
 // NewDatasource is the instance factory: Grafana's instance manager calls it once per data
 // source (and again when its settings change; the old instance is disposed a few seconds
-// later).
+// later). It logs through log.DefaultLogger.
 func NewDatasource(ctx context.Context, s backend.DataSourceInstanceSettings) (instancemgmt.Instance, error) {
-	return newDatasource(ctx, s, backend.Logger)
+	return newDatasource(ctx, s, log.DefaultLogger)
 }
 
 // newDatasource makes an instance that logs through logger.
