@@ -134,9 +134,10 @@ func TestOperatorTelemetry(t *testing.T) {
 	if n := count("expvar target down", "target=api", "host="+targetAddr); n != 1 {
 		t.Errorf("%d 'expvar target down' lines over several polls, want 1", n)
 	}
-	// At the default level (info), the SDK's line for every request is not written.
-	if n := count("Plugin Request"); n != 0 {
-		t.Errorf("%d per-request lines at the default log level, want 0", n)
+	// At the default level (info), the SDK's lines for every request are not written,
+	// only those of the requests that failed.
+	if n, failed := count("Plugin Request"), count("[ERROR]", "Plugin Request Completed"); n != failed {
+		t.Errorf("%d per-request lines at the default log level, %d of them of failed requests; want only these", n, failed)
 	}
 	basic := base64.StdEncoding.EncodeToString([]byte("alice:" + password))
 	for _, secret := range []string{password, token, basic} {
