@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gopulse/health/pkg/jsonscan"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -923,6 +924,38 @@ func vectorBody(n int) []byte {
 	return b.Bytes()
 }
 
+// The fast path for timestamps gives what the general one gives, or leaves the text to it.
+func TestFastTime(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	fast := 0
+	for range 200000 {
+		sec := strconv.FormatUint(r.Uint64N(1_000_000_000_000_000)>>r.IntN(50), 10)
+		if r.IntN(20) == 0 {
+			sec = "0" + sec
+		}
+		text := sec
+		if n := r.IntN(12); n > 0 {
+			text += "." + strconv.FormatUint(r.Uint64(), 10)[:min(n, 19)]
+		} else if r.IntN(10) == 0 {
+			text += "."
+		}
+		body := []byte(text + `,"1"]`)
+		ms, next, ok := fastTime(body, 0)
+		d := decoder{Scanner: jsonscan.Scanner{B: body, Strict: true}}
+		want, err := d.timestamp()
+		if !ok {
+			continue
+		}
+		fast++
+		if err != nil || ms != want || next != d.I+1 {
+			t.Fatalf("%q: fast %d (next %d), general %d (next %d) %v", text, ms, next, want, d.I+1, err)
+		}
+	}
+	if fast < 150000 {
+		t.Errorf("only %d of 200000 timestamps took the fast path", fast)
+	}
+}
+
 // The fast path for plain decimals gives exactly what strconv.ParseFloat gives.
 func TestFastFloat(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -935,6 +968,12 @@ func TestFastFloat(t *testing.T) {
 		}
 		if ok != (werr == nil) || ok && math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("%q: %v %v, want %v %v", s, got, ok, want, werr)
+		}
+		// Inside a body, eight bytes at a time: the same answer as at the end of one.
+		v, end, ok := decimal([]byte(s), 0)
+		pv, pend, pok := decimal([]byte(s+`"],[1700000000.5,"1"]`), 0)
+		if pok != ok || ok && (pend != end || math.Float64bits(pv) != math.Float64bits(v)) {
+			t.Fatalf("%q followed by more: %v %d %v, alone: %v %d %v", s, pv, pend, pok, v, end, ok)
 		}
 	}
 	for _, s := range []string{"0", "-0", "00", "0.0", "-0.000", "1", "1.", ".5", "-.5", "+1", "1e5", "0x10", "1_0",
