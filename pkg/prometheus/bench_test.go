@@ -7,14 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-
-	"github.com/gopulse/health/pkg/prometheus/promtest"
-	"github.com/grafana/grafana-plugin-sdk-go/data"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+
+	"github.com/gopulse/health/pkg/prometheus/promtest"
 )
 
 // matrixBody generates a query_range answer (see promtest.MatrixBody).
