@@ -22,13 +22,14 @@ var (
 )
 
 func (c sampleChunks) release() {
-	for _, t := range c.times {
-		t = t[:0]
-		timeChunks.Put(&t)
-	}
-	for _, v := range c.values {
-		v = v[:0]
-		valueChunks.Put(&v)
+	putChunks(&timeChunks, c.times)
+	putChunks(&valueChunks, c.values)
+}
+
+func putChunks[T any](pool *sync.Pool, chunks [][]T) {
+	for _, c := range chunks {
+		c = c[:0]
+		pool.Put(&c)
 	}
 }
 
@@ -49,26 +50,134 @@ const (
 	maxArena = 64 << 10
 )
 
-// points holds the float samples of many series in shared chunks; the series being
-// decoded is at the end of the current chunk, from start.
+// samples holds one kind of sample value (times, values) of many series in shared
+// chunks; the series being decoded is at the end of the current chunk, from start.
+type samples[T any] struct {
+	buf   []T
+	start int
+}
+
+// grow moves the series being decoded to a new chunk of about size points: a new one
+// when pool is nil (the chunks are handed to frames, which keep them), else a pooled one,
+// added to taken.
+func (s *samples[T]) grow(size int, pool *sync.Pool, taken *[][]T) {
+	n := len(s.buf) - s.start
+	size = max(min(max(size, minChunk), maxChunk), 2*n)
+	var buf []T
+	if pool == nil {
+		buf = make([]T, n, size)
+	} else {
+		buf = getChunk[T](pool, size)[:n]
+		*taken = append(*taken, buf)
+	}
+	copy(buf, s.buf[s.start:])
+	s.buf, s.start = buf, 0
+}
+
+// done returns the series being decoded (nil if empty), capped so that appending to it
+// cannot touch the next series.
+func (s *samples[T]) done() []T {
+	b, e := s.start, len(s.buf)
+	if b == e {
+		return nil
+	}
+	s.start = e
+	return s.buf[b:e:e]
+}
+
+// drop forgets the samples of the series being decoded.
+func (s *samples[T]) drop() { s.buf = s.buf[:s.start] }
+
+// points holds the float samples of many series. A range query's series mostly have the
+// same times (the steps of the range): a series whose times are those of the last series
+// that had times of its own (the grid), or the first of them, shares the grid's slice
+// rather than keeping a copy, and its times are compared, not written.
 type points struct {
-	t      []time.Time
-	v      []float64
-	start  int
+	t      samples[time.Time]
+	v      samples[float64]
 	chunks sampleChunks
 	// handed: the series' slices are handed to a sink, which keeps them (as frame field
 	// vectors): the chunks are new and never go back to the pools.
 	handed bool
+
+	grid   []time.Time
+	gridMs []int64 // the grid's times in milliseconds
+	// shared is how many times of the series being decoded are the grid's, -1 once one is
+	// not: its times are then in t, and in ms as milliseconds.
+	shared int
+	ms     []int64
+	// sharing: some series shared the grid (time chunks then grow by the series, not by
+	// the samples still to come).
+	sharing bool
 }
 
 // addPoint adds a float sample to the series being decoded.
 func (d *decoder) addPoint(ms int64, v float64) {
 	p := &d.pts
-	if len(p.t) == cap(p.t) {
-		p.grow(d.estimate())
+	if len(p.v.buf) == cap(p.v.buf) {
+		p.v.grow(d.estimate(), p.pool(&valueChunks), &p.chunks.values)
 	}
-	p.t = append(p.t, msTime(ms))
-	p.v = append(p.v, v)
+	p.v.buf = append(p.v.buf, v)
+	if p.shared >= 0 {
+		if p.shared < len(p.gridMs) && p.gridMs[p.shared] == ms {
+			p.shared++
+			return
+		}
+		// the first time that is not the grid's: the series keeps its own
+		p.ms = append(p.ms[:0], p.gridMs[:p.shared]...)
+		for _, t := range p.grid[:p.shared] {
+			d.addTime(t)
+		}
+		p.shared = -1
+	}
+	p.ms = append(p.ms, ms)
+	d.addTime(msTime(ms))
+}
+
+func (d *decoder) addTime(t time.Time) {
+	p := &d.pts
+	if len(p.t.buf) == cap(p.t.buf) {
+		size := 2 * len(p.ms)
+		if !p.sharing {
+			size = d.estimate()
+		}
+		p.t.grow(size, p.pool(&timeChunks), &p.chunks.times)
+	}
+	p.t.buf = append(p.t.buf, t)
+}
+
+// pool is where chunks come from: nil when they are handed to a sink.
+func (p *points) pool(pool *sync.Pool) *sync.Pool {
+	if p.handed {
+		return nil
+	}
+	return pool
+}
+
+// done returns the series being decoded (nil if empty).
+func (p *points) done() ([]time.Time, []float64) {
+	values := p.v.done()
+	shared := p.shared
+	p.shared = 0
+	switch {
+	case values == nil:
+		return nil, nil
+	case shared >= 0:
+		p.sharing = true
+		return p.grid[:shared:shared], values
+	}
+	times := p.t.done()
+	p.grid = times
+	p.gridMs, p.ms = p.ms, p.gridMs[:0]
+	return times, values
+}
+
+// drop forgets the samples of the series being decoded and the grid (whose times may be
+// among them).
+func (p *points) drop() {
+	p.t.drop()
+	p.v.drop()
+	p.grid, p.gridMs, p.ms, p.shared, p.sharing = nil, p.gridMs[:0], p.ms[:0], 0, false
 }
 
 // estimate guesses how many samples are still to come, from the bytes per sample so far.
@@ -85,36 +194,6 @@ func (d *decoder) estimate() int {
 		n = min(n, d.lim.MaxSamples-d.samples+1)
 	}
 	return n
-}
-
-// grow moves the series being decoded to a new chunk of about size points.
-func (p *points) grow(size int) {
-	n := len(p.t) - p.start
-	size = max(min(max(size, minChunk), maxChunk), 2*n)
-	var t []time.Time
-	var v []float64
-	if p.handed {
-		t, v = make([]time.Time, n, size), make([]float64, n, size)
-	} else {
-		t = getChunk[time.Time](&timeChunks, size)[:n]
-		v = getChunk[float64](&valueChunks, size)[:n]
-		p.chunks.times = append(p.chunks.times, t)
-		p.chunks.values = append(p.chunks.values, v)
-	}
-	copy(t, p.t[p.start:])
-	copy(v, p.v[p.start:])
-	p.t, p.v, p.start = t, v, 0
-}
-
-// done returns the series being decoded (nil if empty), capped so that appending to it
-// cannot touch the next series.
-func (p *points) done() ([]time.Time, []float64) {
-	s, e := p.start, len(p.t)
-	if s == e {
-		return nil, nil
-	}
-	p.start = e
-	return p.t[s:e:e], p.v[s:e:e]
 }
 
 // chunk is points for one kind of value (histogram samples and buckets).

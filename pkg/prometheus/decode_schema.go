@@ -285,7 +285,7 @@ func (d *decoder) reset(res *Result, s decoderState) {
 		d.sink.reset()
 	}
 	res.Series, res.Scalar, res.ScalarTime, res.String, res.StringTime = nil, 0, time.Time{}, "", time.Time{}
-	d.pts.t, d.pts.v = d.pts.t[:d.pts.start], d.pts.v[:d.pts.start]
+	d.pts.drop()
 	d.htime.buf = d.htime.buf[:d.htime.start]
 	d.hists.buf = d.hists.buf[:d.hists.start]
 	d.bkts.buf = d.bkts.buf[:d.bkts.start]

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/gopulse/health/pkg/jsonscan"
+	"github.com/gopulse/health/pkg/query"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -1022,4 +1023,91 @@ func TestFastFloat(t *testing.T) {
 		t.Errorf("only %d texts took the fast path", fast)
 	}
 	t.Logf("%d texts took the fast path", fast)
+}
+
+// Series with the same times share one slice of them; every other shape of times (a
+// prefix of the shared ones, a longer run, a divergence at any point, times of its own)
+// decodes as the reference decoders say, through Decode and through frames.
+func TestDecodeSharedTimes(t *testing.T) {
+	grid := func(from, n int) []int { // n steps of 15 s from step from
+		var ts []int
+		for i := range n {
+			ts = append(ts, from+i)
+		}
+		return ts
+	}
+	diverged := func(at int) []int { ts := grid(0, 8); ts[at] = 100 + at; return ts }
+	shapes := [][]int{grid(0, 8), grid(0, 8), grid(0, 3), grid(0, 8), grid(0, 12), grid(0, 12), grid(0, 8),
+		diverged(0), diverged(3), diverged(7), grid(0, 8), grid(5, 8), grid(5, 8), grid(5, 1), {}, grid(0, 8)}
+	var b strings.Builder
+	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
+	for i, ts := range shapes {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"metric":{"s":"%d"},"values":[`, i)
+		for j, step := range ts {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `[%s,"%d.5"]`, strconv.FormatFloat(1_764_000_000+15*float64(step)+0.25, 'f', -1, 64), i*100+j)
+		}
+		b.WriteString(`]}`)
+	}
+	b.WriteString(`]}}`)
+	body := []byte(b.String())
+
+	got, err := Decode(body, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := refJSON(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(got, want); d != "" {
+		t.Fatalf("against encoding/json: %s", d)
+	}
+	same := func(a, b []time.Time) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
+	s := got.Series
+	for _, c := range []struct {
+		a, b  int
+		share bool
+	}{
+		{0, 1, true}, {0, 2, true}, {0, 3, true}, // the same times, a prefix, the same again
+		{4, 5, true}, {0, 4, false}, {4, 6, true}, // longer: times of its own, then its prefix
+		{7, 8, false}, {9, 10, false}, {10, 11, false}, // diverging at the first, a middle, the last time
+		{11, 12, true}, {12, 13, true}, {13, 15, false}, // a new grid and its prefix
+	} {
+		if same(s[c.a].Times, s[c.b].Times) != c.share {
+			t.Errorf("series %d and %d share times: %v, want %v", c.a, c.b, !c.share, c.share)
+		}
+	}
+	if s[6].Times[7] != s[4].Times[7] || !same(s[6].Times, s[4].Times) {
+		t.Errorf("series 6 is not the prefix of series 4's times")
+	}
+	got.Release()
+
+	multi := newMultiFrames(query.FormatTimeSeries, "")
+	res, err := decode(body, Limits{}, multi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frames, err := buildFrames(res, query.FormatTimeSeries, multi, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != len(shapes) {
+		t.Fatalf("%d frames, want %d", len(frames), len(shapes))
+	}
+	for i, f := range frames {
+		if f.Rows() != len(shapes[i]) {
+			t.Fatalf("frame %d: %d rows, want %d", i, f.Rows(), len(shapes[i]))
+		}
+		for j, step := range shapes[i] {
+			if at := f.Fields[0].At(j).(time.Time); at.UnixMilli() != 1_764_000_000_250+15_000*int64(step) {
+				t.Fatalf("frame %d row %d: time %v", i, j, at)
+			}
+		}
+	}
 }
