@@ -64,11 +64,22 @@ func baselineQueryRange(c *Client, expr, legendFormat string, r v1.Range) (data.
 // source, see bench_jsoniter_test.go) with GoPulse's path (one-pass
 // decoder straight into the frame fields' vectors). B/sample is against a floor of 32:
 // a time.Time and a float64 per sample.
+//
+// The bodies' series all have the same times, as a range query's do (GoPulse's frames then
+// share one time vector); "staggered" bodies give every series times of its own (series s
+// a millisecond later than series s-1), where nothing is shared.
 func BenchmarkQueryRange(b *testing.B) {
-	for _, size := range []struct{ series, points int }{{400, 300}, {2000, 720}} {
+	for _, size := range []struct {
+		series, points int
+		stagger        time.Duration
+	}{{400, 300, 0}, {2000, 720, 0}, {400, 300, time.Millisecond}} {
 		start := time.Unix(1_764_000_000, 0)
 		step := 15 * time.Second
-		body := matrixBody(size.series, size.points, start, step)
+		body := promtest.StaggeredMatrixBody(size.series, size.points, start, step, size.stagger)
+		shape := fmt.Sprintf("%dx%d", size.series, size.points)
+		if size.stagger > 0 {
+			shape += "-staggered"
+		}
 		base, _ := url.Parse("http://prometheus.invalid:9090")
 		c, err := New(base, &http.Client{Transport: bodyTransport(body)}, Options{})
 		if err != nil {
@@ -90,7 +101,7 @@ func BenchmarkQueryRange(b *testing.B) {
 			}},
 		}
 		for _, p := range paths {
-			b.Run(fmt.Sprintf("%s/%dx%d", p.name, size.series, size.points), func(b *testing.B) {
+			b.Run(p.name+"/"+shape, func(b *testing.B) {
 				samples := float64(size.series * size.points)
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()

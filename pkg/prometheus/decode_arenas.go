@@ -106,8 +106,10 @@ type points struct {
 	// not: its times are then in t, and in ms as milliseconds.
 	shared int
 	ms     []int64
-	// sharing: some series shared the grid (time chunks then grow by the series, not by
-	// the samples still to come).
+	// own counts the series with times of their own, sharing those that shared the grid:
+	// time chunks grow by the series being decoded until two series in a row had their own
+	// times and none shared, then by the samples still to come.
+	own     int
 	sharing bool
 }
 
@@ -138,7 +140,7 @@ func (d *decoder) addTime(t time.Time) {
 	p := &d.pts
 	if len(p.t.buf) == cap(p.t.buf) {
 		size := 2 * len(p.ms)
-		if !p.sharing {
+		if !p.sharing && p.own >= 2 {
 			size = d.estimate()
 		}
 		p.t.grow(size, p.pool(&timeChunks), &p.chunks.times)
@@ -167,6 +169,7 @@ func (p *points) done() ([]time.Time, []float64) {
 		return p.grid[:shared:shared], values
 	}
 	times := p.t.done()
+	p.own++
 	p.grid = times
 	p.gridMs, p.ms = p.ms, p.gridMs[:0]
 	return times, values
@@ -177,7 +180,7 @@ func (p *points) done() ([]time.Time, []float64) {
 func (p *points) drop() {
 	p.t.drop()
 	p.v.drop()
-	p.grid, p.gridMs, p.ms, p.shared, p.sharing = nil, p.gridMs[:0], p.ms[:0], 0, false
+	p.grid, p.gridMs, p.ms, p.shared, p.own, p.sharing = nil, p.gridMs[:0], p.ms[:0], 0, 0, false
 }
 
 // estimate guesses how many samples are still to come, from the bytes per sample so far.

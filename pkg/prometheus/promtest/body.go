@@ -10,8 +10,19 @@ import (
 )
 
 // MatrixBody generates a query_range answer of series × points, shaped like the demo's
-// request-rate series (5 labels, realistic float text).
+// request-rate series (5 labels, realistic float text), all series at the same times, as
+// the steps of a range query are.
 func MatrixBody(series, points int, start time.Time, step time.Duration) []byte {
+	return matrixBody(series, points, start, step, 0)
+}
+
+// StaggeredMatrixBody is MatrixBody with the times of series s offset by s·stagger: no two
+// series have the same times.
+func StaggeredMatrixBody(series, points int, start time.Time, step, stagger time.Duration) []byte {
+	return matrixBody(series, points, start, step, stagger)
+}
+
+func matrixBody(series, points int, start time.Time, step, stagger time.Duration) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"status":"success","data":{"resultType":"matrix","result":[`)
 	for s := range series {
@@ -23,7 +34,7 @@ func MatrixBody(series, points int, start time.Time, step time.Duration) []byte 
 			if p > 0 {
 				b.WriteByte(',')
 			}
-			ts := start.Add(time.Duration(p) * step)
+			ts := start.Add(time.Duration(p)*step + time.Duration(s)*stagger)
 			b.WriteString(`[`)
 			b.WriteString(strconv.FormatFloat(float64(ts.UnixMilli())/1000, 'f', -1, 64))
 			b.WriteString(`,"`)
