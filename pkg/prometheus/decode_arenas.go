@@ -199,10 +199,10 @@ func (d *decoder) estimate() int {
 	return n
 }
 
-// chunk is points for one kind of value (histogram samples and buckets).
+// chunk is samples of one kind of value (histogram samples and buckets), in chunks that
+// grow with what was decoded so far and are never pooled.
 type chunk[T any] struct {
-	buf   []T
-	start int
+	samples[T]
 	total int
 }
 
@@ -216,15 +216,6 @@ func (c *chunk[T]) add(x T) {
 		c.buf, c.start = buf, 0
 	}
 	c.buf = append(c.buf, x)
-}
-
-func (c *chunk[T]) done() []T {
-	s, e := c.start, len(c.buf)
-	if s == e {
-		return nil
-	}
-	c.start = e
-	return c.buf[s:e:e]
 }
 
 // arena makes strings out of chunks of a strings.Builder: one allocation for many label

@@ -286,9 +286,9 @@ func (d *decoder) reset(res *Result, s decoderState) {
 	}
 	res.Series, res.Scalar, res.ScalarTime, res.String, res.StringTime = nil, 0, time.Time{}, "", time.Time{}
 	d.pts.drop()
-	d.htime.buf = d.htime.buf[:d.htime.start]
-	d.hists.buf = d.hists.buf[:d.hists.start]
-	d.bkts.buf = d.bkts.buf[:d.bkts.start]
+	d.htime.drop()
+	d.hists.drop()
+	d.bkts.drop()
 }
 
 func (d *decoder) result(res *Result) error {
