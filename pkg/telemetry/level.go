@@ -14,11 +14,10 @@ const LogLevelEnv = "GF_PLUGIN_LOG_LEVEL"
 
 // LogLevels are the levels the plugin writes at: its own lines at Plugin; the SDK's lines
 // at SDK, which is Warn when the plugin logs at info (else the plugin's level), since the
-// SDK writes two
-// lines for every request Grafana sends (a debug line when it starts, an info line when
-// it completes, failures at error) and Grafana reads and parses every line the plugin
-// writes, whatever its own level: with many viewers, those lines cost more than the
-// queries answered from shared reads.
+// SDK writes two lines for every request Grafana sends (a debug line when it starts, an
+// info line when it completes, failures at error) and Grafana reads and parses every line
+// the plugin writes, whatever its own level: with many viewers, those lines cost more than
+// the queries answered from shared reads.
 type LogLevels struct {
 	Plugin, SDK log.Level
 }
