@@ -35,7 +35,7 @@ type Limits struct {
 // Series is one decoded series, ready to become frame fields without copying.
 type Series struct {
 	Labels     data.Labels // includes __name__ when present
-	Times      []time.Time // UTC
+	Times      []time.Time // UTC; shared with the series before it when their times are the same: read only
 	Values     []float64   // float samples ("NaN", "+Inf", "-Inf" handled)
 	Histograms []Histogram // native histogram samples (times in HistTimes), nil if none
 	HistTimes  []time.Time
@@ -116,8 +116,9 @@ func Decode(body []byte, lim Limits) (*Result, error) {
 // decoded (see decode), so that the Result does not keep them.
 type seriesSink interface {
 	// add takes a series of a result of type typ ("matrix" or "vector"); the sink keeps
-	// whatever it wants of it. Its Times and Values are capped at their length and are
-	// the sink's alone: they never go back to the pools.
+	// whatever it wants of it. Its Times and Values are capped at their length and never
+	// go back to the pools; its Times may be those of series added before it, so no one
+	// may change them in place.
 	add(typ string, s *Series)
 	// reset forgets every series added: the result is decoded again (its resultType came
 	// after it and the guess was wrong).
