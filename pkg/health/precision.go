@@ -56,7 +56,7 @@ func histogramQuantile(q float64, series []prometheus.Series) []Ranged {
 		if err != nil {
 			continue
 		}
-		key := withoutLabel(s.Labels, "le").String()
+		key := prometheus.WithoutLabel(s.Labels, "le").String()
 		if _, ok := groups[key]; !ok {
 			order = append(order, key)
 		}
@@ -85,7 +85,7 @@ func histogramQuantile(q float64, series []prometheus.Series) []Ranged {
 			}
 		}
 		slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-		r := Ranged{Labels: withoutLabel(bs[0].s.Labels, "le")}
+		r := Ranged{Labels: prometheus.WithoutLabel(bs[0].s.Labels, "le")}
 		for _, t := range times {
 			les := make([]float64, 0, len(bs))
 			cum := make([]float64, 0, len(bs))
@@ -185,7 +185,7 @@ func summaryPauseP99(series []prometheus.Series) []Ranged {
 	byInstance := map[string]*parts{}
 	var order []string
 	for _, s := range series {
-		labels := withoutLabel(s.Labels, "quantile")
+		labels := prometheus.WithoutLabel(s.Labels, "quantile")
 		key := labels.String()
 		p := byInstance[key]
 		if p == nil {
@@ -238,16 +238,6 @@ func summaryPauseP99(series []prometheus.Series) []Ranged {
 		}
 		if len(r.Times) > 0 {
 			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func withoutLabel(l data.Labels, name string) data.Labels {
-	out := make(data.Labels, len(l))
-	for k, v := range l {
-		if k != name {
-			out[k] = v
 		}
 	}
 	return out

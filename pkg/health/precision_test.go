@@ -20,7 +20,7 @@ var demoLabels = data.Labels{"instance": "a:1", "job": "demo"}
 func bucketRates(les []string, cum []float64) []prometheus.Series {
 	out := make([]prometheus.Series, len(les))
 	for i, le := range les {
-		l := withoutLabel(demoLabels, "")
+		l := prometheus.WithoutLabel(demoLabels, "")
 		l["le"] = le
 		out[i] = prometheus.Series{Labels: l, Times: []time.Time{t0}, Values: []float64{cum[i]}}
 	}
@@ -155,7 +155,7 @@ func TestLatencyRangeFromNativeHistogram(t *testing.T) {
 func summary(q75, q1, count float64) []prometheus.Series {
 	var out []prometheus.Series
 	for q, v := range map[string]float64{"0.75": q75, "1": q1, "count": count} {
-		l := withoutLabel(demoLabels, "")
+		l := prometheus.WithoutLabel(demoLabels, "")
 		l["quantile"] = q
 		out = append(out, prometheus.Series{Labels: l, Times: []time.Time{t0}, Values: []float64{v}})
 	}

@@ -331,7 +331,7 @@ func heatmapFrames(res *Result, executed string) (data.Frames, error) {
 		if !classic {
 			return nil, fmt.Errorf("series %s has no le label: the heatmap format needs classic histogram buckets (rate(x_bucket[...])) or native histograms", seriesName(s.Labels))
 		}
-		key := seriesName(withoutLabel(s.Labels, "le"))
+		key := seriesName(WithoutLabel(s.Labels, "le"))
 		if _, ok := groups[key]; !ok {
 			keys = append(keys, key)
 		}
@@ -355,7 +355,9 @@ func heatmapFrames(res *Result, executed string) (data.Frames, error) {
 	return out, nil
 }
 
-func withoutLabel(l data.Labels, name string) data.Labels {
+// WithoutLabel is a copy of l without the label name (le, quantile: a bucket's or a
+// quantile's series as the series of their histogram or summary).
+func WithoutLabel(l data.Labels, name string) data.Labels {
 	out := make(data.Labels, len(l))
 	for k, v := range l {
 		if k != name {
@@ -404,7 +406,7 @@ func rowsFrame(buckets []Series, res *Result, executed string) (*data.Frame, err
 		}
 		prev = cum
 		name := strconv.FormatFloat(b.le, 'g', -1, 64)
-		field := data.NewField(name, withoutLabel(b.s.Labels, "le"), counts)
+		field := data.NewField(name, WithoutLabel(b.s.Labels, "le"), counts)
 		field.Config = &data.FieldConfig{DisplayNameFromDS: name}
 		f.Fields = append(f.Fields, field)
 	}
