@@ -69,14 +69,7 @@ func TestQueryDataPromQL(t *testing.T) {
 			})
 		})
 		t.Run("parse error", func(t *testing.T) {
-			r := resp.Responses["parse"]
-			if r.Error == nil {
-				t.Fatalf("sum(( answered without error: %d frames", len(r.Frames))
-			}
-			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-			if missing := containsFold(r.Error.Error(), "parse error"); len(missing) > 0 {
-				t.Errorf("error %q does not carry Prometheus's parse error", r.Error)
-			}
+			r := requireQueryError(t, resp.Responses["parse"], "sum((", "parse error")
 			if r.ErrorSource != backend.ErrorSourceDownstream {
 				t.Errorf("error source = %q, want %q", r.ErrorSource, backend.ErrorSourceDownstream)
 			}
@@ -85,32 +78,32 @@ func TestQueryDataPromQL(t *testing.T) {
 			}
 		})
 		t.Run("unknown query type", func(t *testing.T) {
-			r := resp.Responses["type"]
-			if r.Error == nil {
-				t.Fatalf("queryType no-such-type answered without error: %d frames", len(r.Frames))
-			}
-			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-			if missing := containsFold(r.Error.Error(), "query type", "no-such-type"); len(missing) > 0 {
-				t.Errorf("error %q does not mention %q", r.Error, missing)
-			}
+			r := requireQueryError(t, resp.Responses["type"], "queryType no-such-type", "query type", "no-such-type")
 			if r.Status != backend.StatusBadRequest {
 				t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
 			}
 		})
 		t.Run("invalid JSON model", func(t *testing.T) {
-			r := resp.Responses["json"]
-			if r.Error == nil {
-				t.Fatalf("an invalid JSON model answered without error: %d frames", len(r.Frames))
-			}
-			t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
-			if missing := containsFold(r.Error.Error(), "JSON"); len(missing) > 0 {
-				t.Errorf("error %q does not say the JSON is invalid", r.Error)
-			}
+			r := requireQueryError(t, resp.Responses["json"], "an invalid JSON model", "JSON")
 			if r.Status != backend.StatusBadRequest {
 				t.Errorf("status = %d, want %d", r.Status, backend.StatusBadRequest)
 			}
 		})
 	})
+}
+
+// requireQueryError fails unless r, the answer to what, is an error that mentions every
+// one of words (case-insensitive); it returns r for the checks of its status.
+func requireQueryError(t *testing.T, r backend.DataResponse, what string, words ...string) backend.DataResponse {
+	t.Helper()
+	if r.Error == nil {
+		t.Fatalf("%s answered without error: %d frames", what, len(r.Frames))
+	}
+	t.Logf("error: %v (status %d, source %q)", r.Error, r.Status, r.ErrorSource)
+	if missing := containsFold(r.Error.Error(), words...); len(missing) > 0 {
+		t.Errorf("error %q does not mention %q", r.Error, missing)
+	}
+	return r
 }
 
 func requireNoError(t *testing.T, r backend.DataResponse) {
